@@ -1,0 +1,38 @@
+# One command to run the service, one to run the tests (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install install-test run test demo bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install-test: install $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+run: install
+	$(BIN)/panther serve
+
+test: install-test
+	$(BIN)/pytest
+
+demo: install
+	$(BIN)/panther demo
+
+bench: install-test
+	$(BIN)/python bench/run_all.py
+
+lint: install-test
+	$(BIN)/ruff check panther tests bench conformance
+
+clean:
+	rm -rf $(VENV) data

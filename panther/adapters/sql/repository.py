@@ -1,0 +1,171 @@
+"""Queries and bulk writes of the system of record; every function takes a live connection.
+
+The services decide transaction boundaries (``Database.write()``); the functions here never
+commit. Bulk paths use Core ``executemany`` on SQLite and ``COPY`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .tables import (
+    ApiClient,
+    CustodialKey,
+    EventSubscription,
+    InventoryRecord,
+    InventoryReport,
+    MatchEndorsement,
+    MatchItem,
+    MatchRun,
+    Party,
+    Relation,
+    RelationAgreement,
+    ServerSecret,
+)
+
+__all__ = [
+    "agreement_rows",
+    "bulk_insert",
+    "count_where",
+    "endorsement_rows",
+    "get_row",
+    "insert_row",
+    "iter_record_bodies",
+    "latest_report",
+    "list_rows",
+    "T",
+    "update_row",
+]
+
+
+class T:
+    """Core tables by name, for services that build filters."""
+
+    party = Party.__table__
+    custodial_key = CustodialKey.__table__
+    api_client = ApiClient.__table__
+    server_secret = ServerSecret.__table__
+    relation = Relation.__table__
+    relation_agreement = RelationAgreement.__table__
+    report = InventoryReport.__table__
+    record = InventoryRecord.__table__
+    run = MatchRun.__table__
+    endorsement = MatchEndorsement.__table__
+    item = MatchItem.__table__
+    subscription = EventSubscription.__table__
+
+
+def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    conn.execute(table.insert().values(**values))
+
+
+def update_row(conn: sa.Connection, table: sa.Table, key: dict[str, Any],
+               values: dict[str, Any]) -> int:
+    cond = sa.and_(*(table.c[k] == v for k, v in key.items()))
+    return conn.execute(table.update().where(cond).values(**values)).rowcount
+
+
+def get_row(conn: sa.Connection, table: sa.Table, **key: Any) -> dict[str, Any] | None:
+    cond = sa.and_(*(table.c[k] == v for k, v in key.items()))
+    row = conn.execute(sa.select(table).where(cond)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_rows(conn: sa.Connection, table: sa.Table, where: Sequence[Any] = (), *,
+              order_by: Sequence[Any] = (), offset: int = 0,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    q = sa.select(table)
+    for cond in where:
+        q = q.where(cond)
+    q = q.order_by(*order_by).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def count_where(conn: sa.Connection, table: sa.Table, where: Sequence[Any] = ()) -> int:
+    q = sa.select(sa.func.count()).select_from(table)
+    for cond in where:
+        q = q.where(cond)
+    return int(conn.execute(q).scalar_one())
+
+
+def _copy_value(v: Any) -> str:
+    if v is None:
+        return "\\N"
+    s = str(v)
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]], *, chunk: int = 50_000) -> int:
+    """Insert many rows fast: COPY on PostgreSQL, one executemany per chunk elsewhere."""
+    total = 0
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as cp:
+            buf = io.StringIO()
+            for row in rows:
+                buf.write("\t".join(_copy_value(v) for v in row))
+                buf.write("\n")
+                total += 1
+                if total % chunk == 0:
+                    cp.write(buf.getvalue())
+                    buf = io.StringIO()
+            cp.write(buf.getvalue())
+        return total
+    raw_sql = (
+        f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
+        f'VALUES ({", ".join("?" for _ in columns)})'
+    )
+    dbapi = conn.connection.driver_connection
+    batch: list[Sequence[Any]] = []
+    cur = dbapi.cursor()
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                cur.executemany(raw_sql, batch)
+                total += len(batch)
+                batch = []
+        if batch:
+            cur.executemany(raw_sql, batch)
+            total += len(batch)
+    finally:
+        cur.close()
+    return total
+
+
+def latest_report(conn: sa.Connection, relation_id: str, as_of: str,
+                  side: str) -> dict[str, Any] | None:
+    r = T.report
+    row = conn.execute(
+        sa.select(r)
+        .where(r.c.relation_id == relation_id, r.c.as_of == as_of, r.c.side == side)
+        .order_by(r.c.version.desc())
+        .limit(1)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def iter_record_bodies(conn: sa.Connection, report_id: str) -> Iterator[str]:
+    """The canonical JSON of a report's records in report order, streamed."""
+    rec = T.record
+    result = conn.execution_options(yield_per=20_000).execute(
+        sa.select(rec.c.body).where(rec.c.report_id == report_id).order_by(rec.c.seq)
+    )
+    for (body,) in result:
+        yield body
+
+
+def agreement_rows(conn: sa.Connection, relation_id: str) -> list[dict[str, Any]]:
+    return list_rows(conn, T.relation_agreement, [T.relation_agreement.c.relation_id == relation_id])
+
+
+def endorsement_rows(conn: sa.Connection, run_id: str) -> list[dict[str, Any]]:
+    return list_rows(conn, T.endorsement, [T.endorsement.c.run_id == run_id])

@@ -1,0 +1,169 @@
+"""SQLModel tables of the system of record (the ledger's own table lives with its adapter).
+
+Bulk rows (report records, match items) are written with Core ``executemany`` / ``COPY``
+through these tables' ``__table__``, never as ORM objects one by one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .metadata import metadata
+
+__all__ = [
+    "ApiClient",
+    "EventSubscription",
+    "CustodialKey",
+    "InventoryRecord",
+    "InventoryReport",
+    "MatchEndorsement",
+    "MatchItem",
+    "MatchRun",
+    "Party",
+    "Relation",
+    "RelationAgreement",
+    "ServerSecret",
+    "metadata",
+]
+
+
+class Party(SQLModel, table=True):
+    __tablename__ = "party"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)  # operator | carrier
+    address: str = Field(max_length=42, unique=True)
+    custody: str = Field(max_length=16)  # custodial | external
+    ledger_seq: int | None = None
+    created_at: str = Field(max_length=40)
+
+
+class CustodialKey(SQLModel, table=True):
+    """Private keys the server holds for custodial parties (sealed with the data folder key)."""
+
+    __tablename__ = "custodial_key"
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    sealed_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ApiClient(SQLModel, table=True):
+    __tablename__ = "api_client"
+    client_id: str = Field(primary_key=True, max_length=64)
+    party_id: str = Field(foreign_key="party.id", index=True, max_length=64)
+    secret_hash: str = Field(max_length=128)
+    scopes: str = Field(max_length=500)
+    created_at: str = Field(max_length=40)
+
+
+class ServerSecret(SQLModel, table=True):
+    __tablename__ = "server_secret"
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class Relation(SQLModel, table=True):
+    __tablename__ = "relation"
+    id: str = Field(primary_key=True, max_length=64)
+    supplier_id: str = Field(foreign_key="party.id", index=True, max_length=64)
+    customer_id: str = Field(foreign_key="party.id", index=True, max_length=64)
+    profile: str = Field(sa_column=Column(Text, nullable=False))
+    profile_hash: str = Field(max_length=64)
+    terms: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16)  # proposed | agreed
+    proposed_by: str = Field(max_length=64)
+    ledger_seq: int | None = None
+    created_at: str = Field(max_length=40)
+
+
+class RelationAgreement(SQLModel, table=True):
+    __tablename__ = "relation_agreement"
+    relation_id: str = Field(primary_key=True, foreign_key="relation.id", max_length=64)
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    signature: str = Field(max_length=132)
+    created_at: str = Field(max_length=40)
+
+
+class InventoryReport(SQLModel, table=True):
+    __tablename__ = "inventory_report"
+    __table_args__ = (
+        UniqueConstraint("relation_id", "side", "as_of", "version",
+                         name="uq_inventory_report_version"),
+    )
+    id: str = Field(primary_key=True, max_length=64)
+    relation_id: str = Field(foreign_key="relation.id", max_length=64)
+    reporter_id: str = Field(foreign_key="party.id", max_length=64)
+    side: str = Field(max_length=16)  # supplier | customer
+    as_of: str = Field(max_length=10)
+    version: int
+    content_hash: str = Field(max_length=64)
+    merkle_root: str = Field(max_length=64)
+    record_count: int
+    media_type: str = Field(max_length=64)
+    origin: str = Field(max_length=32)  # upload | productChange
+    signature: str = Field(max_length=132)
+    ledger_seq: int | None = None
+    created_at: str = Field(max_length=40)
+
+
+class InventoryRecord(SQLModel, table=True):
+    __tablename__ = "inventory_record"
+    __table_args__ = (Index("ix_inventory_record_product", "report_id", "product_id"),)
+    report_id: str = Field(primary_key=True, foreign_key="inventory_report.id", max_length=64)
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    product_id: str = Field(max_length=256)
+    external_id: str | None = Field(default=None, max_length=256)
+    status: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+
+
+class MatchRun(SQLModel, table=True):
+    __tablename__ = "match_run"
+    __table_args__ = (Index("ix_match_run_relation", "relation_id", "as_of"),)
+    id: str = Field(primary_key=True, max_length=64)
+    relation_id: str = Field(foreign_key="relation.id", max_length=64)
+    as_of: str = Field(max_length=10)
+    supplier_report_id: str = Field(foreign_key="inventory_report.id", max_length=64)
+    customer_report_id: str = Field(foreign_key="inventory_report.id", max_length=64)
+    profile_hash: str = Field(max_length=64)
+    state: str = Field(max_length=16)  # recorded | final
+    counts: str = Field(sa_column=Column(Text, nullable=False))
+    items_root: str = Field(max_length=64)
+    item_count: int
+    ledger_seq: int | None = None
+    endorsed_seq: int | None = None
+    created_at: str = Field(max_length=40)
+
+
+class MatchEndorsement(SQLModel, table=True):
+    __tablename__ = "match_endorsement"
+    run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    signature: str = Field(max_length=132)
+    created_at: str = Field(max_length=40)
+
+
+class MatchItem(SQLModel, table=True):
+    __tablename__ = "match_item"
+    __table_args__ = (Index("ix_match_item_class", "run_id", "class", "reason"),)
+    run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
+    item_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    class_: str = Field(sa_column=Column("class", String(16), nullable=False))
+    reason: str | None = Field(default=None, max_length=32)
+    rule: str | None = Field(default=None, max_length=64)
+    supplier_refs: str = Field(max_length=10_000)  # JSON array of record positions
+    customer_refs: str = Field(max_length=10_000)
+    diff_fields: str = Field(default="", max_length=2_000)  # ",a,b," for LIKE filters
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON of the item
+
+
+class EventSubscription(SQLModel, table=True):
+    """A TMF hub listener: events go to ``<callback>/listener/<eventType>``."""
+
+    __tablename__ = "event_subscription"
+    id: str = Field(primary_key=True, max_length=64)
+    party_id: str = Field(foreign_key="party.id", index=True, max_length=64)
+    api: str = Field(max_length=64)
+    callback: str = Field(max_length=2000)
+    query: str | None = Field(default=None, max_length=2000)
+    created_at: str = Field(max_length=40)

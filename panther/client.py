@@ -1,0 +1,104 @@
+"""A small HTTP client of the Stone Panther API (used by the CLI and the demo)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = ["ApiError", "PantherClient"]
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    body: Any
+
+    def __str__(self) -> str:
+        if isinstance(self.body, dict):
+            return f"HTTP {self.status}: {self.body.get('message') or self.body}"
+        return f"HTTP {self.status}: {self.body}"
+
+
+class PantherClient:
+    """One carrier's (or the operator's) session: client credentials in, bearer token out."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
+                 http: httpx.Client | None = None, timeout: float = 600.0) -> None:
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self.client_id, self.client_secret = client_id, client_secret
+        self._token: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def token(self) -> str:
+        if self._token is None:
+            r = self.http.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": self.client_id,
+                "client_secret": self.client_secret})
+            self._check(r)
+            self._token = r.json()["access_token"]
+        return self._token
+
+    @staticmethod
+    def _check(r: httpx.Response) -> None:
+        if r.status_code >= 400:
+            try:
+                body = r.json()
+            except ValueError:
+                body = r.text[:500]
+            raise ApiError(r.status_code, body)
+
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token()}", **kw.pop("headers", {})}
+        r = self.http.request(method, path, headers=headers, **kw)
+        self._check(r)
+        return r
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items()
+                                                 if v is not None}).json()
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.request("POST", path, json=body).json()
+
+    def pages(self, path: str, *, page: int = 1000, **params: Any) -> Iterator[Any]:
+        offset = 0
+        while True:
+            r = self.request("GET", path, params={**{k: v for k, v in params.items()
+                                                    if v is not None},
+                                                 "offset": offset, "limit": page})
+            items = r.json()
+            yield from items
+            offset += len(items)
+            if not items or offset >= int(r.headers.get("X-Total-Count", 0)):
+                return
+
+    # -- the reconciliation resources --
+
+    def register_party(self, name: str, party_id: str | None = None) -> Any:
+        return self.post("/panther/v1/party", {"name": name, **({"id": party_id} if party_id else {})})
+
+    def propose_relation(self, supplier: str, customer: str, **extra: Any) -> Any:
+        return self.post("/panther/v1/relation", {"supplier": supplier, "customer": customer,
+                                                  **extra})
+
+    def agree(self, relation_id: str) -> Any:
+        return self.post(f"/panther/v1/relation/{relation_id}/agreement", {})
+
+    def upload(self, relation_id: str, as_of: str, body: bytes, media_type: str) -> Any:
+        return self.request("POST", "/panther/v1/inventoryReport",
+                            params={"relationId": relation_id, "asOf": as_of},
+                            content=body, headers={"Content-Type": media_type}).json()
+
+    def run_match(self, relation_id: str, as_of: str) -> Any:
+        return self.post("/panther/v1/matchRun", {"relationId": relation_id, "asOf": as_of})
+
+    def endorse(self, run_id: str) -> Any:
+        return self.post(f"/panther/v1/matchRun/{run_id}/endorsement", {})
+
+    def verify_ledger(self) -> Any:
+        return self.post("/panther/v1/ledger/verification")

@@ -1,0 +1,561 @@
+"""Turn an uploaded inventory report (JSON array, NDJSON or CSV) into validated records.
+
+Either every record is valid and comes back with its canonical bytes and the report's
+content hash, or `ReportRejected` lists the problems (up to `max_errors`) by line and pointer.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import hashlib
+import io
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from panther.inventory.errors import (
+    InvalidCsvMapping,
+    RecordError,
+    ReportRejected,
+    UnsupportedMediaType,
+)
+from panther.inventory.paths import FieldPath, InvalidPath, compile_path
+from panther.inventory.records import json_pointer, kind, quote, validate_record
+from panther.ledger.canonical import canonical_json
+
+__all__ = [
+    "MEDIA_TYPES",
+    "ParsedReport",
+    "check_csv_mapping",
+    "parse_report",
+]
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+MEDIA_TYPES = (JSON, NDJSON, CSV)
+
+_BOM = b"\xef\xbb\xbf"
+_MAX_SAFE_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE doubles
+_MONEY_KEYS = frozenset({"dutyFreeAmount", "taxIncludedAmount"})
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# Everything except the bytes that matter for nesting: quotes and brackets.
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    """A valid report: records in upload order, their canonical JSON, and its hash.
+
+    `content_hash` is the hex SHA-256 of the RFC 8785 canonical JSON of the records array
+    (`[leaf,leaf,...]`), so the same records give the same hash whatever the upload format.
+    """
+
+    records: list[dict[str, Any]]
+    count: int
+    content_hash: str
+    leaves: list[bytes]
+
+
+def parse_report(
+    body: bytes,
+    media_type: str,
+    *,
+    csv_mapping: Mapping[str, str] | None = None,
+    max_errors: int = 100,
+    max_depth: int = 32,
+) -> ParsedReport:
+    """Parse, validate and canonicalise an uploaded report.
+
+    `media_type` may carry parameters (`; charset=utf-8`); only UTF-8 is accepted.
+    `csv_mapping` (CSV header -> field path) is required for `text/csv`. `max_depth` bounds
+    the nesting of containers inside one record (the record object is depth 1).
+
+    Raises `UnsupportedMediaType`, `InvalidCsvMapping` (a broken profile) or
+    `ReportRejected` with every problem found, at most `max_errors` of them.
+    """
+    if max_errors < 1 or max_depth < 1:
+        raise ValueError("max_errors and max_depth must be at least 1")
+    kind_ = _media_kind(media_type)
+    columns: list[_Column] = []
+    if kind_ == CSV:
+        if csv_mapping is None:
+            raise UnsupportedMediaType(
+                media_type, MEDIA_TYPES, "CSV needs the relation's csvMapping, which is not set"
+            )
+        columns = _compile_mapping(csv_mapping)
+
+    errors = _Errors(max_errors)
+    offset = 0
+    if body.startswith(_BOM):  # spreadsheets write one; RFC 8259 lets parsers ignore it
+        offset = len(_BOM)
+        body = body[offset:]
+    if not body.strip():
+        raise ReportRejected([RecordError(None, None, "", "the report is empty")])
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = body.count(b"\n", 0, exc.start) + 1
+            raise ReportRejected(
+                [
+                    RecordError(
+                        line,
+                        None,
+                        "",
+                        f"the body is not valid UTF-8: {exc.reason} at byte offset "
+                        f"{exc.start + offset}",
+                    )
+                ]
+            ) from None
+
+    # Parsing a large report allocates millions of containers; the cyclic collector would
+    # rescan them over and over (measured 4x slower) and JSON data holds no cycles.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if kind_ == JSON:
+            items = _read_json(body, max_depth, errors)
+        elif kind_ == NDJSON:
+            items = _read_ndjson(body, max_depth, errors)
+        else:
+            items = _read_csv(body, columns, max_depth, errors)
+        return _finish(items, errors)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def check_csv_mapping(mapping: Mapping[str, str]) -> None:
+    """Raise `InvalidCsvMapping` unless the mapping can build records from CSV rows.
+
+    Each path must compile, end in a key, and not clash with another column's path (one
+    column writing a value where another needs an object or a list, or two writing the same
+    field, or a column overwriting the attribute its list selector matches on).
+    """
+    _compile_mapping(mapping)
+
+
+# --- shared machinery ----------------------------------------------------------------------
+
+
+class _Errors:
+    """Collects problems until the cap; `full` tells the readers to stop early."""
+
+    __slots__ = ("items", "limit", "truncated")
+
+    def __init__(self, limit: int) -> None:
+        self.items: list[RecordError] = []
+        self.limit = limit
+        self.truncated = False
+
+    def add(self, line: int | None, record: int | None, pointer: str, message: str) -> None:
+        if len(self.items) >= self.limit:
+            self.truncated = True
+        else:
+            self.items.append(RecordError(line, record, pointer, message))
+
+    @property
+    def full(self) -> bool:
+        return self.truncated
+
+    def reject(self) -> ReportRejected:
+        return ReportRejected(self.items, self.truncated)
+
+
+# (line, record) per item; `None` record means the item already failed to parse.
+_Item = tuple[int | None, dict[str, Any] | None]
+
+
+def _media_kind(media_type: str) -> str:
+    base, _, params = media_type.partition(";")
+    base = base.strip().lower()
+    if base not in MEDIA_TYPES:
+        raise UnsupportedMediaType(media_type, MEDIA_TYPES)
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+            "utf-8",
+            "utf8",
+        ):
+            raise UnsupportedMediaType(media_type, MEDIA_TYPES, "only UTF-8 is accepted")
+    return base
+
+
+def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
+    records: list[dict[str, Any]] = []
+    leaves: list[bytes] = []
+    for index, (line, record) in enumerate(items):
+        if record is None:
+            continue
+        problems = validate_record(record, parsed_json=True)
+        if problems:
+            for pointer, message in problems:
+                errors.add(line, index, pointer, message)
+        else:
+            try:
+                leaves.append(canonical_json(record))
+            except (ValueError, TypeError, RecursionError) as exc:
+                pointer, message = _uncanonical(record, exc)
+                errors.add(line, index, pointer, message)
+                continue
+            records.append(record)
+        if errors.full:
+            break
+    if errors.items:
+        raise errors.reject()
+    digest = hashlib.sha256()
+    digest.update(b"[")
+    digest.update(b",".join(leaves))
+    digest.update(b"]")
+    return ParsedReport(records, len(records), digest.hexdigest(), leaves)
+
+
+def _uncanonical(record: dict[str, Any], exc: BaseException) -> tuple[str, str]:
+    """Locate the value RFC 8785 refused (only reached on the error path)."""
+    stack: list[tuple[Any, str]] = [(record, "")]
+    while stack:
+        node, ptr = stack.pop()
+        if type(node) is dict:
+            stack.extend((v, ptr + json_pointer(k)) for k, v in node.items())
+        elif type(node) is list:
+            stack.extend((v, f"{ptr}/{i}") for i, v in enumerate(node))
+        elif type(node) is int and abs(node) > _MAX_SAFE_INTEGER:
+            return ptr, (
+                f"integer {quote(node)} is outside ±(2^53-1) and cannot be represented "
+                "exactly in canonical JSON (RFC 8785)"
+            )
+        elif type(node) is float and not math.isfinite(node):
+            return ptr, f"{node!r} is not a JSON number"
+    return "", f"cannot be canonicalised (RFC 8785): {quote(str(exc))}"
+
+
+def _height_within(text: bytes, limit: int) -> bool:
+    """True if the containers in valid JSON `text` nest at most `limit` deep.
+
+    Works on bytes in C-speed passes: drop escapes and string contents, keep only the
+    brackets, then strip empty pairs. Each `replace` removes at most one level, so emptiness
+    after `limit` calls proves the bound; False can be a false alarm (the caller then walks
+    the records exactly).
+    """
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return True
+    if b"\\" in text:
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    text = text.translate(None, _NOT_STRUCTURE)
+    # Removing two adjacent quotes keeps the open/close alternation of all the others.
+    text = text.replace(b'""', b"")
+    if b'"' in text:
+        text = b"".join(text.split(b'"')[::2])
+    for call in range(limit):
+        if not text:
+            return True
+        text = text.replace(b"{}" if call % 2 == 0 else b"[]", b"")
+    return not text
+
+
+def _deep_pointer(record: dict[str, Any], max_depth: int) -> str | None:
+    """Pointer to the first container nested deeper than `max_depth`, iteratively."""
+    stack: list[tuple[Any, int, str]] = [(record, 1, "")]
+    while stack:
+        node, depth, ptr = stack.pop()
+        if depth > max_depth:
+            return ptr
+        if type(node) is dict:
+            children: Iterator[tuple[str, Any]] = ((json_pointer(k), v) for k, v in node.items())
+        else:
+            children = ((f"/{i}", v) for i, v in enumerate(node))
+        for suffix, child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1, ptr + suffix))
+    return None
+
+
+def _within_depth(
+    record: dict[str, Any], line: int | None, index: int, max_depth: int, errors: _Errors
+) -> bool:
+    pointer = _deep_pointer(record, max_depth)
+    if pointer is None:
+        return True
+    errors.add(line, index, pointer, f"nesting is deeper than {max_depth} levels")
+    return False
+
+
+def _decode_error_message(exc: orjson.JSONDecodeError, max_depth: int) -> str:
+    if "depth" in exc.msg or "recursion" in exc.msg:
+        return f"nesting is deeper than {max_depth} levels"
+    return f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg[:80]}"
+
+
+# --- JSON and NDJSON -----------------------------------------------------------------------
+
+
+def _read_json(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        errors.add(exc.lineno, None, "", _decode_error_message(exc, max_depth))
+        raise errors.reject() from None
+    if type(document) is not list:
+        message = f"a JSON report must be an array of records, not {kind(document)}"
+        errors.add(None, None, "", message)
+        raise errors.reject()
+    # One C-speed look at the whole body (the array adds a level) decides whether the
+    # records need the exact, slower walk.
+    suspect = not _height_within(body, max_depth + 1)
+    for index, record in enumerate(document):
+        if type(record) is not dict:
+            errors.add(None, index, "", f"a record must be a JSON object, not {kind(record)}")
+            yield None, None
+        elif suspect and not _within_depth(record, None, index, max_depth, errors):
+            yield None, None
+        else:
+            yield None, record
+
+
+def _read_ndjson(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item]:
+    loads = orjson.loads
+    index = 0
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            record = loads(line)
+        except orjson.JSONDecodeError as exc:
+            if line.isspace() or not line:
+                continue  # blank lines (and the final newline) separate nothing
+            message = _decode_error_message(exc, max_depth)
+            if message.startswith("malformed"):
+                message = f"malformed JSON at column {exc.colno}: {exc.msg[:80]}"
+            errors.add(number, index, "", message)
+            record = None
+        else:
+            if type(record) is not dict:
+                errors.add(number, index, "", f"a record must be a JSON object, not {kind(record)}")
+                record = None
+            # Counting brackets (strings included) over-estimates depth, so only lines that
+            # could be too deep get the exact walk.
+            elif line.count(b"{") + line.count(b"[") > max_depth and not _within_depth(
+                record, number, index, max_depth, errors
+            ):
+                record = None
+        yield number, record
+        index += 1
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    path: FieldPath
+    money_value: bool  # the path ends in a Money value, so the cell must be a number
+
+
+def _compile_mapping(mapping: Mapping[str, str]) -> list[_Column]:
+    columns: list[_Column] = []
+    for name, text in mapping.items():
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidCsvMapping(str(name), str(text), "the column name is empty")
+        if not isinstance(text, str):
+            raise InvalidCsvMapping(name, repr(text), "the field path must be a string")
+        try:
+            path = compile_path(text)
+        except InvalidPath as exc:
+            raise InvalidCsvMapping(name, text, exc.reason) from exc
+        last = path.steps[-1]
+        if last.attr is not None or last.index is not None:
+            raise InvalidCsvMapping(name, text, "a path must end in a key, not a list element")
+        if len(path.steps) > 1 and path.steps[-2].attr == last.key:
+            raise InvalidCsvMapping(name, text, "it overwrites the attribute its selector matches")
+        money = last.key == "value" and len(path.steps) > 1 and path.steps[-2].key in _MONEY_KEYS
+        columns.append(_Column(name.strip(), path, money))
+    for i, a in enumerate(columns):
+        for b in columns[i + 1 :]:
+            if a.name == b.name:
+                raise InvalidCsvMapping(b.name, b.path.text, "the column is mapped twice")
+            clash = _clash(a.path, b.path)
+            if clash:
+                raise InvalidCsvMapping(b.name, b.path.text, f"{clash} {a.path.text!r}")
+    return columns
+
+
+def _clash(a: FieldPath, b: FieldPath) -> str | None:
+    """Why two paths cannot both be set on one record, or None."""
+    for i, (sa, sb) in enumerate(zip(a.steps, b.steps, strict=False)):
+        if sa.key != sb.key:
+            return None
+        a_last, b_last = i == len(a.steps) - 1, i == len(b.steps) - 1
+        if a_last and b_last:
+            return "it writes the same field as"
+        if a_last or b_last:
+            return "it needs an object or list where a value is written by"
+        a_list = sa.attr is not None or sa.index is not None
+        b_list = sb.attr is not None or sb.index is not None
+        if a_list != b_list:
+            return "it needs a list where an object is written by"
+        if sa != sb:
+            return None  # different elements of the same list
+    return None
+
+
+def _read_csv(
+    body: bytes, columns: list[_Column], max_depth: int, errors: _Errors
+) -> Iterator[_Item]:
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        header = []
+    except csv.Error as exc:
+        errors.add(reader.line_num, None, "", f"malformed CSV: {quote(str(exc))}")
+        raise errors.reject() from None
+    plan = _plan_header(header, columns, reader.line_num, errors)
+    if errors.items:
+        raise errors.reject()
+    # A path of n steps nests at most 2n - 1 containers (a list step adds list and element).
+    suspect = 2 * max(len(c.path.steps) for c in columns) - 1 > max_depth
+
+    width = len(header)
+    index = 0
+    line = reader.line_num
+    while True:
+        start = line + 1  # a quoted cell may span lines: report where the row starts
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.add(reader.line_num, index, "", f"malformed CSV: {quote(str(exc))}")
+            raise errors.reject() from None
+        line = reader.line_num
+        if not row:
+            continue  # blank line
+        record: dict[str, Any] | None = None
+        if len(row) != width:
+            message = f"the row has {len(row)} cells, the header has {width}"
+            errors.add(start, index, "", message)
+        else:
+            record = _build_record(row, plan, start, index, errors)
+            if (
+                record is not None
+                and suspect
+                and not _within_depth(record, start, index, max_depth, errors)
+            ):
+                record = None
+        yield start, record
+        index += 1
+
+
+def _plan_header(
+    header: list[str], columns: list[_Column], line: int, errors: _Errors
+) -> list[tuple[int, _Column]]:
+    """(cell index, column) in mapping order, so records do not depend on column order."""
+    known = {c.name: c for c in columns}
+    names = [cell.strip() for cell in header]
+    if not any(name in known for name in names):
+        expected = ", ".join(sorted(known))
+        errors.add(
+            line or 1,
+            None,
+            "",
+            f"missing header: the first line names none of the mapped columns ({quote(expected)})",
+        )
+        return []
+    position: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name:
+            errors.add(line, None, "", f"header cell {i + 1} is empty")
+        elif name not in known:
+            errors.add(line, None, "", f"unknown column {quote(name)}: not in the csvMapping")
+        elif name in position:
+            errors.add(line, None, "", f"column {quote(name)} appears twice")
+        else:
+            position[name] = i
+    for column in columns:
+        if column.name not in position and column.path.text in ("id", "status"):
+            errors.add(
+                line,
+                None,
+                "",
+                f"missing column {quote(column.name)} (the record's {column.path.text})",
+            )
+    return [(position[c.name], c) for c in columns if c.name in position]
+
+
+def _build_record(
+    row: list[str], plan: list[tuple[int, _Column]], line: int, index: int, errors: _Errors
+) -> dict[str, Any] | None:
+    record: dict[str, Any] = {}
+    ok = True
+    for cell_index, column in plan:
+        cell = row[cell_index]
+        if cell == "":
+            continue  # an empty cell means the field is absent
+        value: Any = cell
+        if column.money_value:
+            value = _csv_number(cell)
+            if type(value) is str:
+                column.path.set(record, None)
+                errors.add(line, index, _pointer_of(column.path, record), value)
+                ok = False
+                continue
+        try:
+            column.path.set(record, value)
+        except (InvalidPath, AttributeError, TypeError, IndexError):
+            # Only reachable when two columns alias one list element in clashing ways.
+            errors.add(line, index, "", f"column {quote(column.name)} clashes with another column")
+            ok = False
+    return record if ok else None
+
+
+def _csv_number(cell: str) -> int | float | str:
+    """The JSON number a cell spells (as orjson would read it), or an error message (str).
+
+    Decimal-checked so that no digit is silently lost: a value a double cannot carry
+    exactly as written is refused rather than rounded.
+    """
+    text = cell.strip()
+    if len(text) > 40 or not _NUMBER.fullmatch(text):
+        return f"must be a number, got {quote(cell)}"
+    if _INTEGER.fullmatch(text):
+        integer = int(text)
+        if abs(integer) > _MAX_SAFE_INTEGER:
+            return f"{quote(cell)} is outside ±(2^53-1)"
+        return integer
+    exact = Decimal(text)
+    number = float(exact)
+    if not math.isfinite(number) or Decimal(repr(number)) != exact:
+        return f"{quote(cell)} cannot be represented exactly as a JSON number"
+    return number
+
+
+def _pointer_of(path: FieldPath, record: dict[str, Any]) -> str:
+    """The JSON pointer where `path` points in `record` (after `path.set`)."""
+    tokens: list[str | int] = []
+    node: Any = record
+    for step in path.steps:
+        tokens.append(step.key)
+        node = node.get(step.key) if isinstance(node, dict) else None
+        if step.index is not None:
+            tokens.append(step.index)
+            node = node[step.index] if isinstance(node, list) and step.index < len(node) else None
+        elif step.attr is not None:
+            items = node if isinstance(node, list) else []
+            position = next(
+                (
+                    i
+                    for i, e in enumerate(items)
+                    if isinstance(e, dict) and e.get(step.attr) == step.value
+                ),
+                len(items),
+            )
+            tokens.append(position)
+            node = items[position] if position < len(items) else None
+    return json_pointer(*tokens)

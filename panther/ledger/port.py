@@ -1,0 +1,32 @@
+"""The LedgerAdapter port every ledger backend (in-memory, embedded SQL, EVM) satisfies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+from panther.ledger.eip712 import LedgerDomain
+from panther.ledger.transactions import LedgerEntry, Transaction
+
+__all__ = ["LedgerAdapter"]
+
+
+@runtime_checkable
+class LedgerAdapter(Protocol):
+    """An append-only, hash-chained log of endorsed transactions.
+
+    `append` checks signatures and the endorsement policy itself and raises the ledger's
+    errors (InvalidSignature, MalleableSignature, PolicyViolation, UnknownParty, ...).
+    `get` raises EntryNotFound for an unknown sequence number.
+    """
+
+    @property
+    def domain(self) -> LedgerDomain: ...
+
+    def append(self, tx: Transaction) -> LedgerEntry: ...
+
+    def get(self, seq: int) -> LedgerEntry: ...
+
+    def iterate(self, from_seq: int = 0) -> Iterator[LedgerEntry]: ...
+
+    def head(self) -> LedgerEntry | None: ...

@@ -1,0 +1,334 @@
+"""The set-based matching engine: links a supplier and a customer report and classifies them.
+
+`extract` normalises each side once into narrow Arrow columns; `match` runs the identifier
+rules in DuckDB over those columns (hash join on the normalised key, duplicate keys taken out
+as ambiguous, per-field comparison in the same projection, next rule on the leftovers only).
+There is no per-record Python in the match step. `reference.py` holds the same semantics as
+plain Python, the oracle for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from panther.inventory.paths import compile_path
+
+from . import comparators, normalisers
+from .profile import MatchProfile
+
+__all__ = [
+    "ITEMS_SCHEMA",
+    "ExtractMismatch",
+    "MatchResult",
+    "Side",
+    "extract",
+    "match",
+    "match_records",
+]
+
+Side = Literal["supplier", "customer"]
+
+ITEMS_SCHEMA = pa.schema(
+    [
+        ("item_no", pa.int64()),
+        ("class", pa.string()),
+        ("reason", pa.string()),
+        ("rule", pa.string()),
+        ("supplier_refs", pa.list_(pa.int64())),
+        ("customer_refs", pa.list_(pa.int64())),
+        ("diff_fields", pa.list_(pa.string())),
+        ("differences", pa.string()),
+    ]
+)
+
+# Composite keys are joined with the ASCII unit separator, which no normalised key contains
+# after the identifier normaliser and is vanishingly rare in the others.
+_KEY_SEPARATOR = "\x1f"
+_META_SIDE = b"panther.side"
+_META_PROFILE = b"panther.profile"
+
+
+@dataclass(frozen=True)
+class ExtractMismatch(ValueError):
+    """A table given to `match` was not extracted for that side and profile."""
+
+    side: str
+    expected: str
+    found: str
+
+    def __str__(self) -> str:
+        return f"{self.side} table: expected {self.expected}, found {self.found}"
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Counts per class and one row per item (see ITEMS_SCHEMA)."""
+
+    counts: Mapping[str, int]
+    items: pa.Table
+
+    def item_dicts(self) -> Iterator[dict[str, Any]]:
+        """Each item in item order as the JSON-ready dict a caller hashes."""
+        for batch in self.items.to_batches():
+            for row in batch.to_pylist():
+                yield {
+                    "itemNo": row["item_no"],
+                    "class": row["class"],
+                    "reason": row["reason"],
+                    "rule": row["rule"],
+                    "supplierRefs": row["supplier_refs"],
+                    "customerRefs": row["customer_refs"],
+                    "differences": (
+                        None if row["differences"] is None else orjson.loads(row["differences"])
+                    ),
+                }
+
+
+# -- extract -----------------------------------------------------------------------------
+
+_PLAIN_KEY = re.compile(r"[A-Za-z@_][A-Za-z0-9@_\-]*")
+
+
+def _column_values(records: Sequence[Any], path: str) -> list[Any]:
+    if _PLAIN_KEY.fullmatch(path):
+        # A top-level key: a plain dict lookup is several times faster than a FieldPath.
+        return [r.get(path) if type(r) is dict else None for r in records]
+    getter: Callable[[Any], Any] = compile_path(path).get
+    return [getter(r) for r in records]
+
+
+def _key_text(array: pa.Array) -> pa.Array:
+    if not pa.types.is_string(array.type):
+        array = pc.cast(array, pa.string())
+    return pc.if_else(pc.equal(pc.utf8_length(array), 0), pa.scalar(None, pa.string()), array)
+
+
+def extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: Side) -> pa.Table:
+    """One pass over a report: the narrow columns the profile needs for `side`.
+
+    Columns: ``ref`` (int64, position in the report), ``key{r}`` (the normalised composite
+    key of rule r, null when a component is missing) and, per compared field j, ``f{j}_raw``
+    (the raw value as JSON text, null when missing) and ``f{j}`` (the normalised value).
+    """
+    if side not in ("supplier", "customer"):
+        raise ValueError(f"side must be 'supplier' or 'customer', not {side!r}")
+    columns: dict[str, pa.Array] = {"ref": pa.array(range(len(records)), type=pa.int64())}
+    for r, rule in enumerate(profile.identifier_rules):
+        parts = []
+        for component in rule.supplier if side == "supplier" else rule.customer:
+            values = _column_values(records, component.field)
+            normalised = normalisers.normalise_column(
+                component.normaliser, values, component.params
+            )
+            parts.append(_key_text(normalised))
+        key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
+        columns[f"key{r}"] = key
+    for j, compared in enumerate(profile.compared_fields):
+        path = compared.supplier_field if side == "supplier" else compared.customer_field
+        values = _column_values(records, path)
+        raw = [normalisers.raw_json(v) for v in values]
+        normaliser = normalisers.get(compared.normaliser)
+        columns[f"f{j}_raw"] = pa.array(raw, type=pa.string())
+        columns[f"f{j}"] = normalisers.normalise_column(
+            compared.normaliser,
+            values,
+            compared.normaliser_params,
+            keys=None if normaliser.column is not None else raw,
+        )
+    table = pa.table(columns)
+    return table.replace_schema_metadata(
+        {_META_SIDE: side.encode(), _META_PROFILE: profile.profile_hash().encode()}
+    )
+
+
+# -- match -------------------------------------------------------------------------------
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _check(table: pa.Table, side: str, profile_hash: str) -> None:
+    meta = table.schema.metadata or {}
+    found = f"{meta.get(_META_SIDE, b'?').decode()}/{meta.get(_META_PROFILE, b'?').decode()}"
+    if found != f"{side}/{profile_hash}":
+        raise ExtractMismatch(side, f"{side}/{profile_hash}", found)
+
+
+def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
+    """(agreement columns, diff_fields expression, differences expression) over a{j}."""
+    fields = profile.compared_fields
+    if not fields:
+        return "", "CAST([] AS VARCHAR[])", "CAST(NULL AS VARCHAR)"
+    agreements = []
+    names = []
+    entries = []
+    for j, f in enumerate(fields):
+        s, c = f"s.f{j}", f"c.f{j}"
+        s_raw, c_raw = f"s.f{j}_raw", f"c.f{j}_raw"
+        test = comparators.agree_sql(f.comparator, s, c, s_raw, c_raw, f.params)
+        agreements.append(f"{test} AS a{j}")
+        names.append(f"CASE WHEN NOT a{j} THEN {_sql_text(f.name)} END")
+        agreements.append(f"{s_raw} AS sr{j}, {c_raw} AS cr{j}")
+        agreements.append(
+            f"{comparators.normalised_json_sql(f.normaliser, s)} AS sn{j}, "
+            f"{comparators.normalised_json_sql(f.normaliser, c)} AS cn{j}"
+        )
+        entry = (
+            "'{\"field\":' || "
+            + _sql_text(json.dumps(f.name))
+            + f" || ',\"supplierValue\":' || coalesce(sr{j}, 'null')"
+            + f" || ',\"customerValue\":' || coalesce(cr{j}, 'null')"
+            + f" || ',\"supplierNormalised\":' || sn{j}"
+            + f" || ',\"customerNormalised\":' || cn{j}"
+            + " || ',\"comparator\":' || "
+            + _sql_text(json.dumps(f.comparator))
+            + " || '}'"
+        )
+        entries.append(f"CASE WHEN NOT a{j} THEN {entry} END")
+    all_agree = " AND ".join(f"a{j}" for j in range(len(fields)))
+    diff_fields = f"list_filter([{', '.join(names)}], lambda x: x IS NOT NULL)"
+    joined = f"'[' || concat_ws(',', {', '.join(entries)}) || ']'"
+    differences = f"CASE WHEN {all_agree} THEN NULL ELSE {joined} END"
+    return ", " + ", ".join(agreements), diff_fields, differences
+
+
+def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> MatchResult:
+    """Link and classify two extracted reports (see DESIGN.md section 3)."""
+    profile_hash = profile.profile_hash()
+    _check(supplier, "supplier", profile_hash)
+    _check(customer, "customer", profile_hash)
+    rules = profile.identifier_rules
+    key_columns = ", ".join(f"key{r}" for r in range(len(rules)))
+    rule_names = "[" + ", ".join(_sql_text(r.name) for r in rules) + "]"
+    agreements, diff_fields, differences = _differences_sql(profile)
+
+    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
+    try:
+        con.register("s_in", supplier)
+        con.register("c_in", customer)
+        run = con.execute
+        run(f"CREATE TEMP TABLE s_open AS SELECT ref, {key_columns} FROM s_in")
+        run(f"CREATE TEMP TABLE c_open AS SELECT ref, {key_columns} FROM c_in")
+        run("CREATE TEMP TABLE pairs (rule INTEGER, sref BIGINT, cref BIGINT)")
+        run("CREATE TEMP TABLE groups (rule INTEGER, srefs BIGINT[], crefs BIGINT[])")
+        for r in range(len(rules)):
+            k = f"key{r}"
+            # Keys present on both sides: one-to-one ones link, the others are ambiguous;
+            # either way their records leave the open sets. One-sided keys stay open.
+            run(
+                f"""CREATE OR REPLACE TEMP TABLE kb AS
+                SELECT s.k, s.n AS sn, c.n AS cn, s.r AS sref, c.r AS cref
+                FROM (SELECT {k} AS k, count(*) AS n, min(ref) AS r FROM s_open
+                      WHERE {k} IS NOT NULL GROUP BY {k}) s
+                JOIN (SELECT {k} AS k, count(*) AS n, min(ref) AS r FROM c_open
+                      WHERE {k} IS NOT NULL GROUP BY {k}) c ON s.k = c.k"""
+            )
+            run(f"INSERT INTO pairs SELECT {r}, sref, cref FROM kb WHERE sn = 1 AND cn = 1")
+            run(
+                f"""INSERT INTO groups
+                WITH amb AS (SELECT k FROM kb WHERE sn > 1 OR cn > 1),
+                sg AS (SELECT o.{k} AS k, list(o.ref ORDER BY o.ref) AS refs
+                       FROM s_open o JOIN amb ON o.{k} = amb.k GROUP BY o.{k}),
+                cg AS (SELECT o.{k} AS k, list(o.ref ORDER BY o.ref) AS refs
+                       FROM c_open o JOIN amb ON o.{k} = amb.k GROUP BY o.{k})
+                SELECT {r}, sg.refs, cg.refs FROM sg JOIN cg ON sg.k = cg.k"""
+            )
+            for side in ("s", "c"):
+                run(
+                    f"CREATE OR REPLACE TEMP TABLE {side}_open AS "
+                    f"SELECT o.* FROM {side}_open o ANTI JOIN kb ON o.{k} = kb.k"
+                )
+        for side in ("s", "c"):
+            # Leftovers sharing their first-rule key are duplicates, not missing records.
+            run(
+                f"""CREATE TEMP TABLE {side}_dup AS
+                SELECT key0 AS k, list(ref ORDER BY ref) AS refs FROM {side}_open
+                WHERE key0 IS NOT NULL GROUP BY key0 HAVING count(*) > 1"""
+            )
+            run(
+                f"CREATE TEMP TABLE {side}_single AS SELECT o.ref FROM {side}_open o "
+                f"ANTI JOIN {side}_dup d ON o.key0 = d.k"
+            )
+        run(
+            f"""CREATE TEMP TABLE cmp AS
+            SELECT rule, sref, cref, {diff_fields} AS diff_fields, {differences} AS differences
+            FROM (SELECT p.rule, p.sref, p.cref {agreements}
+                  FROM pairs p JOIN s_in s ON s.ref = p.sref JOIN c_in c ON c.ref = p.cref)"""
+        )
+        empty_refs, empty_names = "CAST([] AS BIGINT[])", "CAST([] AS VARCHAR[])"
+        no_text = "CAST(NULL AS VARCHAR)"
+        table = con.sql(
+            f"""SELECT class, reason, rule, supplier_refs, customer_refs, diff_fields, differences
+            FROM (
+              SELECT CASE WHEN differences IS NULL THEN 0 ELSE 1 END AS ord,
+                     CASE WHEN differences IS NULL THEN 'matched' ELSE 'partial' END AS class,
+                     {no_text} AS reason, {rule_names}[rule + 1] AS rule,
+                     [sref] AS supplier_refs, [cref] AS customer_refs,
+                     diff_fields, differences, sref AS ms, cref AS mc
+              FROM cmp
+              UNION ALL
+              SELECT 2, 'mismatch', 'ambiguous', {rule_names}[rule + 1], srefs, crefs,
+                     {empty_names}, {no_text}, list_min(srefs), list_min(crefs)
+              FROM groups
+              UNION ALL
+              SELECT 2, 'mismatch', 'ambiguous', {rule_names}[1], refs, {empty_refs},
+                     {empty_names}, {no_text}, refs[1], NULL
+              FROM s_dup
+              UNION ALL
+              SELECT 2, 'mismatch', 'ambiguous', {rule_names}[1], {empty_refs}, refs,
+                     {empty_names}, {no_text}, NULL, refs[1]
+              FROM c_dup
+              UNION ALL
+              SELECT 2, 'mismatch', 'missingAtCustomer', {no_text}, [ref], {empty_refs},
+                     {empty_names}, {no_text}, ref, NULL
+              FROM s_single
+              UNION ALL
+              SELECT 2, 'mismatch', 'missingAtSupplier', {no_text}, {empty_refs}, [ref],
+                     {empty_names}, {no_text}, NULL, ref
+              FROM c_single
+            )
+            ORDER BY ord, ms NULLS LAST, mc NULLS LAST"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+    table = table.add_column(0, "item_no", pa.array(range(table.num_rows), type=pa.int64()))
+    items = table.cast(ITEMS_SCHEMA)
+    return MatchResult(_counts(items), items)
+
+
+def _counts(items: pa.Table) -> dict[str, int]:
+    classes = items.column("class")
+    reasons = items.column("reason")
+
+    def count(array: pa.ChunkedArray, value: str) -> int:
+        return int(pc.sum(pc.equal(array, value)).as_py() or 0)
+
+    return {
+        "matched": count(classes, "matched"),
+        "partial": count(classes, "partial"),
+        "missingAtSupplier": count(reasons, "missingAtSupplier"),
+        "missingAtCustomer": count(reasons, "missingAtCustomer"),
+        "ambiguous": count(reasons, "ambiguous"),
+        "total": items.num_rows,
+    }
+
+
+def match_records(
+    supplier: Sequence[Mapping[str, Any]],
+    customer: Sequence[Mapping[str, Any]],
+    profile: MatchProfile,
+) -> MatchResult:
+    """`extract` both reports, then `match` them."""
+    return match(
+        extract(supplier, profile, "supplier"), extract(customer, profile, "customer"), profile
+    )

@@ -1,0 +1,321 @@
+"""Match profiles: the per-relation data that says how two reports are linked and compared.
+
+A profile is JSON (see docs/records-and-profiles.md); `MatchProfile.from_dict` validates it
+strictly and reports every problem at once, `profile_hash` is what a match run records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+from panther.inventory.paths import InvalidPath, compile_path
+from panther.ledger.canonical import canonical_json
+
+from . import comparators, normalisers
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "ComparedField",
+    "IdentifierRule",
+    "InvalidProfile",
+    "KeyComponent",
+    "MatchProfile",
+    "ProfileProblem",
+]
+
+
+@dataclass(frozen=True)
+class ProfileProblem:
+    pointer: str  # JSON pointer into the profile document
+    message: str
+
+
+@dataclass(frozen=True)
+class InvalidProfile(ValueError):
+    problems: tuple[ProfileProblem, ...]
+
+    def __str__(self) -> str:
+        return "invalid match profile: " + "; ".join(
+            f"{p.pointer or '/'}: {p.message}" for p in self.problems
+        )
+
+
+@dataclass(frozen=True)
+class KeyComponent:
+    """One part of an identifier rule's (possibly composite) key on one side."""
+
+    field: str
+    normaliser: str = "identifier"
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "normaliser": self.normaliser}
+        if self.params:
+            out["params"] = _plain(self.params)
+        return out
+
+
+@dataclass(frozen=True)
+class IdentifierRule:
+    name: str
+    supplier: tuple[KeyComponent, ...]
+    customer: tuple[KeyComponent, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "supplier": [c.to_dict() for c in self.supplier],
+            "customer": [c.to_dict() for c in self.customer],
+        }
+
+
+@dataclass(frozen=True)
+class ComparedField:
+    name: str
+    supplier_field: str
+    customer_field: str
+    comparator: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def normaliser(self) -> str:
+        return comparators.get(self.comparator).normaliser
+
+    @property
+    def normaliser_params(self) -> Mapping[str, Any]:
+        return comparators.get(self.comparator).normaliser_params(self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.supplier_field == self.customer_field:
+            out["field"] = self.supplier_field
+        else:
+            out["supplierField"] = self.supplier_field
+            out["customerField"] = self.customer_field
+        out["comparator"] = self.comparator
+        if self.params:
+            out["params"] = _plain(self.params)
+        return out
+
+
+@dataclass(frozen=True)
+class MatchProfile:
+    name: str
+    version: int
+    identifier_rules: tuple[IdentifierRule, ...]
+    compared_fields: tuple[ComparedField, ...] = ()
+    csv_mapping: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_dict(cls, document: Any) -> MatchProfile:
+        """Validate a profile document; raises InvalidProfile listing every problem."""
+        return _Parser().profile(document)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "identifierRules": [r.to_dict() for r in self.identifier_rules],
+            "comparedFields": [f.to_dict() for f in self.compared_fields],
+            "csvMapping": dict(self.csv_mapping),
+        }
+
+    def profile_hash(self) -> str:
+        """SHA-256 hex of the canonical JSON (RFC 8785) of `to_dict()`."""
+        return hashlib.sha256(canonical_json(self.to_dict())).hexdigest()
+
+    def mirrored(self) -> MatchProfile:
+        """The same profile with the supplier and customer sides swapped."""
+        return replace(
+            self,
+            identifier_rules=tuple(
+                IdentifierRule(r.name, r.customer, r.supplier) for r in self.identifier_rules
+            ),
+            compared_fields=tuple(
+                replace(f, supplier_field=f.customer_field, customer_field=f.supplier_field)
+                for f in self.compared_fields
+            ),
+        )
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy made of plain dicts and lists (JSON-ready)."""
+    return json.loads(json.dumps(value))
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.problems: list[ProfileProblem] = []
+
+    def fail(self, pointer: str, message: str) -> None:
+        self.problems.append(ProfileProblem(pointer, message))
+
+    def keys(
+        self, doc: dict[str, Any], pointer: str, required: set[str], optional: set[str]
+    ) -> None:
+        for key in sorted(required - doc.keys()):
+            self.fail(pointer, f"missing {key!r}")
+        for key in sorted(doc.keys() - required - optional):
+            self.fail(f"{pointer}/{_escape(str(key))}", "unknown member")
+
+    def name(self, value: Any, pointer: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(pointer, "must be a non-empty string")
+            return ""
+        return value
+
+    def path(self, value: Any, pointer: str) -> str:
+        if not isinstance(value, str):
+            self.fail(pointer, "must be a field path string")
+            return ""
+        try:
+            compile_path(value)
+        except InvalidPath as exc:
+            self.fail(pointer, exc.reason)
+        return value
+
+    def params(self, value: Any, pointer: str, check: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(pointer, "must be an object")
+            return {}
+        for message in check(value):
+            self.fail(pointer, message)
+        return _plain(value)
+
+    def profile(self, doc: Any) -> MatchProfile:
+        if not isinstance(doc, dict):
+            raise InvalidProfile((ProfileProblem("", "a profile must be a JSON object"),))
+        self.keys(doc, "", {"name", "version", "identifierRules"}, {"comparedFields", "csvMapping"})
+        name = self.name(doc.get("name"), "/name")
+        version = doc.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            self.fail("/version", "must be a positive integer")
+            version = 0
+        rules = self.rules(doc.get("identifierRules"))
+        fields = self.compared(doc.get("comparedFields", []))
+        mapping = self.csv(doc.get("csvMapping", {}))
+        if self.problems:
+            raise InvalidProfile(tuple(self.problems))
+        return MatchProfile(name, version, rules, fields, mapping)
+
+    def rules(self, value: Any) -> tuple[IdentifierRule, ...]:
+        if not isinstance(value, list) or not value:
+            if value is not None:  # a missing member is reported once, by keys()
+                self.fail("/identifierRules", "must be a non-empty array")
+            return ()
+        out: list[IdentifierRule] = []
+        seen: set[str] = set()
+        for i, rule in enumerate(value):
+            pointer = f"/identifierRules/{i}"
+            if not isinstance(rule, dict):
+                self.fail(pointer, "must be an object")
+                continue
+            self.keys(rule, pointer, {"name", "supplier", "customer"}, set())
+            name = self.name(rule.get("name"), f"{pointer}/name")
+            if name in seen:
+                self.fail(f"{pointer}/name", f"duplicate rule name {name!r}")
+            seen.add(name)
+            sides = {}
+            for side in ("supplier", "customer"):
+                sides[side] = self.components(rule.get(side), f"{pointer}/{side}")
+            if len(sides["supplier"]) != len(sides["customer"]):
+                self.fail(pointer, "supplier and customer keys must have the same length")
+            out.append(IdentifierRule(name, sides["supplier"], sides["customer"]))
+        return tuple(out)
+
+    def components(self, value: Any, pointer: str) -> tuple[KeyComponent, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail(pointer, "must be a non-empty array of key components")
+            return ()
+        out = []
+        for i, component in enumerate(value):
+            at = f"{pointer}/{i}"
+            if not isinstance(component, dict):
+                self.fail(at, "must be an object")
+                continue
+            self.keys(component, at, {"field"}, {"normaliser", "params"})
+            path = self.path(component.get("field"), f"{at}/field")
+            normaliser_name = component.get("normaliser", "identifier")
+            try:
+                normaliser = normalisers.get(normaliser_name)
+            except (normalisers.UnknownNormaliser, TypeError):
+                self.fail(f"{at}/normaliser", f"unknown normaliser {normaliser_name!r}")
+                # Keep its place so the key-length check does not report a second problem.
+                out.append(KeyComponent(path, str(normaliser_name)))
+                continue
+            if pa.types.is_struct(normaliser.arrow_type):
+                self.fail(f"{at}/normaliser", f"{normaliser_name!r} cannot be part of a key")
+            params = self.params(component.get("params"), f"{at}/params", normaliser.check_params)
+            out.append(KeyComponent(path, normaliser_name, params))
+        return tuple(out)
+
+    def compared(self, value: Any) -> tuple[ComparedField, ...]:
+        if not isinstance(value, list):
+            self.fail("/comparedFields", "must be an array")
+            return ()
+        out = []
+        seen: set[str] = set()
+        for i, item in enumerate(value):
+            pointer = f"/comparedFields/{i}"
+            if not isinstance(item, dict):
+                self.fail(pointer, "must be an object")
+                continue
+            self.keys(
+                item,
+                pointer,
+                {"name", "comparator"},
+                {"field", "supplierField", "customerField", "params"},
+            )
+            name = self.name(item.get("name"), f"{pointer}/name")
+            if name in seen:
+                self.fail(f"{pointer}/name", f"duplicate compared field {name!r}")
+            seen.add(name)
+            if "field" in item:
+                if "supplierField" in item or "customerField" in item:
+                    self.fail(pointer, "give either field or supplierField and customerField")
+                supplier = customer = self.path(item["field"], f"{pointer}/field")
+            elif "supplierField" in item and "customerField" in item:
+                supplier = self.path(item["supplierField"], f"{pointer}/supplierField")
+                customer = self.path(item["customerField"], f"{pointer}/customerField")
+            else:
+                self.fail(pointer, "missing field (or supplierField and customerField)")
+                continue
+            comparator_name = item.get("comparator")
+            try:
+                comparator = comparators.get(comparator_name)
+            except (comparators.UnknownComparator, TypeError):
+                self.fail(f"{pointer}/comparator", f"unknown comparator {comparator_name!r}")
+                continue
+            params = self.params(item.get("params"), f"{pointer}/params", comparator.check_params)
+            out.append(ComparedField(name, supplier, customer, comparator_name, params))
+        return tuple(out)
+
+    def csv(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            self.fail("/csvMapping", "must be an object")
+            return {}
+        out = {}
+        for column, path in value.items():
+            out[column] = self.path(path, f"/csvMapping/{_escape(column)}")
+        return out
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _load_default() -> MatchProfile:
+    text = resources.files(__package__).joinpath("default_profile.json").read_text("utf-8")
+    return MatchProfile.from_dict(json.loads(text))
+
+
+DEFAULT_PROFILE: MatchProfile = _load_default()

@@ -1,0 +1,162 @@
+"""The matching semantics as plain per-record Python: the oracle for tests, the benchmark baseline.
+
+Same rules as `engine` (DESIGN.md section 3), written for reading rather than speed: dicts,
+sets and loops over the records, the scalar normalisers and the Python comparators.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from panther.inventory.paths import compile_path
+
+from . import comparators, normalisers
+from .profile import MatchProfile
+
+__all__ = ["reference_counts", "reference_match"]
+
+_CLASS_ORDER = {"matched": 0, "partial": 1, "mismatch": 2}
+
+
+def _key_part(value: Any) -> str | None:
+    """A normalised key component as text (how the engine casts it)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text or None
+
+
+def _keys(record: Any, profile: MatchProfile, side: str) -> list[str | None]:
+    keys: list[str | None] = []
+    for rule in profile.identifier_rules:
+        parts = []
+        for component in rule.supplier if side == "supplier" else rule.customer:
+            value = compile_path(component.field).get(record)
+            parts.append(
+                _key_part(normalisers.normalise(component.normaliser, value, component.params))
+            )
+        keys.append(None if any(p is None for p in parts) else "\x1f".join(parts))  # type: ignore[arg-type]
+    return keys
+
+
+def _differences(
+    supplier: Any, customer: Any, profile: MatchProfile
+) -> list[dict[str, Any]] | None:
+    out = []
+    for f in profile.compared_fields:
+        s_value = compile_path(f.supplier_field).get(supplier)
+        c_value = compile_path(f.customer_field).get(customer)
+        s_raw, c_raw = normalisers.raw_json(s_value), normalisers.raw_json(c_value)
+        s_norm = normalisers.normalise(f.normaliser, s_value, f.normaliser_params)
+        c_norm = normalisers.normalise(f.normaliser, c_value, f.normaliser_params)
+        if comparators.agree(f.comparator, s_norm, c_norm, s_raw, c_raw, f.params):
+            continue
+        out.append(
+            {
+                "field": f.name,
+                "supplierValue": s_value if s_raw is not None else None,
+                "customerValue": c_value if c_raw is not None else None,
+                "supplierNormalised": comparators.normalised_json(f.normaliser, s_norm),
+                "customerNormalised": comparators.normalised_json(f.normaliser, c_norm),
+                "comparator": f.comparator,
+            }
+        )
+    return out or None
+
+
+def reference_match(
+    supplier: Sequence[Mapping[str, Any]],
+    customer: Sequence[Mapping[str, Any]],
+    profile: MatchProfile,
+) -> list[dict[str, Any]]:
+    """The items, in item order, in the form of `MatchResult.item_dicts()`."""
+    s_keys = [_keys(r, profile, "supplier") for r in supplier]
+    c_keys = [_keys(r, profile, "customer") for r in customer]
+    s_open = set(range(len(supplier)))
+    c_open = set(range(len(customer)))
+    items: list[dict[str, Any]] = []
+
+    def item(cls: str, reason: str | None, rule: str | None, srefs: list[int], crefs: list[int],
+             differences: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+        items.append(
+            {
+                "class": cls,
+                "reason": reason,
+                "rule": rule,
+                "supplierRefs": sorted(srefs),
+                "customerRefs": sorted(crefs),
+                "differences": differences,
+            }
+        )
+
+    for r, rule in enumerate(profile.identifier_rules):
+        s_groups: dict[str, list[int]] = defaultdict(list)
+        c_groups: dict[str, list[int]] = defaultdict(list)
+        for i in s_open:
+            if s_keys[i][r] is not None:
+                s_groups[s_keys[i][r]].append(i)  # type: ignore[index]
+        for i in c_open:
+            if c_keys[i][r] is not None:
+                c_groups[c_keys[i][r]].append(i)  # type: ignore[index]
+        for key in s_groups.keys() & c_groups.keys():
+            srefs, crefs = s_groups[key], c_groups[key]
+            if len(srefs) == 1 and len(crefs) == 1:
+                diff = _differences(supplier[srefs[0]], customer[crefs[0]], profile)
+                item("partial" if diff else "matched", None, rule.name, srefs, crefs, diff)
+            else:
+                item("mismatch", "ambiguous", rule.name, srefs, crefs)
+            s_open.difference_update(srefs)
+            c_open.difference_update(crefs)
+
+    first = profile.identifier_rules[0].name
+    for side_open, side_keys, reason in (
+        (s_open, s_keys, "missingAtCustomer"),
+        (c_open, c_keys, "missingAtSupplier"),
+    ):
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i in side_open:
+            key = side_keys[i][0]
+            if key is None:
+                groups[f"\x00{i}"].append(i)  # no key: alone by construction
+            else:
+                groups[key].append(i)
+        for refs in groups.values():
+            sides = (refs, []) if reason == "missingAtCustomer" else ([], refs)
+            if len(refs) > 1:
+                item("mismatch", "ambiguous", first, *sides)
+            else:
+                item("mismatch", reason, None, *sides)
+
+    def order(it: dict[str, Any]) -> tuple[int, float, float]:
+        s, c = it["supplierRefs"], it["customerRefs"]
+        return (
+            _CLASS_ORDER[it["class"]],
+            s[0] if s else float("inf"),
+            c[0] if c else float("inf"),
+        )
+
+    items.sort(key=order)
+    return [{"itemNo": n, **it} for n, it in enumerate(items)]
+
+
+def reference_counts(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts = {
+        "matched": 0,
+        "partial": 0,
+        "missingAtSupplier": 0,
+        "missingAtCustomer": 0,
+        "ambiguous": 0,
+    }
+    for it in items:
+        counts[it["reason"] if it["class"] == "mismatch" else it["class"]] += 1
+    counts["total"] = len(items)
+    return counts

@@ -1,0 +1,136 @@
+"""The ASGI app: the OpenAPI documents in ``openapi/`` wired to thin handlers."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from pathlib import Path
+
+import connexion
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import RelativeResolver
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import state
+from .errors import register_error_handlers
+from .services.context import Ports
+from .settings import Settings
+
+__all__ = ["OPENAPI_DIR", "APIS", "create_app"]
+
+OPENAPI_DIR = Path(__file__).resolve().parents[2] / "openapi"
+if not OPENAPI_DIR.is_dir():  # installed without the source tree: documents ship as data
+    OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
+
+# (document, base path, handler module)
+APIS = (
+    ("oauth.yaml", "/oauth", "panther.server.handlers.oauth"),
+    ("panther-v1.yaml", "/panther/v1", "panther.server.handlers.panther"),
+    ("tmf637-product-inventory-v4.yaml", "/tmf-api/productInventory/v4",
+     "panther.server.handlers.tmf637"),
+    ("mef116-product-inventory-v7.yaml", "/mefApi/sonata/productInventory/v7",
+     "panther.server.handlers.mef116"),
+)
+
+
+class _JSONBody(JSONRequestBodyValidator):
+    """connexion's JSON validator, minus its 500s, and hands-off for bulk uploads.
+
+    Bulk inventory uploads (schemas marked ``x-panther-raw``) are parsed and validated by
+    the report parser, which reports every bad record rather than the first.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        if self._schema.get("x-panther-raw"):
+            return receive, scope
+        return await super().wrap_receive(receive, scope=scope)
+
+    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except UnicodeDecodeError as exc:
+            raise BadRequestProblem(detail=f"body is not {self._encoding}: byte {exc.start}") from None
+        except RecursionError:
+            raise BadRequestProblem(detail="body is nested too deeply") from None
+        except ValueError as exc:
+            raise BadRequestProblem(detail=f"body is not JSON: {exc}") from None
+
+
+def _validator_map() -> dict[str, t.Any]:
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = _JSONBody
+    return {**VALIDATOR_MAP, "body": body}
+
+
+class BodyLimit:
+    """413 before anything reads a body over the limit (connexion has no limit of its own)."""
+
+    def __init__(self, app: ASGIApp, *, max_json: int, max_upload: int) -> None:
+        self.app, self.max_json, self.max_upload = app, max_json, max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        limit = self.max_upload if path.endswith("/inventoryReport") else self.max_json
+        length = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._reject(scope, send, limit)
+            return
+        seen = 0
+
+        async def limited() -> t.MutableMapping[str, t.Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._reject(scope, send, limit)
+
+    @staticmethod
+    async def _reject(scope: Scope, send: Send, limit: int) -> None:
+        from .errors import error_response
+
+        response = error_response(scope.get("path", ""), 413,
+                                  f"request body over the limit of {limit} bytes")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+
+
+def create_app(settings: Settings | None = None, *, ports: Ports | None = None) -> connexion.AsyncApp:
+    """The app over ``ports`` (composed from ``settings`` by bootstrap when not given)."""
+    if ports is None:
+        from .bootstrap import compose
+
+        ports = compose(settings or Settings.from_env())
+    state.install(ports)
+    app = connexion.AsyncApp(__name__, specification_dir=str(OPENAPI_DIR))
+    for document, base_path, module in APIS:
+        app.add_api(
+            document, base_path=base_path, resolver=RelativeResolver(module),
+            strict_validation=True, validate_responses=ports.settings.validate_responses,
+            validator_map=_validator_map(), pythonic_params=True,
+        )
+    register_error_handlers(app)
+    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       max_json=ports.settings.max_json_bytes,
+                       max_upload=ports.settings.max_upload_bytes)
+    return app

@@ -1,0 +1,217 @@
+"""The ``panther`` command: run the server, migrate, verify the ledger, run the demo, and
+drive the API as a carrier or the operator."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+def _settings(data_dir: str | None, database_url: str | None, port: int | None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if data_dir:
+        overrides["data_dir"] = Path(data_dir)
+    if database_url:
+        overrides["database_url"] = database_url
+    if port:
+        overrides["port"] = port
+    return Settings.from_env(**overrides)
+
+
+@click.group()
+def main() -> None:
+    """Stone Panther: carriers reconcile inventories and endorse the result on a ledger."""
+
+
+@main.command()
+@click.option("--data-dir", help="where the SQLite file, keys and credentials live")
+@click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data folder)")
+@click.option("--port", type=int, help="default 8080 or PANTHER_PORT")
+def serve(data_dir: str | None, database_url: str | None, port: int | None) -> None:
+    """Migrate and start the server on 127.0.0.1 (embedded defaults)."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(data_dir, database_url, port)
+    app = create_app(settings)
+    creds = Path(settings.data_dir) / "operator-credentials.json"
+    click.echo(f"Stone Panther on http://{settings.host}:{settings.port} "
+               f"(database {settings.resolved_database_url.split('@')[-1]}, ledger "
+               f"{settings.ledger}); operator credentials: {creds.resolve()}")
+    click.echo(f"API docs: http://{settings.host}:{settings.port}/panther/v1/ui/")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@main.command()
+@click.option("--data-dir")
+@click.option("--database-url")
+def migrate(data_dir: str | None, database_url: str | None) -> None:
+    """Bring the database schema to the newest revision."""
+    from panther.adapters.sql.db import make_engine
+    from panther.adapters.sql.db import migrate as run
+
+    settings = _settings(data_dir, database_url, None)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    run(make_engine(settings.resolved_database_url))
+    click.echo("schema is up to date")
+
+
+@main.group()
+def ledger() -> None:
+    """Inspect and verify the ledger."""
+
+
+@ledger.command("verify")
+@click.option("--data-dir")
+@click.option("--database-url")
+@click.option("--json", "as_json", is_flag=True)
+def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool) -> None:
+    """Recompute the hash chain, signatures, Merkle roots and projections."""
+    from .bootstrap import compose
+    from .services.ledger_view import verify
+
+    settings = _settings(data_dir, database_url, None)
+    ports = compose(settings, ensure_operator_party=False)
+    result = verify(ports)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    elif result["ok"]:
+        click.echo(f"ledger OK: {result['entriesChecked']} entries, head {result['head']}")
+    else:
+        f = result["firstFailure"]
+        click.echo(f"ledger BROKEN at entry {f['seq']} ({f['kind']}): {f['detail']}")
+    sys.exit(0 if result["ok"] else 1)
+
+
+@main.command()
+@click.option("--records", default=1000, show_default=True, help="records per side")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object: counts, precision, recall")
+@click.option("--data-dir", help="keep the demo's data here (default: a temporary folder)")
+def demo(records: int, seed: int, as_json: bool, data_dir: str | None) -> None:
+    """Two carriers, a relation, two generated inventories, a match, both endorsements."""
+    from panther.demo.walkthrough import run_demo
+
+    result = run_demo(records=records, seed=seed, data_dir=data_dir,
+                      echo=(lambda s: None) if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, sort_keys=True))
+
+
+# ---- client commands (talk to a running server) ----
+
+def _client(ctx: click.Context) -> Any:
+    from panther.client import PantherClient
+
+    o = ctx.obj
+    return PantherClient(o["url"], o["client_id"], o["client_secret"])
+
+
+@main.group()
+@click.option("--url", default=lambda: os.environ.get("PANTHER_URL", "http://127.0.0.1:8080"))
+@click.option("--client-id", default=lambda: os.environ.get("PANTHER_CLIENT_ID"))
+@click.option("--client-secret", default=lambda: os.environ.get("PANTHER_CLIENT_SECRET"))
+@click.option("--credentials", type=click.Path(exists=True),
+              help="a JSON file with clientId and clientSecret (e.g. data/operator-credentials.json)")
+@click.pass_context
+def api(ctx: click.Context, url: str, client_id: str | None, client_secret: str | None,
+        credentials: str | None) -> None:
+    """Call a running server as a carrier or the operator."""
+    if credentials:
+        c = json.loads(Path(credentials).read_text())
+        client_id, client_secret = c["clientId"], c["clientSecret"]
+    if not client_id or not client_secret:
+        raise click.UsageError("give --credentials or --client-id and --client-secret")
+    ctx.obj = {"url": url, "client_id": client_id, "client_secret": client_secret}
+
+
+def _out(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2))
+
+
+@api.command("register-party")
+@click.argument("name")
+@click.option("--id", "party_id")
+@click.pass_context
+def api_register(ctx: click.Context, name: str, party_id: str | None) -> None:
+    """(operator) Register a carrier; prints its credentials once."""
+    _out(_client(ctx).register_party(name, party_id))
+
+
+@api.command("propose-relation")
+@click.argument("supplier")
+@click.argument("customer")
+@click.option("--profile", type=click.Path(exists=True), help="a match profile JSON file")
+@click.pass_context
+def api_propose(ctx: click.Context, supplier: str, customer: str, profile: str | None) -> None:
+    extra = {"profile": json.loads(Path(profile).read_text())} if profile else {}
+    _out(_client(ctx).propose_relation(supplier, customer, **extra))
+
+
+@api.command("agree")
+@click.argument("relation_id")
+@click.pass_context
+def api_agree(ctx: click.Context, relation_id: str) -> None:
+    _out(_client(ctx).agree(relation_id))
+
+
+@api.command("upload")
+@click.argument("relation_id")
+@click.argument("as_of")
+@click.argument("path", type=click.Path(exists=True))
+@click.pass_context
+def api_upload(ctx: click.Context, relation_id: str, as_of: str, path: str) -> None:
+    """Upload a report (.json, .ndjson or .csv) for a relation as of a date."""
+    suffix = Path(path).suffix.lower()
+    media = {".json": "application/json", ".ndjson": "application/x-ndjson",
+             ".csv": "text/csv"}.get(suffix)
+    if media is None:
+        raise click.UsageError("the file must end in .json, .ndjson or .csv")
+    _out(_client(ctx).upload(relation_id, as_of, Path(path).read_bytes(), media))
+
+
+@api.command("match")
+@click.argument("relation_id")
+@click.argument("as_of")
+@click.pass_context
+def api_match(ctx: click.Context, relation_id: str, as_of: str) -> None:
+    _out(_client(ctx).run_match(relation_id, as_of))
+
+
+@api.command("items")
+@click.argument("run_id")
+@click.option("--class", "class_")
+@click.option("--field")
+@click.option("--limit", default=20)
+@click.pass_context
+def api_items(ctx: click.Context, run_id: str, class_: str | None, field: str | None,
+              limit: int) -> None:
+    _out(_client(ctx).get(f"/panther/v1/matchRun/{run_id}/item", **{
+        "class": class_, "field": field, "limit": limit}))
+
+
+@api.command("endorse")
+@click.argument("run_id")
+@click.pass_context
+def api_endorse(ctx: click.Context, run_id: str) -> None:
+    _out(_client(ctx).endorse(run_id))
+
+
+@api.command("verify")
+@click.pass_context
+def api_verify(ctx: click.Context) -> None:
+    _out(_client(ctx).verify_ledger())
+
+
+if __name__ == "__main__":
+    main()

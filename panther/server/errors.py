@@ -1,0 +1,97 @@
+"""One place where every failure becomes the error body of the standard the path belongs to.
+
+TMF and our ``/panther/v1`` extension: TMF630 ``Error``; MEF Sonata: MEF ``Error`` (422 as an
+array); ``/oauth/token``: RFC 6749. Nothing here echoes request bodies back.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+
+from .services.errors import InvalidInput, ServiceError
+
+__all__ = ["error_response", "register_error_handlers"]
+
+log = logging.getLogger("panther")
+
+_MEF_CODES = {400: "invalidBody", 401: "invalidCredentials", 403: "accessDenied",
+              404: "notFound", 409: "conflict", 422: "invalidValue", 500: "internalError",
+              501: "notImplemented", 503: "serviceUnavailable"}
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_response(path: str, status: int, message: str, *, code: str | None = None,
+                   details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> ConnexionResponse:
+    message = message[:2000]
+    body: Any
+    if path.startswith("/oauth/"):
+        oauth_code = {401: "invalid_client", 403: "invalid_scope"}.get(status, "invalid_request")
+        body = {"error": oauth_code, "error_description": message}
+    elif path.startswith("/mefApi/"):
+        if status == 422:
+            body = [{"code": "invalidValue", "reason": _reason(status), "message": message,
+                     "propertyPath": (d or {}).get("pointer", "")}
+                    for d in (details or [{}])]
+        else:
+            body = {"code": _MEF_CODES.get(status, "internalError"), "reason": _reason(status),
+                    "message": message}
+    else:
+        body = {"code": code or str(status), "reason": _reason(status), "message": message,
+                "status": str(status), "@type": "Error"}
+        if details:
+            body["details"] = details
+    return ConnexionResponse(
+        status_code=status, body=orjson.dumps(body), content_type="application/json",
+        headers=headers or {})
+
+
+def _path(request: ConnexionRequest) -> str:
+    return str(request.url.path)
+
+
+async def _service_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ServiceError)
+    details = exc.details if isinstance(exc, InvalidInput) else None
+    if isinstance(exc, InvalidInput) and exc.truncated and details is not None:
+        details = [*details, {"message": "more problems were found; the list is capped"}]
+    return error_response(_path(request), exc.status, str(exc), code=exc.code, details=details)
+
+
+async def _problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ProblemException)
+    status = exc.status or 500
+    message = str(exc.detail or exc.title or _reason(status))
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="stone-panther"')
+    return error_response(_path(request), status, message, headers=headers)
+
+
+async def _bad_encoding(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    return error_response(_path(request), 400, f"the request body is not valid: {type(exc).__name__}")
+
+
+async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.exception("unhandled error on %s", _path(request), exc_info=exc)
+    return error_response(_path(request), 500, "internal error; the request was not applied")
+
+
+def register_error_handlers(app: Any) -> None:
+    app.add_error_handler(ServiceError, _service_error)
+    app.add_error_handler(ProblemException, _problem)
+    app.add_error_handler(UnicodeDecodeError, _bad_encoding)
+    app.add_error_handler(RecursionError, _bad_encoding)
+    app.add_error_handler(Exception, _unexpected)

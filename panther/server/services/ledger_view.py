@@ -1,0 +1,150 @@
+"""Reading and verifying the ledger against the data the server stores.
+
+Verification recomputes the chain and the signatures (``panther.ledger.verify``), every
+Merkle root from the stored rows, and checks that each projection row (party, relation,
+report, run) says what its ledger entry says. The first broken thing is reported.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from panther.adapters.sql import repository as repo
+from panther.ledger.merkle import merkle_root
+from panther.ledger.transactions import LedgerEntry, TxType
+from panther.ledger.verify import verify_ledger
+
+from .context import Caller, Ports
+from .errors import NotFound
+from .reports import content_hash
+
+__all__ = ["entry_view", "get_entry", "list_entries", "verify"]
+
+
+def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
+    tx = entry.tx
+    return {
+        "id": str(entry.seq), "href": f"{base}/panther/v1/ledger/entry/{entry.seq}",
+        "@type": "LedgerEntry", "seq": entry.seq, "type": str(tx.type.value),
+        "version": tx.version, "relation": tx.relation, "payload": dict(tx.payload),
+        "merkleRoot": tx.merkle_root.hex() if tx.merkle_root else None,
+        "signers": list(tx.signers), "signatures": ["0x" + s.hex() for s in tx.signatures],
+        "prevHash": entry.prev_hash.hex(), "entryHash": entry.entry_hash.hex(),
+        "recordedAt": entry.recorded_at,
+    }
+
+
+def _visible(conn: sa.Connection, caller: Caller, entry: LedgerEntry) -> bool:
+    if caller.is_operator or entry.tx.relation is None:
+        return True
+    rel = repo.get_row(conn, repo.T.relation, id=entry.tx.relation)
+    return rel is not None and caller.party_id in (rel["supplier_id"], rel["customer_id"])
+
+
+def list_entries(ports: Ports, caller: Caller, *, offset: int, limit: int,
+                 type_: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    out: list[dict[str, Any]] = []
+    total = 0
+    with ports.db.read() as conn:
+        for entry in ports.ledger.iterate(0):
+            if type_ and entry.tx.type.value != type_:
+                continue
+            if not _visible(conn, caller, entry):
+                continue
+            if offset <= total < offset + limit:
+                out.append(entry_view(entry, ports.settings.public_base_url))
+            total += 1
+    return out, total
+
+
+def get_entry(ports: Ports, caller: Caller, seq: int) -> dict[str, Any]:
+    head = ports.ledger.head()
+    if head is None or seq < 0 or seq > head.seq:
+        raise NotFound(f"no ledger entry {seq}")
+    entry = ports.ledger.get(seq)
+    with ports.db.read() as conn:
+        if not _visible(conn, caller, entry):
+            raise NotFound(f"no ledger entry {seq}")
+    return entry_view(entry, ports.settings.public_base_url)
+
+
+def _leaves(conn: sa.Connection, table: sa.Table, key_col: str, key: str,
+            order_col: str) -> list[bytes]:
+    rows = conn.execute(sa.select(table.c.body).where(table.c[key_col] == key)
+                        .order_by(table.c[order_col]))
+    return [b.encode() for (b,) in rows]
+
+
+def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
+    """What a projection row says differently from its ledger entry, if anything."""
+    p, t = entry.tx.payload, entry.tx.type
+    if t == TxType.PartyRegistered:
+        row = repo.get_row(conn, repo.T.party, id=p["partyId"])
+        if row is None or row["address"] != p["address"] or row["name"] != p["name"]:
+            return f"party {p['partyId']} differs from its PartyRegistered entry"
+    elif t == TxType.RelationAgreed:
+        row = repo.get_row(conn, repo.T.relation, id=p["relationId"])
+        if (row is None or row["supplier_id"] != p["supplier"]
+                or row["customer_id"] != p["customer"]
+                or row["profile_hash"] != p["profileHash"]
+                or json.loads(row["terms"]) != p["terms"] or row["ledger_seq"] != entry.seq):
+            return f"relation {p['relationId']} differs from its RelationAgreed entry"
+    elif t == TxType.MatchRecorded:
+        row = repo.get_row(conn, repo.T.run, id=p["runId"])
+        if (row is None or json.loads(row["counts"]) != p["counts"]
+                or row["item_count"] != p["itemCount"]
+                or row["supplier_report_id"] != p["supplierReport"]
+                or row["customer_report_id"] != p["customerReport"]):
+            return f"match run {p['runId']} differs from its MatchRecorded entry"
+    return None
+
+
+def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
+    """Recompute everything; ``caller`` is accepted for symmetry (the result has no data)."""
+    del caller
+    with ports.db.read() as conn:
+        report_roots: dict[int, tuple[str, str]] = {}
+        problems: list[dict[str, Any]] = []
+
+        def recompute_root(entry: LedgerEntry) -> bytes | None:
+            t, p = entry.tx.type, entry.tx.payload
+            if t == TxType.InventoryReported:
+                r = repo.T.report
+                row = conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq)
+                                   ).mappings().first()
+                if row is None:
+                    return b""  # the report the entry attests is gone
+                leaves = _leaves(conn, repo.T.record, "report_id", row["id"], "seq")
+                report_roots[entry.seq] = (row["id"], content_hash(leaves))
+                if content_hash(leaves) != p["contentHash"] or len(leaves) != p["recordCount"]:
+                    return b""
+                return merkle_root(leaves)
+            if t in (TxType.MatchRecorded, TxType.MatchEndorsed):
+                if repo.get_row(conn, repo.T.run, id=p["runId"]) is None:
+                    return b""
+                return merkle_root(_leaves(conn, repo.T.item, "run_id", p["runId"], "item_no"))
+            return None
+
+        entries = list(ports.ledger.iterate(0))
+        report = verify_ledger(entries, ports.domain, recompute_root=recompute_root)
+        if report.ok:
+            for entry in entries:
+                problem = _projection_problem(conn, entry)
+                if problem:
+                    problems.append({"seq": entry.seq, "kind": "projection", "detail": problem})
+                    break
+    first = None
+    if report.first_failure is not None:
+        f = report.first_failure
+        first = {"seq": f.seq, "kind": f.kind, "detail": f.detail}
+    elif problems:
+        first = problems[0]
+    return {
+        "@type": "LedgerVerification", "ok": first is None,
+        "entriesChecked": report.entries_checked,
+        "head": entries[-1].entry_hash.hex() if entries else None,
+        "firstFailure": first,
+    }

@@ -1,0 +1,300 @@
+"""Match runs: match the newest reports of both sides, store the items, collect endorsements."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import sqlalchemy as sa
+
+from panther.adapters.sql import repository as repo
+from panther.ledger.canonical import canonical_json
+from panther.ledger.merkle import merkle_root
+from panther.ledger.transactions import Transaction, TxType
+from panther.matching.engine import extract, match
+
+from .context import Caller, Ports, now_iso
+from .errors import Conflict, Forbidden, NotFound
+from .relations import load_profile, relation_for
+from .signing import endorse
+
+__all__ = [
+    "endorse_run",
+    "get_item",
+    "get_run",
+    "list_items",
+    "list_runs",
+    "maybe_auto_match",
+    "run_match",
+    "run_view",
+]
+
+_CHUNK = 50_000
+
+
+def run_view(row: dict[str, Any], endorsements: list[dict[str, Any]],
+             base: str) -> dict[str, Any]:
+    return {
+        "id": row["id"], "href": f"{base}/panther/v1/matchRun/{row['id']}",
+        "@type": "MatchRun", "relationId": row["relation_id"], "asOf": row["as_of"],
+        "supplierReport": row["supplier_report_id"], "customerReport": row["customer_report_id"],
+        "profileHash": row["profile_hash"], "state": row["state"],
+        "counts": json.loads(row["counts"]), "itemCount": row["item_count"],
+        "itemsRoot": row["items_root"], "endorsedBy": sorted(e["party_id"] for e in endorsements),
+        "ledgerSeq": row["ledger_seq"], "endorsedSeq": row["endorsed_seq"],
+        "createdAt": row["created_at"],
+    }
+
+
+def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str) -> pa.Table:
+    """Narrow columns of a stored report, decoded in chunks so memory stays flat."""
+    parts: list[pa.Table] = []
+    chunk: list[dict[str, Any]] = []
+    offset = 0
+
+    def flush() -> None:
+        nonlocal offset, chunk
+        table = extract(chunk, profile, side)
+        if offset:
+            idx = table.schema.get_field_index("ref")
+            table = table.set_column(idx, "ref", pa.array(
+                range(offset, offset + len(chunk)), type=pa.int64()))
+        parts.append(table)
+        offset += len(chunk)
+        chunk = []
+
+    for body in repo.iter_record_bodies(conn, report_id):
+        chunk.append(orjson.loads(body))
+        if len(chunk) >= _CHUNK:
+            flush()
+    if chunk or not parts:
+        flush()
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
+def _item_rows(run_id: str, items: Iterator[dict[str, Any]], leaves: list[bytes]
+               ) -> Iterator[tuple[Any, ...]]:
+    for item in items:
+        leaf = canonical_json(item)
+        leaves.append(leaf)
+        diffs = item.get("differences") or []
+        fields = "," + ",".join(d["field"] for d in diffs) + "," if diffs else ""
+        yield (run_id, item["itemNo"], item["class"], item.get("reason"), item.get("rule"),
+               json.dumps(item["supplierRefs"]), json.dumps(item["customerRefs"]), fields,
+               leaf.decode())
+
+
+def recorded_tx(row: dict[str, Any]) -> Transaction:
+    return Transaction(
+        type=TxType.MatchRecorded, version=1, relation=row["relation_id"],
+        payload={"runId": row["id"], "relationId": row["relation_id"], "asOf": row["as_of"],
+                 "supplierReport": row["supplier_report_id"],
+                 "customerReport": row["customer_report_id"],
+                 "profileHash": row["profile_hash"], "counts": json.loads(row["counts"]),
+                 "itemCount": row["item_count"]},
+        merkle_root=bytes.fromhex(row["items_root"]), signers=(), signatures=())
+
+
+def endorsed_tx(row: dict[str, Any]) -> Transaction:
+    return Transaction(
+        type=TxType.MatchEndorsed, version=1, relation=row["relation_id"],
+        payload={"runId": row["id"], "relationId": row["relation_id"],
+                 "counts": json.loads(row["counts"]), "recordedSeq": row["ledger_seq"]},
+        merkle_root=bytes.fromhex(row["items_root"]), signers=(), signatures=())
+
+
+def run_match(ports: Ports, caller: Caller | None, relation_id: str,
+              as_of: str) -> tuple[dict[str, Any], bool]:
+    """Match the newest reports of both sides for the date; the same inputs give the same run."""
+    with ports.db.read() as conn:
+        if caller is None:
+            relation = repo.get_row(conn, repo.T.relation, id=relation_id)
+            assert relation is not None
+        else:
+            relation = relation_for(conn, caller, relation_id)
+        sup = repo.latest_report(conn, relation_id, as_of, "supplier")
+        cus = repo.latest_report(conn, relation_id, as_of, "customer")
+        if sup is None or cus is None:
+            missing = "supplier" if sup is None else "customer"
+            raise Conflict(f"no {missing} report for relation {relation_id} as of {as_of}")
+        run = repo.T.run
+        existing = conn.execute(sa.select(run).where(
+            run.c.supplier_report_id == sup["id"], run.c.customer_report_id == cus["id"],
+            run.c.profile_hash == relation["profile_hash"])).mappings().first()
+        if existing is not None:
+            row = dict(existing)
+            return run_view(row, repo.endorsement_rows(conn, row["id"]),
+                            ports.settings.public_base_url), False
+        profile = load_profile(relation)
+        sup_table = _extract_report(conn, sup["id"], profile, "supplier")
+        cus_table = _extract_report(conn, cus["id"], profile, "customer")
+    result = match(sup_table, cus_table, profile)
+    run_id = f"run-{secrets.token_hex(10)}"
+    leaves: list[bytes] = []
+    with ports.db.write() as conn:
+        operator = repo.get_row(conn, repo.T.party, id="operator")
+        assert operator is not None
+        row = {
+            "id": run_id, "relation_id": relation_id, "as_of": as_of,
+            "supplier_report_id": sup["id"], "customer_report_id": cus["id"],
+            "profile_hash": relation["profile_hash"], "state": "recorded",
+            "counts": json.dumps(dict(result.counts), sort_keys=True),
+            "items_root": "", "item_count": 0,
+            "ledger_seq": None, "endorsed_seq": None, "created_at": now_iso(),
+        }
+        repo.insert_row(conn, repo.T.run, row)
+        count = repo.bulk_insert(
+            conn, repo.T.item,
+            ("run_id", "item_no", "class", "reason", "rule", "supplier_refs", "customer_refs",
+             "diff_fields", "body"),
+            _item_rows(run_id, result.item_dicts(), leaves),
+        )
+        row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
+        tx = recorded_tx(row)
+        sig = endorse(ports, conn, operator, tx, None)
+        entry = ports.ledger.append(
+            replace(tx, signers=(operator["address"],), signatures=(sig,)), conn=conn)
+        repo.update_row(conn, repo.T.run, {"id": run_id}, {
+            "ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count})
+        row["ledger_seq"] = entry.seq
+    return run_view(row, [], ports.settings.public_base_url), True
+
+
+def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:
+    """Start the run by itself once both sides have reported for the date."""
+    with ports.db.read() as conn:
+        if (repo.latest_report(conn, relation_id, as_of, "supplier") is None
+                or repo.latest_report(conn, relation_id, as_of, "customer") is None):
+            return None
+    view, _ = run_match(ports, None, relation_id, as_of)
+    return view
+
+
+def _run_for(conn: sa.Connection, caller: Caller, run_id: str) -> dict[str, Any]:
+    row = repo.get_row(conn, repo.T.run, id=run_id)
+    if row is None:
+        raise NotFound(f"no match run {run_id}")
+    try:
+        relation_for(conn, caller, row["relation_id"])
+    except NotFound:
+        raise NotFound(f"no match run {run_id}") from None
+    return row
+
+
+def get_run(ports: Ports, caller: Caller, run_id: str) -> dict[str, Any]:
+    with ports.db.read() as conn:
+        row = _run_for(conn, caller, run_id)
+        return run_view(row, repo.endorsement_rows(conn, run_id), ports.settings.public_base_url)
+
+
+def list_runs(ports: Ports, caller: Caller, *, relation_id: str | None, as_of: str | None,
+              state: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    run, rel = repo.T.run, repo.T.relation
+    where: list[Any] = []
+    if not caller.is_operator:
+        where.append(run.c.relation_id.in_(sa.select(rel.c.id).where(
+            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id))))
+    if relation_id:
+        where.append(run.c.relation_id == relation_id)
+    if as_of:
+        where.append(run.c.as_of == as_of)
+    if state:
+        where.append(run.c.state == state)
+    with ports.db.read() as conn:
+        total = repo.count_where(conn, run, where)
+        rows = repo.list_rows(conn, run, where, order_by=[run.c.created_at, run.c.id],
+                              offset=offset, limit=limit)
+        views = [run_view(r, repo.endorsement_rows(conn, r["id"]),
+                          ports.settings.public_base_url) for r in rows]
+    return views, total
+
+
+def _item_view(row: dict[str, Any], base: str, run_id: str) -> dict[str, Any]:
+    body = orjson.loads(row["body"])
+    return {
+        "id": str(row["item_no"]), "href": f"{base}/panther/v1/matchRun/{run_id}/item/"
+                                           f"{row['item_no']}",
+        "@type": "MatchItem", "itemNo": row["item_no"], "class": body["class"],
+        "reason": body.get("reason"), "rule": body.get("rule"),
+        "supplierRefs": body["supplierRefs"], "customerRefs": body["customerRefs"],
+        "differences": body.get("differences") or [],
+    }
+
+
+def list_items(ports: Ports, caller: Caller, run_id: str, *, class_: str | None,
+               reason: str | None, field: str | None, rule: str | None, offset: int,
+               limit: int) -> tuple[list[dict[str, Any]], int]:
+    it = repo.T.item
+    where: list[Any] = [it.c.run_id == run_id]
+    if class_:
+        where.append(it.c["class"] == class_)
+    if reason:
+        where.append(it.c.reason == reason)
+    if rule:
+        where.append(it.c.rule == rule)
+    if field:
+        where.append(it.c.diff_fields.like(f"%,{field},%"))
+    with ports.db.read() as conn:
+        _run_for(conn, caller, run_id)
+        total = repo.count_where(conn, it, where)
+        rows = repo.list_rows(conn, it, where, order_by=[it.c.item_no], offset=offset,
+                              limit=limit)
+    base = ports.settings.public_base_url
+    return [_item_view(r, base, run_id) for r in rows], total
+
+
+def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[str, Any]:
+    """One item with both sides' records side by side."""
+    rec = repo.T.record
+    with ports.db.read() as conn:
+        run = _run_for(conn, caller, run_id)
+        row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+        if row is None:
+            raise NotFound(f"no item {item_no} in match run {run_id}")
+        view = _item_view(row, ports.settings.public_base_url, run_id)
+        for side, report_id in (("supplier", run["supplier_report_id"]),
+                                ("customer", run["customer_report_id"])):
+            refs = view[f"{side}Refs"]
+            bodies = conn.execute(sa.select(rec.c.seq, rec.c.body).where(
+                rec.c.report_id == report_id, rec.c.seq.in_(refs)).order_by(rec.c.seq)).all()
+            view[f"{side}Records"] = [orjson.loads(b) for _, b in bodies]
+    return view
+
+
+def endorse_run(ports: Ports, caller: Caller, run_id: str,
+                signature: str | None) -> dict[str, Any]:
+    with ports.db.write() as conn:
+        row = _run_for(conn, caller, run_id)
+        relation = repo.get_row(conn, repo.T.relation, id=row["relation_id"])
+        assert relation is not None
+        if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
+            raise Forbidden("only the supplier and the customer endorse a match run")
+        endorsements = repo.endorsement_rows(conn, run_id)
+        if any(e["party_id"] == caller.party_id for e in endorsements):
+            return run_view(row, endorsements, ports.settings.public_base_url)
+        party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+        assert party is not None
+        tx = endorsed_tx(row)
+        sig = endorse(ports, conn, party, tx, signature)
+        repo.insert_row(conn, repo.T.endorsement, {
+            "run_id": run_id, "party_id": caller.party_id, "signature": "0x" + sig.hex(),
+            "created_at": now_iso()})
+        endorsements = repo.endorsement_rows(conn, run_id)
+        if len(endorsements) == 2:
+            by_party = {e["party_id"]: e for e in endorsements}
+            parties = [repo.get_row(conn, repo.T.party, id=p)
+                       for p in (relation["supplier_id"], relation["customer_id"])]
+            signed = replace(
+                tx, signers=tuple(p["address"] for p in parties if p),
+                signatures=tuple(bytes.fromhex(by_party[p["id"]]["signature"][2:])
+                                 for p in parties if p))
+            entry = ports.ledger.append(signed, conn=conn)
+            repo.update_row(conn, repo.T.run, {"id": run_id},
+                            {"state": "final", "endorsed_seq": entry.seq})
+            row = {**row, "state": "final", "endorsed_seq": entry.seq}
+    return run_view(row, endorsements, ports.settings.public_base_url)

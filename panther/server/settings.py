@@ -1,0 +1,56 @@
+"""Settings, read once from the environment (``PANTHER_*``) into a typed, frozen object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings"]
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    host: str = "127.0.0.1"
+    port: int = 8080
+    ledger: str = "embedded"
+    chain_id: int = 1337
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024
+    token_ttl_seconds: int = 3600
+    validate_responses: bool = False
+    auto_match: bool = True
+    public_base_url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'panther.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("PANTHER_DATA_DIR", "data")),
+            "database_url": env.get("PANTHER_DATABASE_URL", ""),
+            "host": env.get("PANTHER_HOST", "127.0.0.1"),
+            "port": _int("PANTHER_PORT", 8080),
+            "ledger": env.get("PANTHER_LEDGER", "embedded"),
+            "chain_id": _int("PANTHER_CHAIN_ID", 1337),
+            "max_upload_bytes": _int("PANTHER_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024),
+            "token_ttl_seconds": _int("PANTHER_TOKEN_TTL", 3600),
+            "validate_responses": env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",
+            "auto_match": env.get("PANTHER_AUTO_MATCH", "1") != "0",
+            "public_base_url": env.get("PANTHER_PUBLIC_BASE_URL", ""),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
