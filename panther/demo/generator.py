@@ -311,29 +311,17 @@ def _circuit_variants(number: int) -> tuple[str, ...]:
     return tuple(text for text in spellings if text != canonical)
 
 
-def _coprime_step(rng: random.Random, modulus: int) -> int:
+def _distinct_numbers(rng: random.Random, count: int, modulus: int, offset: int) -> list[int]:
+    """``count`` distinct, scattered-looking numbers: an affine permutation of ``range(modulus)``
+    shifted by ``offset``."""
+    if count > modulus:
+        raise ValueError(f"cannot draw {count} distinct numbers out of {modulus}")
     while True:
         step = rng.randrange(modulus // 3, modulus - 1)
         if math.gcd(step, modulus) == 1:
-            return step
-
-
-class _Numbers:
-    """Distinct, scattered-looking numbers: an affine permutation of ``range(modulus)``."""
-
-    def __init__(self, rng: random.Random, modulus: int, offset: int) -> None:
-        self.modulus = modulus
-        self.offset = offset
-        self.step = _coprime_step(rng, modulus)
-        self.start = rng.randrange(modulus)
-        self.next = 0
-
-    def take(self) -> int:
-        if self.next >= self.modulus:
-            raise OverflowError("number space exhausted")
-        value = self.offset + (self.start + self.step * self.next) % self.modulus
-        self.next += 1
-        return value
+            break
+    start = rng.randrange(modulus)
+    return [offset + (start + step * k) % modulus for k in range(count)]
 
 
 # The parts of a record the default profile does not compare (offering, specification,
@@ -410,14 +398,10 @@ def _record(
     return record
 
 
-def _shuffle(rng: random.Random, size: int) -> tuple[list[int], list[int]]:
-    """A seeded permutation: ``order[new] = old`` and ``position[old] = new``."""
-    order = list(range(size))
-    rng.shuffle(order)
-    position = [0] * size
-    for new, old in enumerate(order):
-        position[old] = new
-    return order, position
+def _shuffled_positions(rng: random.Random, size: int) -> list[int]:
+    positions = list(range(size))
+    rng.shuffle(positions)
+    return positions
 
 
 def generate_pair(
@@ -460,6 +444,11 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         svc: rng.choices(range(3), weights=[t[1] for t in tiers], k=n)
         for svc, tiers in _TIERS.items()
     }
+    kind_count = dict.fromkeys(_KINDS, 0)
+    for kind in kinds:
+        kind_count[kind] += 1
+    n_supplier = n - kind_count["missing_at_supplier"] + kind_count["duplicate_supplier"]
+    n_customer = n - kind_count["missing_at_customer"] + kind_count["duplicate_customer"]
 
     span_days = 6 * 365
     first_day = as_of - timedelta(days=span_days)
@@ -469,10 +458,13 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
 
     # Circuit numbers are printed with 8 digits; up to 7 significant ones leave leading
     # zeros to strip. Never 0, whose key would be empty.
-    circuits = _Numbers(rng, 9_999_991 if 3 * n < 9_999_991 else 99_999_989, 1)
+    circuits = _distinct_numbers(rng, n, 9_999_991 if n < 9_999_991 else 99_999_989, 1)
     width = max(7, len(str(3 * n + 10)))
-    customer_ids = _Numbers(rng, 9 * 10 ** (width - 1), 10 ** (width - 1))
-    orders = _Numbers(rng, 9 * 10 ** (width - 1), 10 ** (width - 1))
+    orders = _distinct_numbers(rng, n, 9 * 10 ** (width - 1), 10 ** (width - 1))
+    customer_ids = [
+        f"{_CUSTOMER_PREFIX}-{number}"
+        for number in _distinct_numbers(rng, n_customer, 9 * 10 ** (width - 1), 10 ** (width - 1))
+    ]
 
     shared_cache: dict[tuple[bool, str, int, str], _Shared] = {}
 
@@ -485,34 +477,26 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
             shared_cache[key] = parts
         return parts
 
-    supplier: list[dict[str, Any]] = []
-    customer: list[dict[str, Any]] = []
-    sup_class: list[str] = []
-    cus_class: list[str] = []
-    sup_partner: list[int] = []  # index on the other side, -1 for none
-    cus_partner: list[int] = []
-    sup_rule: list[str | None] = []
+    # Records go straight to their shuffled positions: the k-th supplier record generated
+    # lands at sup_at[k], so partners are known in final positions when a pair is linked.
+    sup_at = _shuffled_positions(rng, n_supplier)
+    cus_at = _shuffled_positions(rng, n_customer)
+    supplier: list[dict[str, Any]] = [{}] * n_supplier
+    customer: list[dict[str, Any]] = [{}] * n_customer
+    sup_class: list[str] = [""] * n_supplier
+    cus_class: list[str] = [""] * n_customer
+    sup_partner: list[int | None] = [None] * n_supplier
+    cus_partner: list[int | None] = [None] * n_customer
+    sup_rule: list[str | None] = [None] * n_supplier
     differing_by_supplier: dict[int, tuple[str, ...]] = {}
-    kind_count = dict.fromkeys(_KINDS, 0)
+    s_next = c_next = 0  # records generated so far on each side
+
     n_sites = len(_SITE_CODES)
     n_accounts = len(_BILLING_ACCOUNTS)
     equivalent_rate = rates.equivalent_value
-    customer_id = customer_ids.take
-
-    def unlinked_supplier(record: dict[str, Any], klass: str) -> None:
-        supplier.append(record)
-        sup_class.append(klass)
-        sup_partner.append(-1)
-        sup_rule.append(None)
-
-    def unlinked_customer(record: dict[str, Any], klass: str) -> None:
-        customer.append(record)
-        cus_class.append(klass)
-        cus_partner.append(-1)
 
     for i in range(n):
         kind = kinds[i]
-        kind_count[kind] += 1
         svc = services[i]
         mbps, _, list_price = _TIERS[svc][tier_index[svc][i]]
         status = statuses[i]
@@ -528,9 +512,9 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         mrc = round(list_price * (0.8 + 0.5 * rand()), 2)
         term = terms[i]
         account = _BILLING_ACCOUNTS[int(rand() * n_accounts)]
-        number = circuits.take()
-        circuit = _circuit_id(number)
-        order_id = f"PO-{days[day_index].year}-{orders.take():0{width}d}"
+        number = circuits[i]
+        circuit = f"{_SUPPLIER_PREFIX}-{number:08d}"
+        order_id = f"PO-{days[day_index].year}-{orders[i]:0{width}d}"
         notations = _NOTATIONS[mbps]
         sup_bw = notations[int(rand() * len(notations))]
         sup_shared = shared(False, svc, term, account)
@@ -570,78 +554,89 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
                 differing = (target,)
             values = tuple([c[name] for name in _VALUE_NAMES])
         else:
-            cid = f"{_CUSTOMER_PREFIX}-{customer_id()}"
+            # One-sided and duplicated services: no links, every record has one class.
+            sup_records: list[dict[str, Any]] = []
+            cus_records: list[dict[str, Any]] = []
             if kind == "missing_at_customer":
-                unlinked_supplier(sup_record, MISSING_AT_CUSTOMER)
+                klass = MISSING_AT_CUSTOMER
+                sup_records.append(sup_record)
             elif kind == "missing_at_supplier":
                 # The customer still holds a circuit the supplier no longer reports.
-                orphan = _customer_record(cid, circuit, values, termination, cus_shared, order_id)
-                unlinked_customer(orphan, MISSING_AT_SUPPLIER)
+                klass = MISSING_AT_SUPPLIER
+                cus_records.append(
+                    _customer_record(
+                        customer_ids[c_next], circuit, values, termination, cus_shared, order_id
+                    )
+                )
             elif kind == "duplicate_supplier":
                 # Reported twice: two separate but equal records.
-                unlinked_supplier(sup_record, AMBIGUOUS)
+                klass = AMBIGUOUS
                 twin = _record(
                     circuit, None, status, start, termination, sup_shared,
                     site_a, site_b, mrc, order_id, sup_bw, svc,
                 )  # fmt: skip
-                unlinked_supplier(twin, AMBIGUOUS)
-                record = _customer_record(cid, circuit, values, termination, cus_shared, order_id)
-                unlinked_customer(record, AMBIGUOUS)
-            else:  # duplicate_customer: two customer records claim the circuit and its order
-                unlinked_supplier(sup_record, AMBIGUOUS)
-                record = _customer_record(cid, circuit, values, termination, cus_shared, order_id)
-                unlinked_customer(record, AMBIGUOUS)
-                record = _customer_record(
-                    f"{_CUSTOMER_PREFIX}-{customer_id()}",
-                    choice(_circuit_variants(number)),
-                    values,
-                    termination,
-                    cus_shared,
-                    order_id,
+                sup_records += (sup_record, twin)
+                cus_records.append(
+                    _customer_record(
+                        customer_ids[c_next], circuit, values, termination, cus_shared, order_id
+                    )
                 )
-                unlinked_customer(record, AMBIGUOUS)
+            else:  # duplicate_customer: two customer records claim the circuit and its order
+                klass = AMBIGUOUS
+                sup_records.append(sup_record)
+                for k, spelled in enumerate((circuit, choice(_circuit_variants(number)))):
+                    cus_records.append(
+                        _customer_record(
+                            customer_ids[c_next + k],
+                            spelled,
+                            values,
+                            termination,
+                            cus_shared,
+                            order_id,
+                        )
+                    )
+            for record in sup_records:
+                at = sup_at[s_next]
+                s_next += 1
+                supplier[at] = record
+                sup_class[at] = klass
+            for record in cus_records:
+                at = cus_at[c_next]
+                c_next += 1
+                customer[at] = record
+                cus_class[at] = klass
             continue
 
         cus_record = _customer_record(
-            f"{_CUSTOMER_PREFIX}-{customer_id()}",
-            external_id,
-            values,
-            termination,
-            cus_shared,
-            cus_order,
+            customer_ids[c_next], external_id, values, termination, cus_shared, cus_order
         )
         if external_id is None and rand() < 0.5:
             cus_record["externalId"] = None  # an explicit null as well as an absent key
         klass = PARTIAL if differing else MATCHED
-        s_index, c_index = len(supplier), len(customer)
-        supplier.append(sup_record)
-        sup_class.append(klass)
-        sup_partner.append(c_index)
-        sup_rule.append(rule)
-        customer.append(cus_record)
-        cus_class.append(klass)
-        cus_partner.append(s_index)
+        s_at, c_at = sup_at[s_next], cus_at[c_next]
+        s_next += 1
+        c_next += 1
+        supplier[s_at] = sup_record
+        sup_class[s_at] = klass
+        sup_partner[s_at] = c_at
+        sup_rule[s_at] = rule
+        customer[c_at] = cus_record
+        cus_class[c_at] = klass
+        cus_partner[c_at] = s_at
         if differing:
-            differing_by_supplier[s_index] = differing
+            differing_by_supplier[s_at] = differing
 
-    s_order, s_pos = _shuffle(rng, len(supplier))
-    c_order, c_pos = _shuffle(rng, len(customer))
+    assert s_next == n_supplier and c_next == n_customer  # the counts above are exact
     truth = GroundTruth(
-        supplier_classes=tuple([sup_class[old] for old in s_order]),
-        customer_classes=tuple([cus_class[old] for old in c_order]),
-        supplier_partners=tuple(
-            [None if (p := sup_partner[old]) < 0 else c_pos[p] for old in s_order]
-        ),
-        customer_partners=tuple(
-            [None if (p := cus_partner[old]) < 0 else s_pos[p] for old in c_order]
-        ),
-        supplier_rules=tuple([sup_rule[old] for old in s_order]),
-        differing=MappingProxyType({s_pos[old]: d for old, d in differing_by_supplier.items()}),
+        supplier_classes=tuple(sup_class),
+        customer_classes=tuple(cus_class),
+        supplier_partners=tuple(sup_partner),
+        customer_partners=tuple(cus_partner),
+        supplier_rules=tuple(sup_rule),
+        differing=MappingProxyType(differing_by_supplier),
         entity_kinds=MappingProxyType(kind_count),
     )
-    return GeneratedPair(
-        [supplier[old] for old in s_order], [customer[old] for old in c_order], truth
-    )
+    return GeneratedPair(supplier, customer, truth)
 
 
 # The customer's compared values, in the order the generator carries them.

@@ -10,6 +10,8 @@ import math
 import re
 from datetime import date
 from functools import lru_cache
+from itertools import product
+from string import ascii_uppercase
 from typing import Any
 
 __all__ = ["MAX_ID_LENGTH", "json_pointer", "validate_record"]
@@ -23,9 +25,13 @@ _DATE_TIME = re.compile(
     r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
 )
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATE_FIELDS = ("startDate", "terminationDate")
 _REF_FIELDS = ("productOffering", "productSpecification", "billingAccount")
 _OBJECT_ARRAYS = ("productTerm", "productOrderItem", "relatedParty")
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+# All 17,576 codes of three upper-case ASCII letters: one set lookup instead of four tests.
+_CURRENCY_CODES = frozenset(map("".join, product(ascii_uppercase, repeat=3)))
 
 
 def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str, str]]:
@@ -38,37 +44,29 @@ def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str
         return [("", f"a record must be a JSON object, not {kind(record)}")]
     errors: list[tuple[str, str]] = []
     get = record.get
-
-    value = get("id", _MISSING)
-    if value is _MISSING:
-        errors.append(("/id", "required"))
-    elif type(value) is not str or not value:
-        errors.append(("/id", _expected("a non-empty string", value)))
-    elif len(value) > MAX_ID_LENGTH:
-        errors.append(("/id", f"longer than {MAX_ID_LENGTH} characters ({len(value)})"))
-
-    value = get("status", _MISSING)
-    if value is _MISSING:
-        errors.append(("/status", "required"))
-    elif type(value) is not str or not value:
-        errors.append(("/status", _expected("a non-empty string", value)))
-
+    # Each check is a cheap test first; only a failing part is re-examined in detail, so a
+    # valid record (the common case, a million times over) costs a few dict lookups.
+    ident = get("id", _MISSING)
+    status = get("status", _MISSING)
+    if not (
+        type(ident) is str and 0 < len(ident) <= MAX_ID_LENGTH and type(status) is str and status
+    ):
+        _explain_id_status(ident, status, errors)
     value = get("externalId", _MISSING)
     if value is not _MISSING and type(value) is not str:
         errors.append(("/externalId", _expected("a string", value)))
-
-    for name in ("startDate", "terminationDate"):
-        value = get(name, _MISSING)
-        if value is not _MISSING and value is not None:
+    for name in _DATE_FIELDS:
+        value = get(name)
+        if value is not None:
             problem = _date_problem(value) if type(value) is str else _expected("a date", value)
             if problem is not None:
                 errors.append(("/" + name, problem))
-
     for name in _REF_FIELDS:
         value = get(name, _MISSING)
-        if value is not _MISSING:
-            _check_ref(value, "/" + name, errors)
-
+        if value is not _MISSING and not (
+            type(value) is dict and type(ident := value.get("id")) is str and ident
+        ):
+            _explain_ref(value, "/" + name, errors)
     value = get("place", _MISSING)
     if value is not _MISSING:
         _check_places(value, errors)
@@ -80,11 +78,18 @@ def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str
         _check_characteristics(value, errors)
     for name in _OBJECT_ARRAYS:
         value = get(name, _MISSING)
-        if value is not _MISSING:
-            _check_object_array(value, "/" + name, errors)
-
+        if value is _MISSING:
+            continue
+        if type(value) is list:
+            for item in value:
+                if type(item) is not dict:
+                    break
+            else:
+                continue
+        _explain_object_array(value, "/" + name, errors)
     if not parsed_json:
-        _check_json(record, errors)
+        reported = {pointer for pointer, _ in errors}
+        errors.extend(e for e in _json_problems(record) if e[0] not in reported)
     return errors
 
 
@@ -148,47 +153,95 @@ def _date_problem(text: str) -> str | None:
     return None
 
 
-def _check_ref(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
+def _explain_id_status(ident: Any, status: Any, errors: list[tuple[str, str]]) -> None:
+    if ident is _MISSING:
+        errors.append(("/id", "required"))
+    elif type(ident) is not str or not ident:
+        errors.append(("/id", _expected("a non-empty string", ident)))
+    elif len(ident) > MAX_ID_LENGTH:
+        errors.append(("/id", f"longer than {MAX_ID_LENGTH} characters ({len(ident)})"))
+    if status is _MISSING:
+        errors.append(("/status", "required"))
+    elif type(status) is not str or not status:
+        errors.append(("/status", _expected("a non-empty string", status)))
+
+
+def _explain_ref(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
     if type(value) is not dict:
         errors.append((ptr, _expected("an object", value)))
-        return
-    ident = value.get("id", _MISSING)
-    if ident is _MISSING:
-        errors.append((ptr + "/id", "required"))
-    elif type(ident) is not str or not ident:
-        errors.append((ptr + "/id", _expected("a non-empty string", ident)))
+    else:
+        _require_text(value, "id", ptr, errors)
+
+
+def _require_text(obj: dict[str, Any], name: str, ptr: str, errors: list[tuple[str, str]]) -> None:
+    text = obj.get(name, _MISSING)
+    if text is _MISSING:
+        errors.append((f"{ptr}/{name}", "required"))
+    elif type(text) is not str or not text:
+        errors.append((f"{ptr}/{name}", _expected("a non-empty string", text)))
 
 
 def _check_places(value: Any, errors: list[tuple[str, str]]) -> None:
-    if type(value) is not list:
-        errors.append(("/place", _expected("an array", value)))
-        return
-    for i, item in enumerate(value):
-        if type(item) is not dict:
-            errors.append((f"/place/{i}", _expected("an object", item)))
-            continue
-        for name in ("role", "id"):
-            text = item.get(name, _MISSING)
-            if text is _MISSING:
-                errors.append((f"/place/{i}/{name}", "required"))
-            elif type(text) is not str or not text:
-                errors.append((f"/place/{i}/{name}", _expected("a non-empty string", text)))
+    if type(value) is list:
+        for item in value:
+            if not (
+                type(item) is dict
+                and type(role := item.get("role")) is str
+                and role
+                and type(ident := item.get("id")) is str
+                and ident
+            ):
+                break
+        else:
+            return
+    _explain_object_array(value, "/place", errors)
+    if type(value) is list:
+        for i, item in enumerate(value):
+            if type(item) is dict:
+                _require_text(item, "role", f"/place/{i}", errors)
+                _require_text(item, "id", f"/place/{i}", errors)
+
+
+def _money_ok(money: Any) -> bool:
+    return (
+        type(money) is dict
+        and type(unit := money.get("unit")) is str
+        and unit in _CURRENCY_CODES
+        and (
+            type(amount := money.get("value")) is int
+            # x - x is 0.0 for finite floats and NaN for infinities and NaN
+            or (type(amount) is float and amount - amount == 0.0)
+        )
+    )
 
 
 def _check_prices(value: Any, errors: list[tuple[str, str]]) -> None:
+    if type(value) is list:
+        for item in value:
+            if not (
+                type(item) is dict
+                and type(price_type := item.get("priceType")) is str
+                and price_type
+                and type(price := item.get("price")) is dict
+                and (
+                    (money := price.get("dutyFreeAmount", _MISSING)) is _MISSING or _money_ok(money)
+                )
+                and (
+                    (money := price.get("taxIncludedAmount", _MISSING)) is _MISSING
+                    or _money_ok(money)
+                )
+            ):
+                break
+        else:
+            return
+    _explain_object_array(value, "/productPrice", errors)
     if type(value) is not list:
-        errors.append(("/productPrice", _expected("an array", value)))
         return
     for i, item in enumerate(value):
-        ptr = f"/productPrice/{i}"
         if type(item) is not dict:
-            errors.append((ptr, _expected("an object", item)))
             continue
-        price_type = item.get("priceType", _MISSING)
-        if price_type is _MISSING:
-            errors.append((ptr + "/priceType", "required"))
-        elif type(price_type) is not str or not price_type:
-            errors.append((ptr + "/priceType", _expected("a non-empty string", price_type)))
+        ptr = f"/productPrice/{i}"
+        _require_text(item, "priceType", ptr, errors)
         price = item.get("price", _MISSING)
         if price is _MISSING:
             errors.append((ptr + "/price", "required"))
@@ -198,23 +251,17 @@ def _check_prices(value: Any, errors: list[tuple[str, str]]) -> None:
             for name in ("dutyFreeAmount", "taxIncludedAmount"):
                 money = price.get(name, _MISSING)
                 if money is not _MISSING:
-                    _check_money(money, f"{ptr}/price/{name}", errors)
+                    _explain_money(money, f"{ptr}/price/{name}", errors)
 
 
-def _check_money(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
+def _explain_money(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
     if type(value) is not dict:
         errors.append((ptr, _expected("a Money object {unit, value}", value)))
         return
     unit = value.get("unit", _MISSING)
     if unit is _MISSING:
         errors.append((ptr + "/unit", "required"))
-    elif not (
-        type(unit) is str
-        and len(unit) == 3
-        and unit.isascii()
-        and unit.isalpha()
-        and unit.isupper()
-    ):
+    elif type(unit) is not str or unit not in _CURRENCY_CODES:
         errors.append((ptr + "/unit", _expected("a 3-letter upper-case currency code", unit)))
     amount = value.get("value", _MISSING)
     if amount is _MISSING:
@@ -229,27 +276,33 @@ def _check_money(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
 
 
 def _check_characteristics(value: Any, errors: list[tuple[str, str]]) -> None:
+    if type(value) is list:
+        for item in value:
+            if not (
+                type(item) is dict
+                and type(name := item.get("name")) is str
+                and name
+                and type(item.get("value", _MISSING)) in _SCALAR_TYPES
+            ):
+                break
+        else:
+            return
+    _explain_object_array(value, "/productCharacteristic", errors)
     if type(value) is not list:
-        errors.append(("/productCharacteristic", _expected("an array", value)))
         return
     for i, item in enumerate(value):
-        ptr = f"/productCharacteristic/{i}"
         if type(item) is not dict:
-            errors.append((ptr, _expected("an object", item)))
             continue
-        name = item.get("name", _MISSING)
-        if name is _MISSING:
-            errors.append((ptr + "/name", "required"))
-        elif type(name) is not str or not name:
-            errors.append((ptr + "/name", _expected("a non-empty string", name)))
+        ptr = f"/productCharacteristic/{i}"
+        _require_text(item, "name", ptr, errors)
         scalar = item.get("value", _MISSING)
         if scalar is _MISSING:
             errors.append((ptr + "/value", "required"))
-        elif type(scalar) not in _SCALARS:
+        elif type(scalar) not in _SCALAR_TYPES:
             errors.append((ptr + "/value", _expected("a string, number, boolean or null", scalar)))
 
 
-def _check_object_array(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
+def _explain_object_array(value: Any, ptr: str, errors: list[tuple[str, str]]) -> None:
     if type(value) is not list:
         errors.append((ptr, _expected("an array", value)))
         return
@@ -258,22 +311,24 @@ def _check_object_array(value: Any, ptr: str, errors: list[tuple[str, str]]) -> 
             errors.append((f"{ptr}/{i}", _expected("an object", item)))
 
 
-def _check_json(record: dict[str, Any], errors: list[tuple[str, str]]) -> None:
-    """Every value is a JSON value: walked with an explicit stack, never recursion."""
+def _json_problems(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values that are not JSON, found with an explicit stack, never recursion."""
+    problems: list[tuple[str, str]] = []
     stack: list[tuple[Any, str]] = [(record, "")]
     while stack:
         node, ptr = stack.pop()
         if type(node) is dict:
             for key, child in node.items():
                 if type(key) is not str:
-                    errors.append((ptr, f"object key {quote(key)} is not a string"))
-                    continue
-                stack.append((child, ptr + json_pointer(key)))
+                    problems.append((ptr, f"object key {quote(key)} is not a string"))
+                else:
+                    stack.append((child, ptr + json_pointer(key)))
         elif type(node) is list:
-            for i, child in enumerate(node):
-                stack.append((child, f"{ptr}/{i}"))
+            stack.extend((child, f"{ptr}/{i}") for i, child in enumerate(node))
         elif type(node) is float:
             if not math.isfinite(node):
-                errors.append((ptr, f"{node!r} is not a JSON number"))
-        elif type(node) not in _SCALARS:
-            errors.append((ptr, f"a {type(node).__name__} is not a JSON value"))
+                problems.append((ptr, f"{node!r} is not a JSON number"))
+        elif type(node) not in _SCALAR_TYPES:
+            problems.append((ptr, f"a {type(node).__name__} is not a JSON value"))
+    problems.sort()
+    return problems

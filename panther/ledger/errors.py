@@ -1,15 +1,15 @@
 """The ledger's exceptions: dataclasses that carry what went wrong, so callers never parse text.
 
-    LedgerError
-    ├── InvalidTransaction      malformed transaction (bad field, bad payload, bad root)
-    ├── InvalidSignature        a signature that does not recover, or recovers to someone else
-    │   └── MalleableSignature  a high-s signature (EIP-2: only low-s is accepted)
-    ├── PolicyViolation         the endorsement policy of the transaction type is not met
-    ├── UnknownParty            a party or relation the registry does not know
-    ├── ChainBroken             stored entries whose hashes or links do not check out
-    ├── EntryNotFound           no entry at that sequence number
-    ├── ConflictError           another writer appended first (retry)
-    └── LedgerUnavailable       the backing store cannot be reached
+LedgerError
+├── InvalidTransaction      malformed transaction (bad field, bad payload, bad root)
+├── InvalidSignature        a signature that does not recover, or recovers to someone else
+│   └── MalleableSignature  a high-s signature (EIP-2: only low-s is accepted)
+├── PolicyViolation         the endorsement policy of the transaction type is not met
+├── UnknownParty            a party or relation the registry does not know
+├── ChainBroken             stored entries whose hashes or links do not check out
+├── EntryNotFound           no entry at that sequence number
+├── ConflictError           another writer appended first (retry)
+└── LedgerUnavailable       the backing store cannot be reached
 """
 
 from __future__ import annotations

@@ -94,8 +94,9 @@ def _expected_path(index: int, leaf_count: int) -> list[bool] | None:
     return sides
 
 
-def verify_proof(data_or_leafhash: bytes, proof: MerkleProof, root: bytes, *,
-                 is_leaf_hash: bool = False) -> bool:
+def verify_proof(
+    data_or_leafhash: bytes, proof: MerkleProof, root: bytes, *, is_leaf_hash: bool = False
+) -> bool:
     """True if the record (or, with `is_leaf_hash`, its leaf hash) is in the tree of `root`.
 
     The proof's shape is checked against its index and leaf count, so a proof cannot be
@@ -112,9 +113,11 @@ def verify_proof(data_or_leafhash: bytes, proof: MerkleProof, root: bytes, *,
         for side, (is_left, sibling) in zip(expected, proof.siblings, strict=True):
             if is_left is not side or len(sibling) != 32:
                 return False
-            node = sha(NODE_PREFIX + sibling + node).digest() if is_left else sha(
-                NODE_PREFIX + node + sibling
-            ).digest()
+            node = (
+                sha(NODE_PREFIX + sibling + node).digest()
+                if is_left
+                else sha(NODE_PREFIX + node + sibling).digest()
+            )
         return node == root
     except Exception:  # noqa: BLE001 - a checking operation answers False on any garbage
         return False

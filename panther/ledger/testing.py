@@ -73,10 +73,17 @@ def seed_ledger(ledger: LedgerAdapter, relation_id: str = "rel-A-B") -> Cast:
         "terms": terms,
     }
     ledger.append(
-        signed(d, TxType.RelationAgreed, payload, cast.supplier, cast.customer, relation=relation_id)
+        signed(
+            d, TxType.RelationAgreed, payload, cast.supplier, cast.customer, relation=relation_id
+        )
     )
     return cast
 
 
 def _party(actor: Actor, role: str) -> dict[str, Any]:
-    return {"partyId": actor.party_id, "address": actor.address, "name": actor.party_id, "role": role}
+    return {
+        "partyId": actor.party_id,
+        "address": actor.address,
+        "name": actor.party_id,
+        "role": role,
+    }

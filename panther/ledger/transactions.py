@@ -1,4 +1,4 @@
-"""Ledger transactions and hash-chained entries: what is signed, what is stored, how it is hashed."""
+"""Ledger transactions and hash-chained entries: what is signed, what is stored, how it hashes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -27,7 +27,7 @@ GENESIS_PREV_HASH = bytes(32)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 
 
-class TxType(str, Enum):
+class TxType(StrEnum):
     PartyRegistered = "PartyRegistered"
     RelationAgreed = "RelationAgreed"
     InventoryReported = "InventoryReported"
@@ -89,7 +89,9 @@ class Transaction:
     @cached_property
     def payload_hash(self) -> bytes:
         """SHA-256 of the canonical JSON payload (raises if the payload is not JSON)."""
-        return payload_hash(dict(self.payload) if not isinstance(self.payload, dict) else self.payload)
+        return payload_hash(
+            dict(self.payload) if not isinstance(self.payload, dict) else self.payload
+        )
 
     def unsigned(self) -> Transaction:
         """The same transaction without signers and signatures."""

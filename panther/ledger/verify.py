@@ -98,7 +98,9 @@ def verify_ledger(
             except ChainBroken as exc:
                 kind = exc.kind if exc.kind in _KINDS else "payload"
                 return VerificationReport(
-                    False, checked, VerificationFailure(exc.seq, kind, exc.detail)  # type: ignore[arg-type]
+                    False,
+                    checked,
+                    VerificationFailure(exc.seq, kind, exc.detail),  # type: ignore[arg-type]
                 )
             failure = _check_entry(entry, checked, prev_hash, domain, registry, recompute_root)
             if failure is not None:

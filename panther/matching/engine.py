@@ -106,6 +106,23 @@ def _column_values(records: Sequence[Any], path: str) -> list[Any]:
     return [getter(r) for r in records]
 
 
+def _raw_column(values: list[Any]) -> list[str | None]:
+    # Statuses, sites and bandwidths repeat: memoise strings (the only cheap-to-hash kind).
+    cache: dict[str, str | None] = {}
+    raw_json = normalisers.raw_json
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if type(value) is str:
+            text = cache.get(value)
+            if text is None and value not in cache:
+                text = cache[value] = raw_json(value)
+            append(text)
+        else:
+            append(raw_json(value))
+    return out
+
+
 def _key_text(array: pa.Array) -> pa.Array:
     if not pa.types.is_string(array.type):
         array = pc.cast(array, pa.string())
@@ -135,7 +152,7 @@ def extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: S
     for j, compared in enumerate(profile.compared_fields):
         path = compared.supplier_field if side == "supplier" else compared.customer_field
         values = _column_values(records, path)
-        raw = [normalisers.raw_json(v) for v in values]
+        raw = _raw_column(values)
         normaliser = normalisers.get(compared.normaliser)
         columns[f"f{j}_raw"] = pa.array(raw, type=pa.string())
         columns[f"f{j}"] = normalisers.normalise_column(

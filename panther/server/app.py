@@ -7,6 +7,7 @@ import typing as t
 from pathlib import Path
 
 import connexion
+import yaml
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.middleware import MiddlewarePosition
@@ -47,6 +48,11 @@ class _JSONBody(JSONRequestBodyValidator):
         if self._schema.get("x-panther-raw"):
             return receive, scope
         return await super().wrap_receive(receive, scope=scope)
+
+    def _validate(self, body: t.Any) -> t.Optional[dict]:  # noqa: UP007  (connexion's signature)
+        if body is None and not self._required:
+            return None  # an optional body that was left out
+        return super()._validate(body)
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -129,7 +135,8 @@ def create_app(settings: Settings | None = None, *, ports: Ports | None = None) 
             strict_validation=True, validate_responses=ports.settings.validate_responses,
             validator_map=_validator_map(), pythonic_params=True,
         )
-    register_error_handlers(app)
+    register_error_handlers(app, [
+        (base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS])
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_json=ports.settings.max_json_bytes,
                        max_upload=ports.settings.max_upload_bytes)

@@ -7,12 +7,14 @@ array); ``/oauth/token``: RFC 6749. Nothing here echoes request bodies back.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .services.errors import InvalidInput, ServiceError
 
@@ -89,7 +91,33 @@ async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRes
     return error_response(_path(request), 500, "internal error; the request was not applied")
 
 
-def register_error_handlers(app: Any) -> None:
+def _route_methods(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Pattern[str], str]]:
+    """(path pattern, "GET, POST") for every path of every document, for ``Allow``."""
+    out = []
+    for base, spec in apis:
+        for template, item in spec.get("paths", {}).items():
+            methods = [m.upper() for m in item if m in
+                       ("get", "put", "post", "delete", "patch", "options", "head", "trace")]
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
+            out.append((re.compile(f"^{pattern}/?$"), ", ".join(methods)))
+    return out
+
+
+def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) -> None:
+    routes = _route_methods(apis)
+
+    async def _http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        status = int(getattr(exc, "status_code", 500))
+        path = _path(request)
+        if status == 405:
+            allow = next((m for p, m in routes if p.match(path)), "")
+            return error_response(path, 405, f"{request.method} is not allowed here",
+                                  headers={"Allow": allow})
+        if status == 404:
+            return error_response(path, 404, f"no resource at {path}")
+        return error_response(path, status, str(getattr(exc, "detail", "") or _reason(status)))
+
+    app.add_error_handler(StarletteHTTPException, _http_error)
     app.add_error_handler(ServiceError, _service_error)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnicodeDecodeError, _bad_encoding)

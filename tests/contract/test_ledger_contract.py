@@ -50,6 +50,7 @@ class Harness:
 
 def _memory_harness() -> Harness:
     ledger = InMemoryLedger()
+
     # The in-memory "row" is the entry itself; columns name its stored parts.
     def read(seq: int, column: str) -> Any:
         entry = ledger.entries[seq]
@@ -67,8 +68,14 @@ def _memory_harness() -> Harness:
 
     def write(seq: int, column: str, value: Any) -> None:
         entry = ledger.entries[seq]
-        tx_fields = {"payload": "payload", "merkle_root": "merkle_root", "signers": "signers",
-                     "signatures": "signatures", "relation_id": "relation", "tx_version": "version"}
+        tx_fields = {
+            "payload": "payload",
+            "merkle_root": "merkle_root",
+            "signers": "signers",
+            "signatures": "signatures",
+            "relation_id": "relation",
+            "tx_version": "version",
+        }
         if column in tx_fields:
             tx = entry.tx
             tx = dataclasses.replace(tx, **{tx_fields[column]: value})
@@ -76,8 +83,17 @@ def _memory_harness() -> Harness:
         else:
             ledger.entries[seq] = dataclasses.replace(entry, **{column: value})
 
-    columns = ("payload", "merkle_root", "signers", "signatures", "relation_id", "tx_version",
-               "prev_hash", "entry_hash", "recorded_at")
+    columns = (
+        "payload",
+        "merkle_root",
+        "signers",
+        "signatures",
+        "relation_id",
+        "tx_version",
+        "prev_hash",
+        "entry_hash",
+        "recorded_at",
+    )
     return Harness(ledger, columns, read, write)
 
 
@@ -137,13 +153,28 @@ def _populate(ledger: LedgerAdapter) -> Cast:
     d, rel = ledger.domain, cast.relation_id
     rows = [f"row-{i}".encode() for i in range(5)]
     ledger.append(
-        signed(d, TxType.InventoryReported, {"reportId": "r1", "count": 5}, cast.supplier,
-               relation=rel, merkle_root=merkle_root(rows))
+        signed(
+            d,
+            TxType.InventoryReported,
+            {"reportId": "r1", "count": 5},
+            cast.supplier,
+            relation=rel,
+            merkle_root=merkle_root(rows),
+        )
     )
-    ledger.append(signed(d, TxType.MatchRecorded, {"runId": "m1", "ümlaut": "é€"}, cast.operator,
-                         relation=rel, merkle_root=merkle_root(rows[:3])))
-    ledger.append(signed(d, TxType.MatchEndorsed, {"runId": "m1"}, cast.supplier, cast.customer,
-                         relation=rel))
+    ledger.append(
+        signed(
+            d,
+            TxType.MatchRecorded,
+            {"runId": "m1", "ümlaut": "é€"},
+            cast.operator,
+            relation=rel,
+            merkle_root=merkle_root(rows[:3]),
+        )
+    )
+    ledger.append(
+        signed(d, TxType.MatchEndorsed, {"runId": "m1"}, cast.supplier, cast.customer, relation=rel)
+    )
     return cast
 
 
@@ -199,19 +230,24 @@ def test_refusals(harness: Harness) -> None:
     one = signed(d, TxType.MatchEndorsed, payload, cast.supplier, relation=rel)
     _refuses(ledger, one, PolicyViolation)
     # A signature over a different digest (another payload).
-    other = signed(d, TxType.MatchEndorsed, {"runId": "m3"}, cast.supplier, cast.customer,
-                   relation=rel)
+    other = signed(
+        d, TxType.MatchEndorsed, {"runId": "m3"}, cast.supplier, cast.customer, relation=rel
+    )
     mixed = dataclasses.replace(good, signatures=(other.signatures[0], good.signatures[1]))
     _refuses(ledger, mixed, InvalidSignature)
     # The high-s twin of a valid signature.
     sig = good.signatures[0]
     s = int.from_bytes(sig[32:64], "big")
     high = sig[:32] + (N - s).to_bytes(32, "big") + bytes([55 - sig[64]])
-    _refuses(ledger, dataclasses.replace(good, signatures=(high, good.signatures[1])),
-             MalleableSignature)
+    _refuses(
+        ledger, dataclasses.replace(good, signatures=(high, good.signatures[1])), MalleableSignature
+    )
     # A stranger signing as themself is refused by policy.
-    _refuses(ledger, signed(d, TxType.InventoryReported, {"r": 1}, stranger, relation=rel),
-             PolicyViolation)
+    _refuses(
+        ledger,
+        signed(d, TxType.InventoryReported, {"r": 1}, stranger, relation=rel),
+        PolicyViolation,
+    )
     assert ledger.append(good).seq == 7
     assert verify_ledger(ledger.iterate(), d).ok
 
@@ -224,17 +260,17 @@ def _flip(value: Any, data: st.DataObject) -> Any:
         return value + data.draw(st.integers(1, 3))
     if isinstance(value, bytes):
         pos = data.draw(st.integers(0, len(value) - 1))
-        return value[:pos] + bytes([value[pos] ^ data.draw(st.integers(1, 255))]) + value[pos + 1:]
+        return value[:pos] + bytes([value[pos] ^ data.draw(st.integers(1, 255))]) + value[pos + 1 :]
     if isinstance(value, str):
         pos = data.draw(st.integers(0, len(value) - 1))
         char = data.draw(st.characters(min_codepoint=32, max_codepoint=126))
         assume(char != value[pos])
-        return value[:pos] + char + value[pos + 1:]
+        return value[:pos] + char + value[pos + 1 :]
     if isinstance(value, tuple):
         if not value:
             return value + ("0x" + "11" * 20,)
         i = data.draw(st.integers(0, len(value) - 1))
-        return value[:i] + (_flip(value[i], data),) + value[i + 1:]
+        return value[:i] + (_flip(value[i], data),) + value[i + 1 :]
     if isinstance(value, dict):
         key = data.draw(st.sampled_from(sorted(value)))
         inner = value[key]
@@ -243,8 +279,19 @@ def _flip(value: Any, data: st.DataObject) -> Any:
     raise AssertionError(f"cannot flip {value!r}")
 
 
-@pytest.mark.parametrize("column", ["payload", "signers", "signatures", "prev_hash",
-                                    "entry_hash", "recorded_at", "tx_version", "merkle_root"])
+@pytest.mark.parametrize(
+    "column",
+    [
+        "payload",
+        "signers",
+        "signatures",
+        "prev_hash",
+        "entry_hash",
+        "recorded_at",
+        "tx_version",
+        "merkle_root",
+    ],
+)
 def test_tampered_column_is_found_at_its_seq(harness: Harness, column: str) -> None:
     _populate(harness.ledger)
     old = harness.read(4, column)
@@ -255,8 +302,11 @@ def test_tampered_column_is_found_at_its_seq(harness: Harness, column: str) -> N
     elif isinstance(old, int):
         new = old + 1
     elif isinstance(old, tuple):
-        new = (old[0][:-1] + bytes([old[0][-1] ^ 1]),) if isinstance(old[0], bytes) else (
-            old[0][:-1] + ("0" if old[0][-1] != "0" else "1"),)
+        new = (
+            (old[0][:-1] + bytes([old[0][-1] ^ 1]),)
+            if isinstance(old[0], bytes)
+            else (old[0][:-1] + ("0" if old[0][-1] != "0" else "1"),)
+        )
     else:
         new = {**old, "count": 6}
     harness.write(4, column, new)
@@ -266,8 +316,9 @@ def test_tampered_column_is_found_at_its_seq(harness: Harness, column: str) -> N
     assert report.entries_checked == 4
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_flip_any_byte_of_any_stored_entry_fails_verification(
     harness: Harness, data: st.DataObject

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-__all__ = ["listing", "one"]
+from ..services.errors import InvalidInput
+
+__all__ = ["as_date", "listing", "one"]
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -15,3 +18,14 @@ def one(body: Any, status: int = 200, **headers: str) -> tuple[Any, int, dict[st
 
 def listing(items: list[Any], total: int) -> tuple[Any, int, dict[str, str]]:
     return items, 200, {**_JSON, "X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+
+
+def as_date(value: str | None, name: str = "asOf") -> str | None:
+    """A calendar date (YYYY-MM-DD); connexion does not check ``format: date`` on queries."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidInput(f"{name} must be a calendar date YYYY-MM-DD", status_code=400,
+                           details=[{"pointer": name, "message": "not a date"}]) from None

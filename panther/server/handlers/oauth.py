@@ -8,7 +8,7 @@ from typing import Any
 from connexion import request
 
 from .. import state as st
-from ..services.errors import InvalidInput, Unauthorized
+from ..services.errors import Unauthorized
 from ..services.parties import issue_token
 from .common import one
 
@@ -27,6 +27,7 @@ def _basic() -> tuple[str, str] | None:
 def createToken(body: dict[str, Any]) -> Any:
     creds = _basic() or (body.get("client_id"), body.get("client_secret"))
     if not creds[0] or not creds[1]:
-        raise InvalidInput("client_id and client_secret are required", status_code=400)
+        raise Unauthorized("client authentication failed: give client_id and client_secret "
+                           "(form or HTTP Basic)")
     token = issue_token(st.ports(), creds[0], creds[1], body.get("scope"))
     return one(token, **{"Cache-Control": "no-store"})

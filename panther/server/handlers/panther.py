@@ -11,7 +11,7 @@ from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
 from ..services import ledger_view, matchruns, parties, relations, reports
-from .common import listing, one
+from .common import as_date, listing, one
 
 
 def _c(token_info: dict[str, Any] | None) -> Any:
@@ -59,7 +59,7 @@ def createRelationAgreement(token_info: dict[str, Any], id_: str,
 def listInventoryReport(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
                         relation_id: str | None = None, as_of: str | None = None) -> Any:
     return listing(*reports.list_reports(st.ports(), _c(token_info), relation_id=relation_id,
-                                         as_of=as_of, offset=offset, limit=limit))
+                                         as_of=as_date(as_of), offset=offset, limit=limit))
 
 
 async def createInventoryReport(token_info: dict[str, Any], relation_id: str,
@@ -69,7 +69,8 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str,
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     signature = request.headers.get("x-panther-signature")
     view, created = await asyncio.to_thread(
-        reports.upload_report, ports, caller, relation_id=relation_id, as_of=as_of, body=body,
+        reports.upload_report, ports, caller, relation_id=relation_id, as_of=as_date(as_of),
+        body=body,
         media_type=media_type, signature=signature)
     view["matchRun"] = None
     if created and ports.settings.auto_match:
@@ -87,12 +88,12 @@ def listMatchRun(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
                  relation_id: str | None = None, as_of: str | None = None,
                  state: str | None = None) -> Any:
     return listing(*matchruns.list_runs(st.ports(), _c(token_info), relation_id=relation_id,
-                                        as_of=as_of, state=state, offset=offset, limit=limit))
+                                        as_of=as_date(as_of), state=state, offset=offset, limit=limit))
 
 
 def createMatchRun(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
     view, created = matchruns.run_match(st.ports(), _c(token_info), body["relationId"],
-                                        body["asOf"])
+                                        as_date(body["asOf"]))
     return one(view, 201 if created else 200)
 
 

@@ -43,7 +43,9 @@ def _eth_account_hash(domain: LedgerDomain, tx: Transaction) -> bytes:
 )
 @pytest.mark.parametrize("relation", ["rel-1", None])
 @pytest.mark.parametrize("root", [bytes(range(32)), None])
-def test_digest_matches_eth_account(domain: LedgerDomain, relation: str | None, root: bytes | None) -> None:
+def test_digest_matches_eth_account(
+    domain: LedgerDomain, relation: str | None, root: bytes | None
+) -> None:
     tx = _tx(relation, root)
     assert digest(domain, tx) == _eth_account_hash(domain, tx)
 
@@ -71,7 +73,9 @@ def test_signature_binds_domain_and_content() -> None:
     tx = _tx()
     sig = sign(LedgerDomain(), tx, key)
     assert not verify(LedgerDomain(chain_id=1), tx, sig, address)
-    other = Transaction(tx.type, tx.version, tx.relation, {"asOf": "2024-06-30", "n": 4}, tx.merkle_root)
+    other = Transaction(
+        tx.type, tx.version, tx.relation, {"asOf": "2024-06-30", "n": 4}, tx.merkle_root
+    )
     assert not verify(LedgerDomain(), other, sig, address)
     assert recover(LedgerDomain(), other, sig) != address
 

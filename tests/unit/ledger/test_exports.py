@@ -12,8 +12,18 @@ def test_all_names_exist() -> None:
     for name in ledger.__all__:
         assert hasattr(ledger, name), name
     public = {n for n in dir(ledger) if not n.startswith("_")}
-    modules = {"canonical", "eip712", "errors", "memory", "merkle", "policy", "port",
-               "transactions", "verify", "testing"}
+    modules = {
+        "canonical",
+        "eip712",
+        "errors",
+        "memory",
+        "merkle",
+        "policy",
+        "port",
+        "transactions",
+        "verify",
+        "testing",
+    }
     assert public - modules == set(ledger.__all__)
 
 

@@ -24,7 +24,8 @@ PG_URL = os.environ.get("PANTHER_TEST_DATABASE_URL", "")
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     if request.param == "sqlite":
         eng = sa.create_engine(
-            f"sqlite:///{tmp_path / 'l.db'}", connect_args={"check_same_thread": False, "timeout": 30}
+            f"sqlite:///{tmp_path / 'l.db'}",
+            connect_args={"check_same_thread": False, "timeout": 30},
         )
         yield eng
         eng.dispose()
@@ -53,8 +54,13 @@ def ledger(engine: sa.Engine) -> EmbeddedLedger:
 
 
 def _report(ledger: EmbeddedLedger, cast, n: int):  # type: ignore[no-untyped-def]
-    return signed(ledger.domain, TxType.InventoryReported, {"reportId": f"r{n}"}, cast.supplier,
-                  relation=cast.relation_id)
+    return signed(
+        ledger.domain,
+        TxType.InventoryReported,
+        {"reportId": f"r{n}"},
+        cast.supplier,
+        relation=cast.relation_id,
+    )
 
 
 def test_append_inside_callers_transaction(ledger: EmbeddedLedger, engine: sa.Engine) -> None:
@@ -80,16 +86,31 @@ def test_append_inside_callers_transaction(ledger: EmbeddedLedger, engine: sa.En
     assert verify_ledger(ledger.iterate(), ledger.domain).ok
 
 
-def test_rolled_back_registry_change_is_forgotten(ledger: EmbeddedLedger, engine: sa.Engine) -> None:
+def test_rolled_back_registry_change_is_forgotten(
+    ledger: EmbeddedLedger, engine: sa.Engine
+) -> None:
     cast = seed_ledger(ledger, relation_id="rel-1")
-    payload = {"relationId": "rel-2", "supplier": cast.supplier.party_id,
-               "customer": cast.customer.party_id, "profileHash": "00" * 32, "terms": {}}
-    tx = signed(ledger.domain, TxType.RelationAgreed, payload, cast.supplier, cast.customer,
-                relation="rel-2")
+    payload = {
+        "relationId": "rel-2",
+        "supplier": cast.supplier.party_id,
+        "customer": cast.customer.party_id,
+        "profileHash": "00" * 32,
+        "terms": {},
+    }
+    tx = signed(
+        ledger.domain,
+        TxType.RelationAgreed,
+        payload,
+        cast.supplier,
+        cast.customer,
+        relation="rel-2",
+    )
     with engine.connect() as conn, conn.begin() as trans:
         ledger.append(tx, conn=conn)
         trans.rollback()
-    report = signed(ledger.domain, TxType.InventoryReported, {"r": 1}, cast.supplier, relation="rel-2")
+    report = signed(
+        ledger.domain, TxType.InventoryReported, {"r": 1}, cast.supplier, relation="rel-2"
+    )
     from panther.ledger import UnknownParty
 
     with pytest.raises(UnknownParty):
@@ -131,7 +152,9 @@ def test_concurrent_writers_keep_one_chain(ledger: EmbeddedLedger, engine: sa.En
 def test_undecodable_row_is_reported_not_raised(ledger: EmbeddedLedger, engine: sa.Engine) -> None:
     seed_ledger(ledger)
     with engine.begin() as conn:
-        conn.execute(ledger_entry.update().where(ledger_entry.c.seq == 2).values(payload="{not json"))
+        conn.execute(
+            ledger_entry.update().where(ledger_entry.c.seq == 2).values(payload="{not json")
+        )
     with pytest.raises(ChainBroken) as info:
         list(ledger.iterate())
     assert info.value.seq == 2
@@ -143,9 +166,13 @@ def test_undecodable_row_is_reported_not_raised(ledger: EmbeddedLedger, engine: 
 def test_non_canonical_spelling_is_tampering(ledger: EmbeddedLedger, engine: sa.Engine) -> None:
     seed_ledger(ledger)
     with engine.connect() as conn:
-        prev = conn.execute(sa.select(ledger_entry.c.prev_hash).where(ledger_entry.c.seq == 1)).scalar_one()
+        prev = conn.execute(
+            sa.select(ledger_entry.c.prev_hash).where(ledger_entry.c.seq == 1)
+        ).scalar_one()
     with engine.begin() as conn:
-        conn.execute(ledger_entry.update().where(ledger_entry.c.seq == 1).values(prev_hash=prev.upper()))
+        conn.execute(
+            ledger_entry.update().where(ledger_entry.c.seq == 1).values(prev_hash=prev.upper())
+        )
     failure = verify_ledger(ledger.iterate(), ledger.domain).first_failure
     assert failure is not None and failure.seq == 1
 

@@ -63,10 +63,14 @@ def test_report_needs_its_reporter_who_is_a_party(world: tuple[InMemoryLedger, C
     with pytest.raises(PolicyViolation):
         ledger.append(signed(d, TxType.InventoryReported, _report(cast), outsider, relation=rel))
     with pytest.raises(PolicyViolation):
-        both = signed(d, TxType.InventoryReported, _report(cast), cast.supplier, cast.customer, relation=rel)
+        both = signed(
+            d, TxType.InventoryReported, _report(cast), cast.supplier, cast.customer, relation=rel
+        )
         ledger.append(both)
     with pytest.raises(UnknownParty):
-        ledger.append(signed(d, TxType.InventoryReported, _report(cast), cast.supplier, relation="nope"))
+        ledger.append(
+            signed(d, TxType.InventoryReported, _report(cast), cast.supplier, relation="nope")
+        )
 
 
 @pytest.mark.parametrize(
@@ -81,7 +85,9 @@ def test_both_parties_needed(world: tuple[InMemoryLedger, Cast], tx_type: TxType
             ledger.append(signed(d, tx_type, {"ref": "x"}, only, relation=rel))
     with pytest.raises(PolicyViolation):
         ledger.append(signed(d, tx_type, {"ref": "x"}, cast.supplier, cast.supplier, relation=rel))
-    entry = ledger.append(signed(d, tx_type, {"ref": "x"}, cast.customer, cast.supplier, relation=rel))
+    entry = ledger.append(
+        signed(d, tx_type, {"ref": "x"}, cast.customer, cast.supplier, relation=rel)
+    )
     assert entry.tx.type is tx_type
 
 
@@ -122,18 +128,35 @@ def test_relation_needs_both_and_cannot_change_parties(world: tuple[InMemoryLedg
     with pytest.raises(PolicyViolation):
         ledger.append(signed(d, TxType.RelationAgreed, payload, cast.customer, relation="rel-B-A"))
     with pytest.raises(InvalidTransaction):
-        ledger.append(signed(d, TxType.RelationAgreed, payload, cast.customer, cast.supplier, relation="x"))
-    ledger.append(signed(d, TxType.RelationAgreed, payload, cast.customer, cast.supplier, relation="rel-B-A"))
+        ledger.append(
+            signed(d, TxType.RelationAgreed, payload, cast.customer, cast.supplier, relation="x")
+        )
+    ledger.append(
+        signed(d, TxType.RelationAgreed, payload, cast.customer, cast.supplier, relation="rel-B-A")
+    )
     swapped = {**payload, "relationId": cast.relation_id}
     with pytest.raises(InvalidTransaction):
         ledger.append(
-            signed(d, TxType.RelationAgreed, swapped, cast.customer, cast.supplier, relation=cast.relation_id)
+            signed(
+                d,
+                TxType.RelationAgreed,
+                swapped,
+                cast.customer,
+                cast.supplier,
+                relation=cast.relation_id,
+            )
         )
 
 
 def test_signature_checked_before_policy(world: tuple[InMemoryLedger, Cast]) -> None:
     ledger, cast = world
-    tx = signed(ledger.domain, TxType.InventoryReported, _report(cast), cast.supplier, relation=cast.relation_id)
+    tx = signed(
+        ledger.domain,
+        TxType.InventoryReported,
+        _report(cast),
+        cast.supplier,
+        relation=cast.relation_id,
+    )
     forged = tx.unsigned().with_signature(cast.customer.address, tx.signatures[0])
     with pytest.raises(InvalidSignature):
         ledger.append(forged)
@@ -143,7 +166,9 @@ def test_signature_checked_before_policy(world: tuple[InMemoryLedger, Cast]) -> 
 
 def test_policy_violation_carries_data(world: tuple[InMemoryLedger, Cast]) -> None:
     ledger, cast = world
-    tx = signed(ledger.domain, TxType.StatementAgreed, {"id": "s"}, cast.supplier, relation=cast.relation_id)
+    tx = signed(
+        ledger.domain, TxType.StatementAgreed, {"id": "s"}, cast.supplier, relation=cast.relation_id
+    )
     with pytest.raises(PolicyViolation) as info:
         check_policy(tx, ledger.registry)
     assert info.value.tx_type == "StatementAgreed"
