@@ -182,7 +182,11 @@ def _check(table: pa.Table, side: str, profile_hash: str) -> None:
 
 
 def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
-    """(agreement columns, diff_fields expression, differences expression) over a{j}."""
+    """(agreement columns, diff_fields, differences) over the aligned pair columns.
+
+    The agreement columns a{j} are computed in an inner projection; the JSON of a difference
+    is built only under CASE WHEN NOT a{j}, so agreeing fields cost no string work.
+    """
     fields = profile.compared_fields
     if not fields:
         return "", "CAST([] AS VARCHAR[])", "CAST(NULL AS VARCHAR)"
@@ -190,23 +194,19 @@ def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
     names = []
     entries = []
     for j, f in enumerate(fields):
-        s, c = f"s.f{j}", f"c.f{j}"
-        s_raw, c_raw = f"s.f{j}_raw", f"c.f{j}_raw"
+        s, c, s_raw, c_raw = f"s_f{j}", f"c_f{j}", f"s_f{j}_raw", f"c_f{j}_raw"
         test = comparators.agree_sql(f.comparator, s, c, s_raw, c_raw, f.params)
         agreements.append(f"{test} AS a{j}")
         names.append(f"CASE WHEN NOT a{j} THEN {_sql_text(f.name)} END")
-        agreements.append(f"{s_raw} AS sr{j}, {c_raw} AS cr{j}")
-        agreements.append(
-            f"{comparators.normalised_json_sql(f.normaliser, s)} AS sn{j}, "
-            f"{comparators.normalised_json_sql(f.normaliser, c)} AS cn{j}"
-        )
         entry = (
             "'{\"field\":' || "
             + _sql_text(json.dumps(f.name))
-            + f" || ',\"supplierValue\":' || coalesce(sr{j}, 'null')"
-            + f" || ',\"customerValue\":' || coalesce(cr{j}, 'null')"
-            + f" || ',\"supplierNormalised\":' || sn{j}"
-            + f" || ',\"customerNormalised\":' || cn{j}"
+            + f" || ',\"supplierValue\":' || coalesce({s_raw}, 'null')"
+            + f" || ',\"customerValue\":' || coalesce({c_raw}, 'null')"
+            + " || ',\"supplierNormalised\":' || "
+            + comparators.normalised_json_sql(f.normaliser, s)
+            + " || ',\"customerNormalised\":' || "
+            + comparators.normalised_json_sql(f.normaliser, c)
             + " || ',\"comparator\":' || "
             + _sql_text(json.dumps(f.comparator))
             + " || '}'"
@@ -217,6 +217,21 @@ def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
     joined = f"'[' || concat_ws(',', {', '.join(entries)}) || ']'"
     differences = f"CASE WHEN {all_agree} THEN NULL ELSE {joined} END"
     return ", " + ", ".join(agreements), diff_fields, differences
+
+
+def _aligned_pairs(pairs: pa.Table, supplier: pa.Table, customer: pa.Table) -> pa.Table:
+    """One row per linked pair with both records' compared columns side by side.
+
+    ``ref`` is the row position, so Arrow ``take`` replaces two hash joins.
+    """
+    columns: dict[str, Any] = {name: pairs.column(name) for name in ("rule", "sref", "cref")}
+    s_rows = supplier.take(pairs.column("sref"))
+    c_rows = customer.take(pairs.column("cref"))
+    for name in supplier.column_names:
+        if name.startswith("f"):
+            columns[f"s_{name}"] = s_rows.column(name)
+            columns[f"c_{name}"] = c_rows.column(name)
+    return pa.table(columns)
 
 
 def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> MatchResult:
@@ -276,11 +291,12 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
                 f"CREATE TEMP TABLE {side}_single AS SELECT o.ref FROM {side}_open o "
                 f"ANTI JOIN {side}_dup d ON o.key0 = d.k"
             )
+        pairs = con.sql("SELECT rule, sref, cref FROM pairs").to_arrow_table()
+        con.register("aligned", _aligned_pairs(pairs, supplier, customer))
         run(
             f"""CREATE TEMP TABLE cmp AS
             SELECT rule, sref, cref, {diff_fields} AS diff_fields, {differences} AS differences
-            FROM (SELECT p.rule, p.sref, p.cref {agreements}
-                  FROM pairs p JOIN s_in s ON s.ref = p.sref JOIN c_in c ON c.ref = p.cref)"""
+            FROM (SELECT * {agreements} FROM aligned)"""
         )
         empty_refs, empty_names = "CAST([] AS BIGINT[])", "CAST([] AS VARCHAR[])"
         no_text = "CAST(NULL AS VARCHAR)"

@@ -1,0 +1,197 @@
+"""Benchmarks of the spine (issue 2), each against a plain per-record Python baseline run
+in the same process on the same data.
+
+    python bench/bench_spine.py upload --records 100000
+    python bench/bench_spine.py match --records 100000
+    python bench/bench_spine.py match --records 1000000 --no-baseline
+
+Every measurement runs in a fresh child process so its peak memory (ru_maxrss) is its own.
+Prints one JSON object per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+AS_OF = "2026-11-01"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(fn: Any, *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return dict(pool.apply(fn, args))
+
+
+def _ndjson(records: list[dict[str, Any]]) -> bytes:
+    import orjson
+
+    return b"\n".join(orjson.dumps(r) for r in records) + b"\n"
+
+
+def _system(data_dir: Path) -> Any:
+    """A composed system with two carriers and an agreed relation; returns (ports, callers, rel)."""
+    from panther.server.bootstrap import compose
+    from panther.server.services import parties, relations
+    from panther.server.settings import Settings
+
+    ports = compose(Settings.from_env(data_dir=data_dir, database_url=""))
+    creds = json.loads((data_dir / "operator-credentials.json").read_text())
+    tok = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
+    operator = parties.read_token(ports, tok["access_token"])
+    callers, secrets = {}, {}
+    for pid in ("sup", "cus"):
+        p = parties.register_party(ports, operator, {"name": pid, "id": pid})
+        secrets[pid] = p["credentials"]
+        t = parties.issue_token(ports, p["credentials"]["clientId"],
+                                p["credentials"]["clientSecret"], None)
+        callers[pid] = parties.read_token(ports, t["access_token"])
+    rel = relations.propose_relation(ports, operator, {"supplier": "sup", "customer": "cus"})
+    for pid in ("sup", "cus"):
+        relations.agree_relation(ports, callers[pid], rel["id"], None)
+    return ports, callers, secrets, rel["id"]
+
+
+# ---- upload ----
+
+def _upload_ours_http(n: int, seed: int) -> dict[str, Any]:
+    import httpx
+
+    from panther.demo.generator import generate_pair
+    from panther.demo.walkthrough import local_server
+
+    pair = generate_pair(n, seed=seed)
+    body = _ndjson(pair.supplier)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        ports, _, secrets, rel = _system(data)
+        ports.db.engine.dispose()
+        with local_server(data) as url, httpx.Client(base_url=url, timeout=600) as http:
+            tok = http.post("/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": secrets["sup"]["clientId"],
+                "client_secret": secrets["sup"]["clientSecret"]}).json()["access_token"]
+            t0 = time.perf_counter()
+            r = http.post("/panther/v1/inventoryReport", params={"relationId": rel, "asOf": AS_OF},
+                          content=body, headers={"Authorization": f"Bearer {tok}",
+                                                 "Content-Type": "application/x-ndjson"})
+            seconds = time.perf_counter() - t0
+            assert r.status_code == 201, r.text[:500]
+    return {"bench": "upload", "impl": "ours (HTTP, NDJSON, SQLite)", "records": n,
+            "bytes": len(body), "seconds": round(seconds, 3),
+            "records_per_s": round(n / seconds), "peak_mb": round(_peak_mb())}
+
+
+def _upload_baseline(n: int, seed: int) -> dict[str, Any]:
+    from baseline_upload import baseline_upload
+
+    from panther.demo.generator import generate_pair
+
+    pair = generate_pair(n, seed=seed)
+    body = _ndjson(pair.supplier)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        stored = baseline_upload(body, f"sqlite:///{tmp}/baseline.db")
+        seconds = time.perf_counter() - t0
+    assert stored == n
+    return {"bench": "upload", "impl": "baseline (json + jsonschema + ORM rows, in process)",
+            "records": n, "seconds": round(seconds, 3), "records_per_s": round(n / seconds),
+            "peak_mb": round(_peak_mb())}
+
+
+# ---- match ----
+
+def _store_pair(n: int, seed: int, data: Path) -> tuple[Any, Any, str]:
+    from panther.demo.generator import generate_pair
+    from panther.server.services import reports
+
+    ports, callers, _, rel = _system(data)
+    pair = generate_pair(n, seed=seed)
+    for pid, records in (("sup", pair.supplier), ("cus", pair.customer)):
+        reports.upload_report(ports, callers[pid], relation_id=rel, as_of=AS_OF,
+                              body=_ndjson(records), media_type="application/x-ndjson")
+    return ports, callers, rel
+
+
+def _match_ours(n: int, seed: int) -> dict[str, Any]:
+    from panther.server.services import matchruns
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ports, callers, rel = _store_pair(n, seed, Path(tmp))
+        base_mb = _peak_mb()
+        t0 = time.perf_counter()
+        view, created = matchruns.run_match(ports, callers["sup"], rel, AS_OF)
+        seconds = time.perf_counter() - t0
+        assert created
+    return {"bench": "match", "impl": "ours (stored reports -> stored results, SQLite)",
+            "records_per_side": n, "seconds": round(seconds, 3), "counts": view["counts"],
+            "peak_mb": round(_peak_mb()), "peak_mb_before_match": round(base_mb)}
+
+
+def _match_baseline(n: int, seed: int) -> dict[str, Any]:
+    import orjson
+    import sqlalchemy as sa
+
+    from panther.adapters.sql import repository as repo
+    from panther.matching.profile import DEFAULT_PROFILE
+    from panther.matching.reference import reference_match
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ports, _, rel = _store_pair(n, seed, Path(tmp))
+        base_mb = _peak_mb()
+        t0 = time.perf_counter()
+        with ports.db.read() as conn:
+            sides = {}
+            for side in ("supplier", "customer"):
+                report = repo.latest_report(conn, rel, AS_OF, side)
+                sides[side] = [orjson.loads(b) for b in repo.iter_record_bodies(conn, report["id"])]
+        items = reference_match(sides["supplier"], sides["customer"], DEFAULT_PROFILE)
+        with ports.db.write() as conn:  # per-row inserts, the way a plain ORM loop would
+            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS baseline_item "
+                                 "(n INTEGER PRIMARY KEY, body TEXT)"))
+            for i, item in enumerate(items):
+                conn.execute(sa.text("INSERT INTO baseline_item VALUES (:n, :b)"),
+                             {"n": i, "b": json.dumps(item, sort_keys=True, default=str)})
+        seconds = time.perf_counter() - t0
+    return {"bench": "match", "impl": "baseline (per-record Python, per-row inserts)",
+            "records_per_side": n, "seconds": round(seconds, 3), "items": len(items),
+            "peak_mb": round(_peak_mb()), "peak_mb_before_match": round(base_mb)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["upload", "match"])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args()
+    runs = {"upload": (_upload_ours_http, _upload_baseline),
+            "match": (_match_ours, _match_baseline)}[args.what]
+    print(json.dumps({"machine": f"{os.cpu_count()} cores, {os.uname().machine}",
+                      "python": sys.version.split()[0]}))
+    results = [_in_child(runs[0], args.records, args.seed)]
+    print(json.dumps(results[0]), flush=True)
+    if not args.no_baseline:
+        results.append(_in_child(runs[1], args.records, args.seed))
+        print(json.dumps(results[1]), flush=True)
+        print(json.dumps({"ratio_baseline_over_ours":
+                          round(results[1]["seconds"] / results[0]["seconds"], 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Score a match result against a generated pair's ground truth: precision and recall per
+class over every record of both sides, and how many expected links were found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from panther.demo.generator import CLASSES, GroundTruth
+
+__all__ = ["CONFLICTING", "Prediction", "predicted_from_items", "score"]
+
+# A record that several items place in different classes: never right, whatever the truth.
+CONFLICTING = "conflicting"
+_LINKED = ("matched", "partial")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted class per record index of each side, and the 1:1 links (supplier -> customer)."""
+
+    supplier: Mapping[int, str]
+    customer: Mapping[int, str]
+    links: Mapping[int, int]
+
+
+def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
+    """Read a match result's items (``class``, ``reason``, ``supplierRefs``, ``customerRefs``;
+    refs are 0-based record positions). A record's class is the item's ``reason`` for a
+    mismatch, else its ``class``."""
+    supplier: dict[int, str] = {}
+    customer: dict[int, str] = {}
+    links: dict[int, int] = {}
+    for item in items:
+        klass = item["class"]
+        if klass == "mismatch":
+            klass = item.get("reason") or "mismatch"
+        sup_refs = [int(r) for r in item.get("supplierRefs") or ()]
+        cus_refs = [int(r) for r in item.get("customerRefs") or ()]
+        for refs, side in ((sup_refs, supplier), (cus_refs, customer)):
+            for ref in refs:
+                seen = side.get(ref)
+                side[ref] = klass if seen is None or seen == klass else CONFLICTING
+        if klass in _LINKED and len(sup_refs) == 1 and len(cus_refs) == 1:
+            links[sup_refs[0]] = cus_refs[0]
+    return Prediction(MappingProxyType(supplier), MappingProxyType(customer), MappingProxyType(links))
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    # Nothing predicted (or nothing expected) means no error of that kind: 1.0, not 0/0.
+    return 1.0 if denominator == 0 else numerator / denominator
+
+
+def score(truth: GroundTruth, predicted: Prediction) -> dict[str, Any]:
+    """Precision, recall, support and predicted count per class over all records of both
+    sides, plus counts and link accuracy.
+
+    Records the prediction does not mention count against recall; refs outside the truth's
+    records are counted in ``counts.unknownRefs`` and otherwise ignored.
+    """
+    support = dict.fromkeys(CLASSES, 0)
+    made = dict.fromkeys(CLASSES, 0)
+    hits = dict.fromkeys(CLASSES, 0)
+    unpredicted = conflicting = unknown = 0
+    sides = (
+        (truth.supplier_classes, predicted.supplier),
+        (truth.customer_classes, predicted.customer),
+    )
+    for expected_classes, guesses in sides:
+        size = len(expected_classes)
+        for index, expected in enumerate(expected_classes):
+            support[expected] += 1
+            guess = guesses.get(index)
+            if guess is None:
+                unpredicted += 1
+            elif guess == expected:
+                hits[expected] += 1
+        for index, guess in guesses.items():
+            if not 0 <= index < size:
+                unknown += 1
+                continue
+            if guess == CONFLICTING:
+                conflicting += 1
+            elif guess in made:
+                made[guess] += 1
+    classes = {
+        name: {
+            "precision": _ratio(hits[name], made[name]),
+            "recall": _ratio(hits[name], support[name]),
+            "support": support[name],
+            "predicted": made[name],
+        }
+        for name in CLASSES
+    }
+    expected_links = {
+        s: c for s, c in enumerate(truth.supplier_partners) if c is not None
+    }
+    correct_links = sum(1 for s, c in predicted.links.items() if expected_links.get(s) == c)
+    records = len(truth.supplier_classes) + len(truth.customer_classes)
+    correct = sum(hits.values())
+    return {
+        "classes": classes,
+        "counts": {
+            "records": records,
+            "supplierRecords": len(truth.supplier_classes),
+            "customerRecords": len(truth.customer_classes),
+            "correct": correct,
+            "accuracy": _ratio(correct, records),
+            "unpredicted": unpredicted,
+            "conflicting": conflicting,
+            "unknownRefs": unknown,
+        },
+        "links": {
+            "expected": len(expected_links),
+            "predicted": len(predicted.links),
+            "correct": correct_links,
+            "precision": _ratio(correct_links, len(predicted.links)),
+            "recall": _ratio(correct_links, len(expected_links)),
+        },
+    }
