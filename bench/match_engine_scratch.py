@@ -114,8 +114,9 @@ def main() -> None:
     result = match(s_table, c_table, DEFAULT_PROFILE)
     elapsed = time.perf_counter() - t
     peak = _status("VmHWM")
+    extra = (peak - base) / 1e9
     print(f"match step: {elapsed:.2f}s; peak RSS {peak / 1e9:.2f} GB "
-          f"(+{(peak - base) / 1e9:.2f} GB over the {base / 1e9:.2f} GB before the step)")  # fmt: skip
+          f"(+{extra:.2f} GB over the {base / 1e9:.2f} GB before the step)")  # fmt: skip
     print("counts:", dict(result.counts))
 
     if args.reference:

@@ -167,6 +167,13 @@ class GroundTruth:
 
 @dataclass(frozen=True)
 class GeneratedPair:
+    """The two reports and their truth.
+
+    Records share the nested parts the default profile does not compare (productOffering,
+    productSpecification, the nonRecurring price, productTerm, billingAccount) with other
+    records: ``copy.deepcopy`` a record before changing one of those in place.
+    """
+
     supplier: list[dict[str, Any]]
     customer: list[dict[str, Any]]
     truth: GroundTruth = field(repr=False)
@@ -374,8 +381,8 @@ def _record(
         "productOffering": offering,
         "productSpecification": specification,
         "place": [
-            {"role": "A-End", "id": site_a, "name": _site_name(site_a)},
-            {"role": "B-End", "id": site_b, "name": _site_name(site_b)},
+            {"role": "A-End", "id": site_a, "name": _SITE_NAME.get(site_a) or _site_name(site_a)},
+            {"role": "B-End", "id": site_b, "name": _SITE_NAME.get(site_b) or _site_name(site_b)},
         ],
         "productPrice": [
             {
@@ -454,6 +461,7 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
     first_day = as_of - timedelta(days=span_days)
     days = [first_day + timedelta(days=k) for k in range(span_days)]
     day_texts = [f"{d.isoformat()}T00:00:00Z" for d in days]
+    years = [str(d.year) for d in days]
     termination_texts = [f"{(as_of + timedelta(days=k)).isoformat()}T00:00:00Z" for k in range(91)]
 
     # Circuit numbers are printed with 8 digits; up to 7 significant ones leave leading
@@ -466,16 +474,22 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         for number in _distinct_numbers(rng, n_customer, 9 * 10 ** (width - 1), 10 ** (width - 1))
     ]
 
-    shared_cache: dict[tuple[bool, str, int, str], _Shared] = {}
-
-    def shared(customer: bool, svc: str, term: int, account: str) -> _Shared:
-        key = (customer, svc, term, account)
-        parts = shared_cache.get(key)
-        if parts is None:
-            offering = _CUSTOMER_OFFERING[svc] if customer else (svc, _SERVICE_NAME[svc])
-            parts = _shared_parts(offering, svc, term, account, _SETUP_FEE[svc])
-            shared_cache[key] = parts
-        return parts
+    sup_shared_parts = {
+        (svc, term, account): _shared_parts(
+            (svc, _SERVICE_NAME[svc]), svc, term, account, _SETUP_FEE[svc]
+        )
+        for svc in _SERVICES
+        for term in _TERMS
+        for account in _BILLING_ACCOUNTS
+    }
+    cus_shared_parts = {
+        (svc, term, account): _shared_parts(
+            _CUSTOMER_OFFERING[svc], svc, term, account, _SETUP_FEE[svc]
+        )
+        for svc in _SERVICES
+        for term in _TERMS
+        for account in _BILLING_ACCOUNTS
+    }
 
     # Records go straight to their shuffled positions: the k-th supplier record generated
     # lands at sup_at[k], so partners are known in final positions when a pair is linked.
@@ -514,11 +528,11 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         account = _BILLING_ACCOUNTS[int(rand() * n_accounts)]
         number = circuits[i]
         circuit = f"{_SUPPLIER_PREFIX}-{number:08d}"
-        order_id = f"PO-{days[day_index].year}-{orders[i]:0{width}d}"
+        order_id = f"PO-{years[day_index]}-{orders[i]}"  # orders[i] has `width` digits
         notations = _NOTATIONS[mbps]
         sup_bw = notations[int(rand() * len(notations))]
-        sup_shared = shared(False, svc, term, account)
-        cus_shared = shared(True, svc, term, account)
+        sup_shared = sup_shared_parts[svc, term, account]
+        cus_shared = cus_shared_parts[svc, term, account]
         sup_record = _record(
             circuit, None, status, start, termination, sup_shared,
             site_a, site_b, mrc, order_id, sup_bw, svc,

@@ -19,20 +19,23 @@ _LINKED = ("matched", "partial")
 
 @dataclass(frozen=True)
 class Prediction:
-    """Predicted class per record index of each side, and the 1:1 links (supplier -> customer)."""
+    """Predicted class per record index of each side, the 1:1 links (supplier -> customer)
+    and the differing compared-field names of each partial link (by supplier index)."""
 
     supplier: Mapping[int, str]
     customer: Mapping[int, str]
     links: Mapping[int, int]
+    differing: Mapping[int, frozenset[str]]
 
 
 def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
     """Read a match result's items (``class``, ``reason``, ``supplierRefs``, ``customerRefs``;
-    refs are 0-based record positions). A record's class is the item's ``reason`` for a
-    mismatch, else its ``class``."""
+    refs are 0-based record positions; ``differences``, when present, lists ``{"field": ...}``).
+    A record's class is the item's ``reason`` for a mismatch, else its ``class``."""
     supplier: dict[int, str] = {}
     customer: dict[int, str] = {}
     links: dict[int, int] = {}
+    differing: dict[int, frozenset[str]] = {}
     for item in items:
         klass = item["class"]
         if klass == "mismatch":
@@ -45,7 +48,15 @@ def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
                 side[ref] = klass if seen is None or seen == klass else CONFLICTING
         if klass in _LINKED and len(sup_refs) == 1 and len(cus_refs) == 1:
             links[sup_refs[0]] = cus_refs[0]
-    return Prediction(MappingProxyType(supplier), MappingProxyType(customer), MappingProxyType(links))
+            if klass == "partial":
+                names = frozenset(d["field"] for d in item.get("differences") or ())
+                differing[sup_refs[0]] = names
+    return Prediction(
+        MappingProxyType(supplier),
+        MappingProxyType(customer),
+        MappingProxyType(links),
+        MappingProxyType(differing),
+    )
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -94,10 +105,14 @@ def score(truth: GroundTruth, predicted: Prediction) -> dict[str, Any]:
         }
         for name in CLASSES
     }
-    expected_links = {
-        s: c for s, c in enumerate(truth.supplier_partners) if c is not None
-    }
+    expected_links = {s: c for s, c in enumerate(truth.supplier_partners) if c is not None}
     correct_links = sum(1 for s, c in predicted.links.items() if expected_links.get(s) == c)
+    correct_fields = sum(
+        1
+        for s, names in truth.differing.items()
+        if predicted.differing.get(s) == frozenset(names)
+        and predicted.links.get(s) == expected_links.get(s)
+    )
     records = len(truth.supplier_classes) + len(truth.customer_classes)
     correct = sum(hits.values())
     return {
@@ -118,5 +133,11 @@ def score(truth: GroundTruth, predicted: Prediction) -> dict[str, Any]:
             "correct": correct_links,
             "precision": _ratio(correct_links, len(predicted.links)),
             "recall": _ratio(correct_links, len(expected_links)),
+        },
+        # Partial pairs whose link and set of differing fields are both right.
+        "differences": {
+            "expected": len(truth.differing),
+            "correct": correct_fields,
+            "recall": _ratio(correct_fields, len(truth.differing)),
         },
     }

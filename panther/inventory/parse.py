@@ -83,9 +83,9 @@ def parse_report(
     """
     if max_errors < 1 or max_depth < 1:
         raise ValueError("max_errors and max_depth must be at least 1")
-    kind_ = _media_kind(media_type)
+    fmt = _media_kind(media_type)
     columns: list[_Column] = []
-    if kind_ == CSV:
+    if fmt == CSV:
         if csv_mapping is None:
             raise UnsupportedMediaType(
                 media_type, MEDIA_TYPES, "CSV needs the relation's csvMapping, which is not set"
@@ -93,40 +93,24 @@ def parse_report(
         columns = _compile_mapping(csv_mapping)
 
     errors = _Errors(max_errors)
-    offset = 0
+    offset = 0  # bytes dropped in front, so that reported offsets are into the upload
     if body.startswith(_BOM):  # spreadsheets write one; RFC 8259 lets parsers ignore it
         offset = len(_BOM)
         body = body[offset:]
     if not body or body.isspace():  # isspace stops at the first byte of a real body
         raise ReportRejected([RecordError(None, None, "", "the report is empty")])
-    if not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = body.count(b"\n", 0, exc.start) + 1
-            raise ReportRejected(
-                [
-                    RecordError(
-                        line,
-                        None,
-                        "",
-                        f"the body is not valid UTF-8: {exc.reason} at byte offset "
-                        f"{exc.start + offset}",
-                    )
-                ]
-            ) from None
 
     # Parsing a large report allocates millions of containers; the cyclic collector would
     # rescan them over and over (measured 4x slower) and JSON data holds no cycles.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        if kind_ == JSON:
-            items = _read_json(body, max_depth, errors)
-        elif kind_ == NDJSON:
-            items = _read_ndjson(body, max_depth, errors)
+        if fmt == JSON:
+            items = _read_json(body, offset, max_depth, errors)
+        elif fmt == NDJSON:
+            items = _read_ndjson(body, offset, max_depth, errors)
         else:
-            items = _read_csv(body, columns, max_depth, errors)
+            items = _read_csv(body, offset, columns, max_depth, errors)
         return _finish(items, errors)
     finally:
         if gc_was_enabled:
@@ -288,6 +272,19 @@ def _within_depth(
     return False
 
 
+def _utf8_error(data: bytes, offset: int) -> tuple[int, str] | None:
+    """Where `data` (byte `offset` of the upload) stops being UTF-8: (index, message)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start, _utf8_message(exc, offset)
+    return None
+
+
+def _utf8_message(exc: UnicodeDecodeError, offset: int) -> str:
+    return f"not valid UTF-8: {exc.reason} at byte offset {offset + exc.start}"
+
+
 def _decode_error_message(exc: orjson.JSONDecodeError, max_depth: int) -> str:
     if "depth" in exc.msg or "recursion" in exc.msg:
         return f"nesting is deeper than {max_depth} levels"
@@ -297,11 +294,16 @@ def _decode_error_message(exc: orjson.JSONDecodeError, max_depth: int) -> str:
 # --- JSON and NDJSON -----------------------------------------------------------------------
 
 
-def _read_json(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item]:
+def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Iterator[_Item]:
     try:
-        document = orjson.loads(body)
+        document = orjson.loads(body)  # orjson checks UTF-8 itself; we only explain failures
     except orjson.JSONDecodeError as exc:
-        errors.add(exc.lineno, None, "", _decode_error_message(exc, max_depth))
+        bad_utf8 = _utf8_error(body, offset)
+        if bad_utf8 is None:
+            errors.add(exc.lineno, None, "", _decode_error_message(exc, max_depth))
+        else:
+            position, message = bad_utf8
+            errors.add(body.count(b"\n", 0, position) + 1, None, "", message)
         raise errors.reject() from None
     if type(document) is not list:
         message = f"a JSON report must be an array of records, not {kind(document)}"
@@ -320,18 +322,25 @@ def _read_json(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item]:
             yield None, record
 
 
-def _read_ndjson(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item]:
+def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Iterator[_Item]:
     loads = orjson.loads
     index = 0
+    start = offset - 1  # byte offset of the current line, minus its newline
     for number, line in enumerate(body.split(b"\n"), start=1):
+        start += 1
         try:
             record = loads(line)
         except orjson.JSONDecodeError as exc:
             if line.isspace() or not line:
+                start += len(line)
                 continue  # blank lines (and the final newline) separate nothing
-            message = _decode_error_message(exc, max_depth)
-            if message.startswith("malformed"):
-                message = f"malformed JSON at column {exc.colno}: {exc.msg[:80]}"
+            bad_utf8 = _utf8_error(line, start)
+            if bad_utf8 is not None:
+                message = bad_utf8[1]
+            else:
+                message = _decode_error_message(exc, max_depth)
+                if message.startswith("malformed"):  # the line number is reported apart
+                    message = f"malformed JSON at column {exc.colno}: {exc.msg[:80]}"
             errors.add(number, index, "", message)
             record = None
         else:
@@ -346,6 +355,7 @@ def _read_ndjson(body: bytes, max_depth: int, errors: _Errors) -> Iterator[_Item
                 record = None
         yield number, record
         index += 1
+        start += len(line)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -372,8 +382,10 @@ def _compile_mapping(mapping: Mapping[str, str]) -> list[_Column]:
         last = path.steps[-1]
         if last.attr is not None or last.index is not None:
             raise InvalidCsvMapping(name, text, "a path must end in a key, not a list element")
-        if len(path.steps) > 1 and path.steps[-2].attr == last.key:
-            raise InvalidCsvMapping(name, text, "it overwrites the attribute its selector matches")
+        for step, after in zip(path.steps, path.steps[1:], strict=False):
+            if step.attr is not None and after.key == step.attr:
+                reason = "it overwrites the attribute its selector matches"
+                raise InvalidCsvMapping(name, text, reason)
         money = last.key == "value" and len(path.steps) > 1 and path.steps[-2].key in _MONEY_KEYS
         columns.append(_Column(name.strip(), path, money))
     for i, a in enumerate(columns):
@@ -406,9 +418,15 @@ def _clash(a: FieldPath, b: FieldPath) -> str | None:
 
 
 def _read_csv(
-    body: bytes, columns: list[_Column], max_depth: int, errors: _Errors
+    body: bytes, offset: int, columns: list[_Column], max_depth: int, errors: _Errors
 ) -> Iterator[_Item]:
-    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), strict=True)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        errors.add(line, None, "", _utf8_message(exc, offset))
+        raise errors.reject() from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -498,19 +516,17 @@ def _build_record(
         cell = row[cell_index]
         if cell == "":
             continue  # an empty cell means the field is absent
-        value: Any = cell
-        if column.money_value:
-            value = _csv_number(cell)
-            if type(value) is str:
-                column.path.set(record, None)
-                errors.add(line, index, _pointer_of(column.path, record), value)
-                ok = False
-                continue
+        value: Any = _csv_number(cell) if column.money_value else cell
         try:
-            column.path.set(record, value)
+            # A bad number is still placed (as null) so that its pointer can be reported.
+            column.path.set(record, None if type(value) is str and column.money_value else value)
         except (InvalidPath, AttributeError, TypeError, IndexError):
             # Only reachable when two columns alias one list element in clashing ways.
             errors.add(line, index, "", f"column {quote(column.name)} clashes with another column")
+            ok = False
+            continue
+        if column.money_value and type(value) is str:
+            errors.add(line, index, _pointer_of(column.path, record), value)
             ok = False
     return record if ok else None
 

@@ -25,6 +25,7 @@ _DATE_TIME = re.compile(
     r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
 )
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_LONGEST_DATE = 64  # "YYYY-MM-DDThh:mm:ss.fffffffff+hh:mm" with room for long fractions
 _DATE_FIELDS = ("startDate", "terminationDate")
 _REF_FIELDS = ("productOffering", "productSpecification", "billingAccount")
 _OBJECT_ARRAYS = ("productTerm", "productOrderItem", "relatedParty")
@@ -39,6 +40,7 @@ def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str
 
     Unknown fields are allowed (TMF extension) but must be JSON values. `parsed_json=True`
     says the record came out of a JSON parser (or the CSV builder), so that walk is skipped.
+    An optional field that is ``null`` counts as absent: carriers' exports carry nulls.
     """
     if type(record) is not dict:
         return [("", f"a record must be a JSON object, not {kind(record)}")]
@@ -52,33 +54,38 @@ def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str
         type(ident) is str and 0 < len(ident) <= MAX_ID_LENGTH and type(status) is str and status
     ):
         _explain_id_status(ident, status, errors)
-    value = get("externalId", _MISSING)
-    if value is not _MISSING and type(value) is not str:
+    value = get("externalId")
+    if value is not None and type(value) is not str:
         errors.append(("/externalId", _expected("a string", value)))
     for name in _DATE_FIELDS:
         value = get(name)
         if value is not None:
-            problem = _date_problem(value) if type(value) is str else _expected("a date", value)
+            if type(value) is not str:
+                problem: str | None = _expected("a date", value)
+            elif len(value) > _LONGEST_DATE:  # also keeps huge strings out of the cache
+                problem = f"must be an RFC 3339 date-time or YYYY-MM-DD date, got {quote(value)}"
+            else:
+                problem = _date_problem(value)
             if problem is not None:
                 errors.append(("/" + name, problem))
     for name in _REF_FIELDS:
         value = get(name, _MISSING)
-        if value is not _MISSING and not (
-            type(value) is dict and type(ident := value.get("id")) is str and ident
+        if value is not _MISSING and value is not None and not (
+            type(value) is dict and type(ref_id := value.get("id")) is str and ref_id
         ):
             _explain_ref(value, "/" + name, errors)
-    value = get("place", _MISSING)
-    if value is not _MISSING:
+    value = get("place")
+    if value is not None:
         _check_places(value, errors)
-    value = get("productPrice", _MISSING)
-    if value is not _MISSING:
+    value = get("productPrice")
+    if value is not None:
         _check_prices(value, errors)
-    value = get("productCharacteristic", _MISSING)
-    if value is not _MISSING:
+    value = get("productCharacteristic")
+    if value is not None:
         _check_characteristics(value, errors)
     for name in _OBJECT_ARRAYS:
-        value = get(name, _MISSING)
-        if value is _MISSING:
+        value = get(name)
+        if value is None:
             continue
         if type(value) is list:
             for item in value:

@@ -9,6 +9,7 @@ plain Python, the oracle for tests.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -138,6 +139,18 @@ def extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: S
     """
     if side not in ("supplier", "customer"):
         raise ValueError(f"side must be 'supplier' or 'customer', not {side!r}")
+    # Extract allocates millions of acyclic objects; each allocation burst would otherwise
+    # trigger cyclic collections that walk every record dict of the report again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(records, profile, side)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: Side) -> pa.Table:
     columns: dict[str, pa.Array] = {"ref": pa.array(range(len(records)), type=pa.int64())}
     for r, rule in enumerate(profile.identifier_rules):
         parts = []
@@ -182,10 +195,10 @@ def _check(table: pa.Table, side: str, profile_hash: str) -> None:
 
 
 def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
-    """(agreement columns, diff_fields, differences) over the aligned pair columns.
+    """(agreement columns, diff_fields, differences) over the joined pair columns.
 
-    The agreement columns a{j} are computed in an inner projection; the JSON of a difference
-    is built only under CASE WHEN NOT a{j}, so agreeing fields cost no string work.
+    The agreement columns a{j} are computed in an inner projection; lists and JSON are built
+    only under CASE WHEN NOT a{j}, so agreeing pairs cost no list or string work.
     """
     fields = profile.compared_fields
     if not fields:
@@ -213,25 +226,11 @@ def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
         )
         entries.append(f"CASE WHEN NOT a{j} THEN {entry} END")
     all_agree = " AND ".join(f"a{j}" for j in range(len(fields)))
-    diff_fields = f"list_filter([{', '.join(names)}], lambda x: x IS NOT NULL)"
+    listed = f"list_filter([{', '.join(names)}], lambda x: x IS NOT NULL)"
+    diff_fields = f"CASE WHEN {all_agree} THEN CAST([] AS VARCHAR[]) ELSE {listed} END"
     joined = f"'[' || concat_ws(',', {', '.join(entries)}) || ']'"
     differences = f"CASE WHEN {all_agree} THEN NULL ELSE {joined} END"
     return ", " + ", ".join(agreements), diff_fields, differences
-
-
-def _aligned_pairs(pairs: pa.Table, supplier: pa.Table, customer: pa.Table) -> pa.Table:
-    """One row per linked pair with both records' compared columns side by side.
-
-    ``ref`` is the row position, so Arrow ``take`` replaces two hash joins.
-    """
-    columns: dict[str, Any] = {name: pairs.column(name) for name in ("rule", "sref", "cref")}
-    s_rows = supplier.take(pairs.column("sref"))
-    c_rows = customer.take(pairs.column("cref"))
-    for name in supplier.column_names:
-        if name.startswith("f"):
-            columns[f"s_{name}"] = s_rows.column(name)
-            columns[f"c_{name}"] = c_rows.column(name)
-    return pa.table(columns)
 
 
 def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> MatchResult:
@@ -291,12 +290,19 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
                 f"CREATE TEMP TABLE {side}_single AS SELECT o.ref FROM {side}_open o "
                 f"ANTI JOIN {side}_dup d ON o.key0 = d.k"
             )
-        pairs = con.sql("SELECT rule, sref, cref FROM pairs").to_arrow_table()
-        con.register("aligned", _aligned_pairs(pairs, supplier, customer))
+        # Arrow `take` by ref would avoid the joins but is slower: random access into string
+        # columns; DuckDB's hash join on ref wins (0.9 s against 1.7 s at 1M pairs).
+        compared = ", ".join(
+            f"s.{name} AS s_{name}, c.{name} AS c_{name}"
+            for name in supplier.column_names
+            if name.startswith("f")
+        )
+        aligned = f"""SELECT p.rule, p.sref, p.cref {", " + compared if compared else ""}
+            FROM pairs p JOIN s_in s ON s.ref = p.sref JOIN c_in c ON c.ref = p.cref"""
         run(
             f"""CREATE TEMP TABLE cmp AS
             SELECT rule, sref, cref, {diff_fields} AS diff_fields, {differences} AS differences
-            FROM (SELECT * {agreements} FROM aligned)"""
+            FROM (SELECT * {agreements} FROM ({aligned}))"""
         )
         empty_refs, empty_names = "CAST([] AS BIGINT[])", "CAST([] AS VARCHAR[])"
         no_text = "CAST(NULL AS VARCHAR)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import typing as t
 from pathlib import Path
 
@@ -116,6 +117,28 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": response.body})
 
 
+class OpenAPIDocuments:
+    """Serves ``<base>/openapi.json`` from the documents as written.
+
+    connexion serves its ref-resolved copy, which cannot be encoded when a schema is
+    recursive (TMF637's Product contains Products): it answered 500.
+    """
+
+    def __init__(self, app: ASGIApp, *, documents: dict[str, bytes]) -> None:
+        self.app, self.documents = app, documents
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = self.documents.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if body is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body",
+                    "body": body if scope["method"] == "GET" else b""})
+
+
 class _TooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
@@ -123,6 +146,9 @@ class _TooLarge(Exception):
 
 def create_app(settings: Settings | None = None, *, ports: Ports | None = None) -> connexion.AsyncApp:
     """The app over ``ports`` (composed from ``settings`` by bootstrap when not given)."""
+    # connexion warns on every request to an operation with several request media types
+    # (our uploads take JSON, NDJSON and CSV by design); the warning carries no information.
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     if ports is None:
         from .bootstrap import compose
 
@@ -135,8 +161,12 @@ def create_app(settings: Settings | None = None, *, ports: Ports | None = None) 
             strict_validation=True, validate_responses=ports.settings.validate_responses,
             validator_map=_validator_map(), pythonic_params=True,
         )
-    register_error_handlers(app, [
-        (base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS])
+    documents = [(base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS]
+    register_error_handlers(app, documents)
+    app.add_middleware(OpenAPIDocuments, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       documents={f"{base}/openapi.json": json.dumps(
+                           {**spec, "servers": [{"url": base}]}).encode()
+                           for base, spec in documents})
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        max_json=ports.settings.max_json_bytes,
                        max_upload=ports.settings.max_upload_bytes)

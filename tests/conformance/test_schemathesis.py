@@ -56,7 +56,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
                                     party["credentials"]["clientSecret"], None)
         callers[party["id"]] = parties.read_token(ports, token["access_token"])
         relations.agree_relation(ports, callers[party["id"]], rel["id"], None)
-    pair = generate_pair(200, seed=3)
+    pair = generate_pair(40, seed=3)
     for pid, records in (("sup", pair.supplier), ("cus", pair.customer)):
         reports.upload_report(ports, callers[pid], relation_id=rel["id"], as_of="2026-11-01",
                               body=b"\n".join(orjson.dumps(r) for r in records),
@@ -103,8 +103,11 @@ def test_panther_api(case: Any, env: Env) -> None:
     _check(case, env)
 
 
+# TMF637's Product schema is large and recursive: hypothesis spends seconds building each
+# create/patch body, so this document gets fewer examples per operation.
 @tmf637.parametrize()
-@_SETTINGS
+@settings(max_examples=6, derandomize=True, deadline=None,
+          suppress_health_check=list(HealthCheck))
 def test_tmf637_api(case: Any, env: Env) -> None:
     _check(case, env)
 

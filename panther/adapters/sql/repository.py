@@ -156,8 +156,11 @@ def latest_report(conn: sa.Connection, relation_id: str, as_of: str,
 def iter_record_bodies(conn: sa.Connection, report_id: str) -> Iterator[str]:
     """The canonical JSON of a report's records in report order, streamed."""
     rec = T.record
-    result = conn.execution_options(yield_per=20_000).execute(
+    # yield_per on the statement, not the connection: Connection.execution_options changes
+    # the connection in place, and every later statement would run in a server-side cursor.
+    result = conn.execute(
         sa.select(rec.c.body).where(rec.c.report_id == report_id).order_by(rec.c.seq)
+        .execution_options(yield_per=20_000)
     )
     for (body,) in result:
         yield body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +16,7 @@ from panther.ledger.eip712 import LedgerDomain
 
 from ..settings import Settings
 
-__all__ = ["Caller", "Ports", "now_iso"]
+__all__ = ["Caller", "Ports", "gc_paused", "now_iso"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,16 @@ class Ports:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Bulk paths build millions of short-lived objects that are never cyclic; the cycle
+    collector rescanning them made uploads and match runs 2-4x slower."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -18,7 +18,7 @@ from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 from panther.matching.engine import extract, match
 
-from .context import Caller, Ports, now_iso
+from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, Forbidden, NotFound
 from .relations import load_profile, relation_for
 from .signing import endorse
@@ -111,6 +111,12 @@ def endorsed_tx(row: dict[str, Any]) -> Transaction:
 def run_match(ports: Ports, caller: Caller | None, relation_id: str,
               as_of: str) -> tuple[dict[str, Any], bool]:
     """Match the newest reports of both sides for the date; the same inputs give the same run."""
+    with gc_paused():
+        return _run_match(ports, caller, relation_id, as_of)
+
+
+def _run_match(ports: Ports, caller: Caller | None, relation_id: str,
+               as_of: str) -> tuple[dict[str, Any], bool]:
     with ports.db.read() as conn:
         if caller is None:
             relation = repo.get_row(conn, repo.T.relation, id=relation_id)

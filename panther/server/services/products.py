@@ -4,6 +4,7 @@ buyer's read view of what its sellers reported), plus TMF637 hub listeners."""
 from __future__ import annotations
 
 import secrets
+from contextlib import closing
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -65,9 +66,13 @@ def _records(conn: sa.Connection, report_ids: list[str], sql_filters: dict[str, 
     q = sa.select(rec.c.report_id, rec.c.body).where(rec.c.report_id.in_(report_ids))
     for name, value in sql_filters.items():
         q = q.where(rec.c[_SQL_FILTERS[name]] == value)
-    q = q.order_by(rec.c.report_id, rec.c.seq)
-    for report_id, body in conn.execution_options(yield_per=5000).execute(q):
-        yield report_id, orjson.loads(body)
+    q = q.order_by(rec.c.report_id, rec.c.seq).execution_options(yield_per=5000)
+    result = conn.execute(q)
+    try:
+        for report_id, body in result:
+            yield report_id, orjson.loads(body)
+    finally:  # a reader that stops early must not leave a server-side cursor behind
+        result.close()
 
 
 def _page(views: Iterator[dict[str, Any]], offset: int, limit: int
@@ -218,11 +223,12 @@ def get_mef_product(ports: Ports, caller: Caller, product_id: str, *, buyer_id: 
         scope = _mef_scope(conn, caller, buyer_id, seller_id)
         by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
         if by_report:
-            for report_id, record in _records(conn, list(by_report), {"id": product_id}):
-                rel, rep = by_report[report_id]
-                view = _mef_view(ports, rel, rep, record, full=True)
-                if view is not None:
-                    return view
+            with closing(_records(conn, list(by_report), {"id": product_id})) as found:
+                for report_id, record in found:
+                    rel, rep = by_report[report_id]
+                    view = _mef_view(ports, rel, rep, record, full=True)
+                    if view is not None:
+                        return view
     raise NotFound(f"no product {product_id}")
 
 

@@ -24,7 +24,7 @@ from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
-from .context import Caller, Ports, now_iso
+from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .relations import load_profile, relation_for
 from .signing import endorse
@@ -146,7 +146,7 @@ def upload_report(ports: Ports, caller: Caller, *, relation_id: str, as_of: str,
             truncated=exc.truncated,
         ) from exc
     check_statuses(relation, parsed.records)
-    with ports.db.write() as conn:
+    with gc_paused(), ports.db.write() as conn:
         reporter = repo.get_row(conn, repo.T.party, id=caller.party_id)
         assert reporter is not None
         row, created = _store_report(

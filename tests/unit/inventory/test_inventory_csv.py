@@ -286,6 +286,7 @@ def test_documented_mapping_is_valid(doc_mapping: dict[str, str]) -> None:
         ({"a": "externalId", "b": "externalId"}, "b", "writes the same field"),
         ({"a": "place[0].id", "b": "place.id"}, "b", "needs a list"),
         ({"a": "place[role=A-End].role"}, "a", "selector"),
+        ({"a": "x[k=v].k.z"}, "a", "selector"),
         ({"": "id"}, "", "column name is empty"),
     ],
 )
@@ -302,3 +303,12 @@ def test_different_list_elements_do_not_clash() -> None:
     check_csv_mapping(
         {"a": "place[role=A-End].id", "b": "place[role=B-End].id", "c": "place[role=A-End].name"}
     )
+
+
+def test_columns_that_alias_one_element_at_run_time_are_reported() -> None:
+    # Valid on paper; only this row's data makes both columns land on the same element.
+    mapping = {"id": "id", "status": "status", "m": "x[0].m", "k": "x[0].k", "z": "x[k=v].m.z"}
+    body = b"id,status,m,k,z\nCID-1,active,text,v,1\nCID-2,active,text,w,1\n"
+    [error] = rejected(body, mapping).errors
+    assert (error.line, error.record, error.pointer) == (2, 0, "")
+    assert error.message == "column 'z' clashes with another column"

@@ -139,15 +139,31 @@ def test_empty_body(body: bytes, media_type: str) -> None:
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
-def test_invalid_utf8_reports_the_byte_offset_and_line(bom: bytes, make_record: MakeRecord) -> None:
+def test_invalid_utf8_reports_the_byte_offset_of_the_upload(
+    bom: bytes, make_record: MakeRecord
+) -> None:
     good = as_ndjson([make_record(0)])
     bad = as_ndjson([make_record(1, status="activé")]).replace("é".encode(), b"\xe9")
-    body = bom + good + bad
+    worse = as_ndjson([make_record(2, id="")])
+    body = bom + good + bad + worse
     offset = body.index(b"\xe9")
-    [error] = rejected(body, NDJSON).errors
-    assert f"byte offset {offset}" in error.message
-    assert "not valid UTF-8" in error.message
-    assert (error.line, error.record, error.pointer) == (2, None, "")
+    exc = rejected(body, NDJSON)
+    # The broken line is reported like any bad record, and the others are still checked.
+    assert [(e.line, e.record, e.pointer) for e in exc.errors] == [(2, 1, ""), (3, 2, "/id")]
+    assert (
+        exc.errors[0].message
+        == f"not valid UTF-8: invalid continuation byte at byte offset {offset}"
+    )
+
+
+def test_invalid_utf8_in_a_json_array(make_record: MakeRecord) -> None:
+    body = as_json([make_record(0), make_record(1, status="é")], indent=1).replace(
+        b"\\u00e9", b"\xe9\xff"
+    )
+    offset = body.index(b"\xe9")
+    [error] = rejected(body, JSON).errors
+    assert error.message.endswith(f"at byte offset {offset}")
+    assert error.line == body.count(b"\n", 0, offset) + 1
 
 
 def test_malformed_json_reports_line_and_column() -> None:
@@ -251,6 +267,21 @@ def test_max_depth_counts_the_record_as_level_one(media_type: str, make_record: 
     assert error.pointer.startswith("/deep")
     assert error.pointer.count("/") == 32  # the 33rd container
     assert parse_report(encode([too_deep]), media_type, max_depth=33).count == 1
+
+
+@pytest.mark.parametrize("text", ["]", "]]]]}}}}", '\\"]', "\\\\", "[]{}", '"]"'])
+@pytest.mark.parametrize("media_type", [JSON, NDJSON])
+def test_brackets_in_strings_cannot_hide_nesting(
+    text: str, media_type: str, make_record: MakeRecord
+) -> None:
+    # Strings full of closing brackets, placed between the levels of a too-deep value.
+    value: Any = "leaf"
+    for _ in range(32):
+        value = [text, value, text]
+    record = make_record(0, deep=value, **{text: text})
+    encode = as_json if media_type == JSON else as_ndjson
+    [error] = rejected(encode([record]), media_type).errors
+    assert error.message == "nesting is deeper than 32 levels"
 
 
 # --- record errors, cap and messages -------------------------------------------------------

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from panther.inventory.errors import ReportRejected
@@ -96,7 +96,7 @@ records = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records, max_size=6))
 def test_valid_records_always_parse_the_same_in_json_and_ndjson(
     batch: list[dict[str, Any]],
@@ -139,7 +139,7 @@ CORRUPTIONS: list[tuple[str, Any, str]] = [
 ]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records, min_size=1, max_size=6), st.data())
 def test_one_corrupted_field_is_reported_at_its_record_and_pointer(
     batch: list[dict[str, Any]], data: st.DataObject
@@ -189,7 +189,7 @@ csv_rows = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(csv_rows, max_size=6))
 def test_csv_mapping_round_trips(rows: list[dict[str, Any]]) -> None:
     expected: list[dict[str, Any]] = []

@@ -37,7 +37,7 @@ CORRUPTIONS: list[tuple[str, Any, str, str]] = [
     ("/status", DELETE, "/status", "required"),
     ("/status", None, "/status", "not null"),
     ("/externalId", 5, "/externalId", "must be a string"),
-    ("/externalId", None, "/externalId", "must be a string"),
+    ("/externalId", 7, "/externalId", "must be a string"),
     ("/startDate", "2024-13-01", "/startDate", "no such calendar date"),
     ("/startDate", "2023-02-29T00:00:00Z", "/startDate", "no such calendar date"),
     ("/startDate", "2024-03-01T24:00:00Z", "/startDate", "time out of range"),
@@ -124,6 +124,14 @@ def test_each_corruption_is_reported_at_its_pointer(
 )
 def test_accepted_dates(value: Any, make_record: MakeRecord) -> None:
     assert validate_record(make_record(startDate=value, terminationDate=value)) == []
+
+
+@pytest.mark.parametrize("name", ["externalId", "productOffering", "place", "productPrice",
+                                  "productCharacteristic", "productOrderItem", "billingAccount"])
+def test_optional_fields_may_be_null(name: str, make_record: MakeRecord) -> None:
+    record = make_record()
+    record[name] = None
+    assert validate_record(record) == []
 
 
 def test_optional_fields_may_be_absent() -> None:

@@ -333,7 +333,7 @@ _inventories = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_inventories)
 def test_engine_equals_reference(inventories):
     supplier, customer = inventories
