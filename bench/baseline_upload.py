@@ -44,8 +44,14 @@ def baseline_upload(body: bytes, url: str) -> int:
             errors = list(validator.iter_errors(record))
             if errors:
                 raise ValueError(f"line {seq + 1}: {errors[0].message}")
-            session.add(Row(seq=seq, product_id=record["id"], status=record["status"],
-                            body=rfc8785.dumps(record).decode()))
+            session.add(
+                Row(
+                    seq=seq,
+                    product_id=record["id"],
+                    status=record["status"],
+                    body=rfc8785.dumps(record).decode(),
+                )
+            )
         session.commit()
         count = session.query(Row).count()
     engine.dispose()

@@ -59,8 +59,9 @@ def _system(data_dir: Path) -> Any:
     for pid in ("sup", "cus"):
         p = parties.register_party(ports, operator, {"name": pid, "id": pid})
         secrets[pid] = p["credentials"]
-        t = parties.issue_token(ports, p["credentials"]["clientId"],
-                                p["credentials"]["clientSecret"], None)
+        t = parties.issue_token(
+            ports, p["credentials"]["clientId"], p["credentials"]["clientSecret"], None
+        )
         callers[pid] = parties.read_token(ports, t["access_token"])
     rel = relations.propose_relation(ports, operator, {"supplier": "sup", "customer": "cus"})
     for pid in ("sup", "cus"):
@@ -69,6 +70,7 @@ def _system(data_dir: Path) -> Any:
 
 
 # ---- upload ----
+
 
 def _upload_ours_http(n: int, seed: int) -> dict[str, Any]:
     import httpx
@@ -83,18 +85,32 @@ def _upload_ours_http(n: int, seed: int) -> dict[str, Any]:
         ports, _, secrets, rel = _system(data)
         ports.db.engine.dispose()
         with local_server(data) as url, httpx.Client(base_url=url, timeout=600) as http:
-            tok = http.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": secrets["sup"]["clientId"],
-                "client_secret": secrets["sup"]["clientSecret"]}).json()["access_token"]
+            tok = http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": secrets["sup"]["clientId"],
+                    "client_secret": secrets["sup"]["clientSecret"],
+                },
+            ).json()["access_token"]
             t0 = time.perf_counter()
-            r = http.post("/panther/v1/inventoryReport", params={"relationId": rel, "asOf": AS_OF},
-                          content=body, headers={"Authorization": f"Bearer {tok}",
-                                                 "Content-Type": "application/x-ndjson"})
+            r = http.post(
+                "/panther/v1/inventoryReport",
+                params={"relationId": rel, "asOf": AS_OF},
+                content=body,
+                headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/x-ndjson"},
+            )
             seconds = time.perf_counter() - t0
             assert r.status_code == 201, r.text[:500]
-    return {"bench": "upload", "impl": "ours (HTTP, NDJSON, SQLite)", "records": n,
-            "bytes": len(body), "seconds": round(seconds, 3),
-            "records_per_s": round(n / seconds), "peak_mb": round(_peak_mb())}
+    return {
+        "bench": "upload",
+        "impl": "ours (HTTP, NDJSON, SQLite)",
+        "records": n,
+        "bytes": len(body),
+        "seconds": round(seconds, 3),
+        "records_per_s": round(n / seconds),
+        "peak_mb": round(_peak_mb()),
+    }
 
 
 def _upload_baseline(n: int, seed: int) -> dict[str, Any]:
@@ -109,12 +125,18 @@ def _upload_baseline(n: int, seed: int) -> dict[str, Any]:
         stored = baseline_upload(body, f"sqlite:///{tmp}/baseline.db")
         seconds = time.perf_counter() - t0
     assert stored == n
-    return {"bench": "upload", "impl": "baseline (json + jsonschema + ORM rows, in process)",
-            "records": n, "seconds": round(seconds, 3), "records_per_s": round(n / seconds),
-            "peak_mb": round(_peak_mb())}
+    return {
+        "bench": "upload",
+        "impl": "baseline (json + jsonschema + ORM rows, in process)",
+        "records": n,
+        "seconds": round(seconds, 3),
+        "records_per_s": round(n / seconds),
+        "peak_mb": round(_peak_mb()),
+    }
 
 
 # ---- match ----
+
 
 def _store_pair(n: int, seed: int, data: Path) -> tuple[Any, Any, str]:
     from panther.demo.generator import generate_pair
@@ -123,8 +145,14 @@ def _store_pair(n: int, seed: int, data: Path) -> tuple[Any, Any, str]:
     ports, callers, _, rel = _system(data)
     pair = generate_pair(n, seed=seed)
     for pid, records in (("sup", pair.supplier), ("cus", pair.customer)):
-        reports.upload_report(ports, callers[pid], relation_id=rel, as_of=AS_OF,
-                              body=_ndjson(records), media_type="application/x-ndjson")
+        reports.upload_report(
+            ports,
+            callers[pid],
+            relation_id=rel,
+            as_of=AS_OF,
+            body=_ndjson(records),
+            media_type="application/x-ndjson",
+        )
     return ports, callers, rel
 
 
@@ -138,9 +166,15 @@ def _match_ours(n: int, seed: int) -> dict[str, Any]:
         view, created = matchruns.run_match(ports, callers["sup"], rel, AS_OF)
         seconds = time.perf_counter() - t0
         assert created
-    return {"bench": "match", "impl": "ours (stored reports -> stored results, SQLite)",
-            "records_per_side": n, "seconds": round(seconds, 3), "counts": view["counts"],
-            "peak_mb": round(_peak_mb()), "peak_mb_before_match": round(base_mb)}
+    return {
+        "bench": "match",
+        "impl": "ours (stored reports -> stored results, SQLite)",
+        "records_per_side": n,
+        "seconds": round(seconds, 3),
+        "counts": view["counts"],
+        "peak_mb": round(_peak_mb()),
+        "peak_mb_before_match": round(base_mb),
+    }
 
 
 def _match_baseline(n: int, seed: int) -> dict[str, Any]:
@@ -162,15 +196,26 @@ def _match_baseline(n: int, seed: int) -> dict[str, Any]:
                 sides[side] = [orjson.loads(b) for b in repo.iter_record_bodies(conn, report["id"])]
         items = reference_match(sides["supplier"], sides["customer"], DEFAULT_PROFILE)
         with ports.db.write() as conn:  # per-row inserts, the way a plain ORM loop would
-            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS baseline_item "
-                                 "(n INTEGER PRIMARY KEY, body TEXT)"))
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE IF NOT EXISTS baseline_item (n INTEGER PRIMARY KEY, body TEXT)"
+                )
+            )
             for i, item in enumerate(items):
-                conn.execute(sa.text("INSERT INTO baseline_item VALUES (:n, :b)"),
-                             {"n": i, "b": json.dumps(item, sort_keys=True, default=str)})
+                conn.execute(
+                    sa.text("INSERT INTO baseline_item VALUES (:n, :b)"),
+                    {"n": i, "b": json.dumps(item, sort_keys=True, default=str)},
+                )
         seconds = time.perf_counter() - t0
-    return {"bench": "match", "impl": "baseline (per-record Python, per-row inserts)",
-            "records_per_side": n, "seconds": round(seconds, 3), "items": len(items),
-            "peak_mb": round(_peak_mb()), "peak_mb_before_match": round(base_mb)}
+    return {
+        "bench": "match",
+        "impl": "baseline (per-record Python, per-row inserts)",
+        "records_per_side": n,
+        "seconds": round(seconds, 3),
+        "items": len(items),
+        "peak_mb": round(_peak_mb()),
+        "peak_mb_before_match": round(base_mb),
+    }
 
 
 def main() -> None:
@@ -180,17 +225,32 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args()
-    runs = {"upload": (_upload_ours_http, _upload_baseline),
-            "match": (_match_ours, _match_baseline)}[args.what]
-    print(json.dumps({"machine": f"{os.cpu_count()} cores, {os.uname().machine}",
-                      "python": sys.version.split()[0]}))
+    runs = {
+        "upload": (_upload_ours_http, _upload_baseline),
+        "match": (_match_ours, _match_baseline),
+    }[args.what]
+    print(
+        json.dumps(
+            {
+                "machine": f"{os.cpu_count()} cores, {os.uname().machine}",
+                "python": sys.version.split()[0],
+            }
+        )
+    )
     results = [_in_child(runs[0], args.records, args.seed)]
     print(json.dumps(results[0]), flush=True)
     if not args.no_baseline:
         results.append(_in_child(runs[1], args.records, args.seed))
         print(json.dumps(results[1]), flush=True)
-        print(json.dumps({"ratio_baseline_over_ours":
-                          round(results[1]["seconds"] / results[0]["seconds"], 2)}))
+        print(
+            json.dumps(
+                {
+                    "ratio_baseline_over_ours": round(
+                        results[1]["seconds"] / results[0]["seconds"], 2
+                    )
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,15 @@ class ApiError(Exception):
 class PantherClient:
     """One carrier's (or the operator's) session: client credentials in, bearer token out."""
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
-                 http: httpx.Client | None = None, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 600.0,
+    ) -> None:
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self.client_id, self.client_secret = client_id, client_secret
         self._token: str | None = None
@@ -36,9 +43,14 @@ class PantherClient:
 
     def token(self) -> str:
         if self._token is None:
-            r = self.http.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self.client_secret})
+            r = self.http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+            )
             self._check(r)
             self._token = r.json()["access_token"]
         return self._token
@@ -59,8 +71,9 @@ class PantherClient:
         return r
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params={k: v for k, v in params.items()
-                                                 if v is not None}).json()
+        return self.request(
+            "GET", path, params={k: v for k, v in params.items() if v is not None}
+        ).json()
 
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body).json()
@@ -68,9 +81,15 @@ class PantherClient:
     def pages(self, path: str, *, page: int = 1000, **params: Any) -> Iterator[Any]:
         offset = 0
         while True:
-            r = self.request("GET", path, params={**{k: v for k, v in params.items()
-                                                    if v is not None},
-                                                 "offset": offset, "limit": page})
+            r = self.request(
+                "GET",
+                path,
+                params={
+                    **{k: v for k, v in params.items() if v is not None},
+                    "offset": offset,
+                    "limit": page,
+                },
+            )
             items = r.json()
             yield from items
             offset += len(items)
@@ -80,19 +99,26 @@ class PantherClient:
     # -- the reconciliation resources --
 
     def register_party(self, name: str, party_id: str | None = None) -> Any:
-        return self.post("/panther/v1/party", {"name": name, **({"id": party_id} if party_id else {})})
+        return self.post(
+            "/panther/v1/party", {"name": name, **({"id": party_id} if party_id else {})}
+        )
 
     def propose_relation(self, supplier: str, customer: str, **extra: Any) -> Any:
-        return self.post("/panther/v1/relation", {"supplier": supplier, "customer": customer,
-                                                  **extra})
+        return self.post(
+            "/panther/v1/relation", {"supplier": supplier, "customer": customer, **extra}
+        )
 
     def agree(self, relation_id: str) -> Any:
         return self.post(f"/panther/v1/relation/{relation_id}/agreement", {})
 
     def upload(self, relation_id: str, as_of: str, body: bytes, media_type: str) -> Any:
-        return self.request("POST", "/panther/v1/inventoryReport",
-                            params={"relationId": relation_id, "asOf": as_of},
-                            content=body, headers={"Content-Type": media_type}).json()
+        return self.request(
+            "POST",
+            "/panther/v1/inventoryReport",
+            params={"relationId": relation_id, "asOf": as_of},
+            content=body,
+            headers={"Content-Type": media_type},
+        ).json()
 
     def run_match(self, relation_id: str, as_of: str) -> Any:
         return self.post("/panther/v1/matchRun", {"relationId": relation_id, "asOf": as_of})

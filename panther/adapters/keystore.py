@@ -22,8 +22,9 @@ class Keystore:
         self._lock = threading.Lock()
 
     def seal(self, private_key: bytes) -> bytes:
-        sealed = Account.encrypt(private_key, self._password, kdf="pbkdf2",
-                                 iterations=self._iterations)
+        sealed = Account.encrypt(
+            private_key, self._password, kdf="pbkdf2", iterations=self._iterations
+        )
         blob = json.dumps(sealed, sort_keys=True).encode()
         with self._lock:
             self._cache[blob] = private_key

@@ -30,8 +30,9 @@ class WebhookDispatcher:
         self._queue.put((url, event))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="panther-webhooks",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="panther-webhooks", daemon=True
+                )
                 self._thread.start()
 
     def drain(self, timeout: float = 10.0) -> None:

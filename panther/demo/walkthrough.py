@@ -136,7 +136,7 @@ def _walk(
     quality = score(pair.truth, predicted_from_items(items))
     elapsed = time.monotonic() - started
     echo(
-        f"7. against the generator's ground truth: "
+        "7. against the generator's ground truth: "
         + ", ".join(
             f"{k} p={v['precision']:.3f} r={v['recall']:.3f}"
             for k, v in sorted(quality["classes"].items())

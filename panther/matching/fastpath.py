@@ -420,7 +420,7 @@ def extract_json(
     ``ref`` counting from `first_ref` (so a report can be extracted in chunks and the chunks
     concatenated). Texts are expected to be canonical JSON (unique object keys); a text that
     is not JSON raises `InvalidRecordText`. Slices of the bodies run on `workers` threads
-    (default: one per core); DuckDB and Arrow release the GIL.
+    (default: one per core, at least 50k records each); DuckDB and Arrow release the GIL.
     """
     if side not in ("supplier", "customer"):
         raise ValueError(f"side must be 'supplier' or 'customer', not {side!r}")
@@ -430,8 +430,10 @@ def extract_json(
         empty = extract([], profile, side)
         return empty.set_column(0, "ref", pa.array([], type=pa.int64()))
     plan = _Plan.of(profile, side)
-    threads = workers or min(os.cpu_count() or 1, 8)
-    threads = max(1, min(threads, count // _MIN_SLICE))
+    if workers is None:
+        threads = max(1, min(os.cpu_count() or 1, 8, count // _MIN_SLICE))
+    else:
+        threads = max(1, min(workers, count))
     size = -(-count // threads)
     starts = range(0, count, size)
     if threads == 1:

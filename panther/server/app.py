@@ -31,10 +31,16 @@ if not OPENAPI_DIR.is_dir():  # installed without the source tree: documents shi
 APIS = (
     ("oauth.yaml", "/oauth", "panther.server.handlers.oauth"),
     ("panther-v1.yaml", "/panther/v1", "panther.server.handlers.panther"),
-    ("tmf637-product-inventory-v4.yaml", "/tmf-api/productInventory/v4",
-     "panther.server.handlers.tmf637"),
-    ("mef116-product-inventory-v7.yaml", "/mefApi/sonata/productInventory/v7",
-     "panther.server.handlers.mef116"),
+    (
+        "tmf637-product-inventory-v4.yaml",
+        "/tmf-api/productInventory/v4",
+        "panther.server.handlers.tmf637",
+    ),
+    (
+        "mef116-product-inventory-v7.yaml",
+        "/mefApi/sonata/productInventory/v7",
+        "panther.server.handlers.mef116",
+    ),
 )
 
 
@@ -50,7 +56,7 @@ class _JSONBody(JSONRequestBodyValidator):
             return receive, scope
         return await super().wrap_receive(receive, scope=scope)
 
-    def _validate(self, body: t.Any) -> t.Optional[dict]:  # noqa: UP007  (connexion's signature)
+    def _validate(self, body: t.Any) -> dict | None:  # noqa: UP007  (connexion's signature)
         if body is None and not self._required:
             return None  # an optional body that was left out
         return super()._validate(body)
@@ -62,7 +68,9 @@ class _JSONBody(JSONRequestBodyValidator):
         try:
             return json.loads(raw.decode(self._encoding))
         except UnicodeDecodeError as exc:
-            raise BadRequestProblem(detail=f"body is not {self._encoding}: byte {exc.start}") from None
+            raise BadRequestProblem(
+                detail=f"body is not {self._encoding}: byte {exc.start}"
+            ) from None
         except RecursionError:
             raise BadRequestProblem(detail="body is nested too deeply") from None
         except ValueError as exc:
@@ -110,10 +118,16 @@ class BodyLimit:
     async def _reject(scope: Scope, send: Send, limit: int) -> None:
         from .errors import error_response
 
-        response = error_response(scope.get("path", ""), 413,
-                                  f"request body over the limit of {limit} bytes")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json")]})
+        response = error_response(
+            scope.get("path", ""), 413, f"request body over the limit of {limit} bytes"
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": response.body})
 
 
@@ -132,11 +146,19 @@ class OpenAPIDocuments:
         if body is None or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body",
-                    "body": body if scope["method"] == "GET" else b""})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
+        )
 
 
 class _TooLarge(Exception):
@@ -144,7 +166,9 @@ class _TooLarge(Exception):
         super().__init__(limit)
 
 
-def create_app(settings: Settings | None = None, *, ports: Ports | None = None) -> connexion.AsyncApp:
+def create_app(
+    settings: Settings | None = None, *, ports: Ports | None = None
+) -> connexion.AsyncApp:
     """The app over ``ports`` (composed from ``settings`` by bootstrap when not given)."""
     # connexion warns on every request to an operation with several request media types
     # (our uploads take JSON, NDJSON and CSV by design); the warning carries no information.
@@ -157,17 +181,28 @@ def create_app(settings: Settings | None = None, *, ports: Ports | None = None) 
     app = connexion.AsyncApp(__name__, specification_dir=str(OPENAPI_DIR))
     for document, base_path, module in APIS:
         app.add_api(
-            document, base_path=base_path, resolver=RelativeResolver(module),
-            strict_validation=True, validate_responses=ports.settings.validate_responses,
-            validator_map=_validator_map(), pythonic_params=True,
+            document,
+            base_path=base_path,
+            resolver=RelativeResolver(module),
+            strict_validation=True,
+            validate_responses=ports.settings.validate_responses,
+            validator_map=_validator_map(),
+            pythonic_params=True,
         )
     documents = [(base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS]
     register_error_handlers(app, documents)
-    app.add_middleware(OpenAPIDocuments, position=MiddlewarePosition.BEFORE_SWAGGER,
-                       documents={f"{base}/openapi.json": json.dumps(
-                           {**spec, "servers": [{"url": base}]}).encode()
-                           for base, spec in documents})
-    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION,
-                       max_json=ports.settings.max_json_bytes,
-                       max_upload=ports.settings.max_upload_bytes)
+    app.add_middleware(
+        OpenAPIDocuments,
+        position=MiddlewarePosition.BEFORE_SWAGGER,
+        documents={
+            f"{base}/openapi.json": json.dumps({**spec, "servers": [{"url": base}]}).encode()
+            for base, spec in documents
+        },
+    )
+    app.add_middleware(
+        BodyLimit,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        max_json=ports.settings.max_json_bytes,
+        max_upload=ports.settings.max_upload_bytes,
+    )
     return app

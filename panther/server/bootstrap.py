@@ -30,8 +30,13 @@ def _keystore_password(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def compose(settings: Settings, *, schema: str | None = None, run_migrations: bool = True,
-            ensure_operator_party: bool = True) -> Ports:
+def compose(
+    settings: Settings,
+    *,
+    schema: str | None = None,
+    run_migrations: bool = True,
+    ensure_operator_party: bool = True,
+) -> Ports:
     if settings.ledger != "embedded":
         raise ValueError(f"unknown ledger adapter {settings.ledger!r} (embedded is built in)")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
@@ -39,8 +44,13 @@ def compose(settings: Settings, *, schema: str | None = None, run_migrations: bo
     if run_migrations:
         migrate(engine)
     domain = LedgerDomain(chain_id=settings.chain_id)
-    ports = Ports(settings=settings, db=Database(engine), ledger=EmbeddedLedger(engine, domain),
-                  keystore=Keystore(_keystore_password(settings)), domain=domain)
+    ports = Ports(
+        settings=settings,
+        db=Database(engine),
+        ledger=EmbeddedLedger(engine, domain),
+        keystore=Keystore(_keystore_password(settings)),
+        domain=domain,
+    )
     if ensure_operator_party:
         ensure_operator(ports)
     return ports

@@ -45,9 +45,11 @@ def serve(data_dir: str | None, database_url: str | None, port: int | None) -> N
     settings = _settings(data_dir, database_url, port)
     app = create_app(settings)
     creds = Path(settings.data_dir) / "operator-credentials.json"
-    click.echo(f"Stone Panther on http://{settings.host}:{settings.port} "
-               f"(database {settings.resolved_database_url.split('@')[-1]}, ledger "
-               f"{settings.ledger}); operator credentials: {creds.resolve()}")
+    click.echo(
+        f"Stone Panther on http://{settings.host}:{settings.port} "
+        f"(database {settings.resolved_database_url.split('@')[-1]}, ledger "
+        f"{settings.ledger}); operator credentials: {creds.resolve()}"
+    )
     click.echo(f"API docs: http://{settings.host}:{settings.port}/panther/v1/ui/")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
@@ -102,13 +104,18 @@ def demo(records: int, seed: int, as_json: bool, data_dir: str | None) -> None:
     """Two carriers, a relation, two generated inventories, a match, both endorsements."""
     from panther.demo.walkthrough import run_demo
 
-    result = run_demo(records=records, seed=seed, data_dir=data_dir,
-                      echo=(lambda s: None) if as_json else click.echo)
+    result = run_demo(
+        records=records,
+        seed=seed,
+        data_dir=data_dir,
+        echo=(lambda s: None) if as_json else click.echo,
+    )
     if as_json:
         click.echo(json.dumps(result, indent=2, sort_keys=True))
 
 
 # ---- client commands (talk to a running server) ----
+
 
 def _client(ctx: click.Context) -> Any:
     from panther.client import PantherClient
@@ -121,11 +128,19 @@ def _client(ctx: click.Context) -> Any:
 @click.option("--url", default=lambda: os.environ.get("PANTHER_URL", "http://127.0.0.1:8080"))
 @click.option("--client-id", default=lambda: os.environ.get("PANTHER_CLIENT_ID"))
 @click.option("--client-secret", default=lambda: os.environ.get("PANTHER_CLIENT_SECRET"))
-@click.option("--credentials", type=click.Path(exists=True),
-              help="a JSON file with clientId and clientSecret (e.g. data/operator-credentials.json)")
+@click.option(
+    "--credentials",
+    type=click.Path(exists=True),
+    help="a JSON file with clientId and clientSecret (e.g. data/operator-credentials.json)",
+)
 @click.pass_context
-def api(ctx: click.Context, url: str, client_id: str | None, client_secret: str | None,
-        credentials: str | None) -> None:
+def api(
+    ctx: click.Context,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
     """Call a running server as a carrier or the operator."""
     if credentials:
         c = json.loads(Path(credentials).read_text())
@@ -173,8 +188,11 @@ def api_agree(ctx: click.Context, relation_id: str) -> None:
 def api_upload(ctx: click.Context, relation_id: str, as_of: str, path: str) -> None:
     """Upload a report (.json, .ndjson or .csv) for a relation as of a date."""
     suffix = Path(path).suffix.lower()
-    media = {".json": "application/json", ".ndjson": "application/x-ndjson",
-             ".csv": "text/csv"}.get(suffix)
+    media = {
+        ".json": "application/json",
+        ".ndjson": "application/x-ndjson",
+        ".csv": "text/csv",
+    }.get(suffix)
     if media is None:
         raise click.UsageError("the file must end in .json, .ndjson or .csv")
     _out(_client(ctx).upload(relation_id, as_of, Path(path).read_bytes(), media))
@@ -194,10 +212,15 @@ def api_match(ctx: click.Context, relation_id: str, as_of: str) -> None:
 @click.option("--field")
 @click.option("--limit", default=20)
 @click.pass_context
-def api_items(ctx: click.Context, run_id: str, class_: str | None, field: str | None,
-              limit: int) -> None:
-    _out(_client(ctx).get(f"/panther/v1/matchRun/{run_id}/item", **{
-        "class": class_, "field": field, "limit": limit}))
+def api_items(
+    ctx: click.Context, run_id: str, class_: str | None, field: str | None, limit: int
+) -> None:
+    _out(
+        _client(ctx).get(
+            f"/panther/v1/matchRun/{run_id}/item",
+            **{"class": class_, "field": field, "limit": limit},
+        )
+    )
 
 
 @api.command("endorse")

@@ -22,9 +22,17 @@ __all__ = ["error_response", "register_error_handlers"]
 
 log = logging.getLogger("panther")
 
-_MEF_CODES = {400: "invalidBody", 401: "invalidCredentials", 403: "accessDenied",
-              404: "notFound", 409: "conflict", 422: "invalidValue", 500: "internalError",
-              501: "notImplemented", 503: "serviceUnavailable"}
+_MEF_CODES = {
+    400: "invalidBody",
+    401: "invalidCredentials",
+    403: "accessDenied",
+    404: "notFound",
+    409: "conflict",
+    422: "invalidValue",
+    500: "internalError",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
 
 
 def _reason(status: int) -> str:
@@ -34,9 +42,15 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-def error_response(path: str, status: int, message: str, *, code: str | None = None,
-                   details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> ConnexionResponse:
+def error_response(
+    path: str,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ConnexionResponse:
     message = message[:2000]
     body: Any
     if path.startswith("/oauth/"):
@@ -44,20 +58,37 @@ def error_response(path: str, status: int, message: str, *, code: str | None = N
         body = {"error": oauth_code, "error_description": message}
     elif path.startswith("/mefApi/"):
         if status == 422:
-            body = [{"code": "invalidValue", "reason": _reason(status), "message": message,
-                     "propertyPath": (d or {}).get("pointer", "")}
-                    for d in (details or [{}])]
+            body = [
+                {
+                    "code": "invalidValue",
+                    "reason": _reason(status),
+                    "message": message,
+                    "propertyPath": (d or {}).get("pointer", ""),
+                }
+                for d in (details or [{}])
+            ]
         else:
-            body = {"code": _MEF_CODES.get(status, "internalError"), "reason": _reason(status),
-                    "message": message}
+            body = {
+                "code": _MEF_CODES.get(status, "internalError"),
+                "reason": _reason(status),
+                "message": message,
+            }
     else:
-        body = {"code": code or str(status), "reason": _reason(status), "message": message,
-                "status": str(status), "@type": "Error"}
+        body = {
+            "code": code or str(status),
+            "reason": _reason(status),
+            "message": message,
+            "status": str(status),
+            "@type": "Error",
+        }
         if details:
             body["details"] = details
     return ConnexionResponse(
-        status_code=status, body=orjson.dumps(body), content_type="application/json",
-        headers=headers or {})
+        status_code=status,
+        body=orjson.dumps(body),
+        content_type="application/json",
+        headers=headers or {},
+    )
 
 
 def _path(request: ConnexionRequest) -> str:
@@ -83,7 +114,9 @@ async def _problem(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
 
 
 async def _bad_encoding(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    return error_response(_path(request), 400, f"the request body is not valid: {type(exc).__name__}")
+    return error_response(
+        _path(request), 400, f"the request body is not valid: {type(exc).__name__}"
+    )
 
 
 async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -96,8 +129,11 @@ def _route_methods(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Patt
     out = []
     for base, spec in apis:
         for template, item in spec.get("paths", {}).items():
-            methods = [m.upper() for m in item if m in
-                       ("get", "put", "post", "delete", "patch", "options", "head", "trace")]
+            methods = [
+                m.upper()
+                for m in item
+                if m in ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+            ]
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
             out.append((re.compile(f"^{pattern}/?$"), ", ".join(methods)))
     return out
@@ -111,8 +147,9 @@ def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) ->
         path = _path(request)
         if status == 405:
             allow = next((m for p, m in routes if p.match(path)), "")
-            return error_response(path, 405, f"{request.method} is not allowed here",
-                                  headers={"Allow": allow})
+            return error_response(
+                path, 405, f"{request.method} is not allowed here", headers={"Allow": allow}
+            )
         if status == 404:
             return error_response(path, 404, f"no resource at {path}")
         return error_response(path, status, str(getattr(exc, "detail", "") or _reason(status)))

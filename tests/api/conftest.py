@@ -24,8 +24,9 @@ def asgi_app(ports: Ports) -> Any:
 async def http(ports: Ports, asgi_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     state.install(ports)  # the session may hold apps of both backends
     transport = httpx.ASGITransport(app=asgi_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://panther.test",
-                                 timeout=120) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://panther.test", timeout=120
+    ) as client:
         yield client
 
 

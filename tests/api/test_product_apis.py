@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from conformance.fixtures import official_schemas  # noqa: F401  (fixture)
 from conformance.official import (
     validate_mef116_error,
     validate_mef116_product,
@@ -25,16 +24,19 @@ MEF = "/mefApi/sonata/productInventory/v7/product"
 
 @pytest.fixture
 async def reported(world: World) -> World:
-    sup = [product(f"CID-{i:06d}", order=f"PO-{i}",
-                   status="active" if i % 3 else "pendingTerminate") for i in range(1, 8)]
+    sup = [
+        product(f"CID-{i:06d}", order=f"PO-{i}", status="active" if i % 3 else "pendingTerminate")
+        for i in range(1, 8)
+    ]
     cus = [product(f"VF-{i}", external=f"CID-{i:06d}", order=f"PO-{i}") for i in range(1, 6)]
     assert (await world.supplier.upload(world.relation_id, sup, as_of=TODAY)).status_code == 201
     assert (await world.customer.upload(world.relation_id, cus, as_of=TODAY)).status_code == 201
     return world
 
 
-async def test_tmf637_list_filters_fields_and_paging(reported: World,
-                                                     official_schemas: Path) -> None:
+async def test_tmf637_list_filters_fields_and_paging(
+    reported: World, official_schemas: Path
+) -> None:
     w = reported
     r = await w.supplier.get(TMF, limit=3, offset=2)
     assert r.status_code == 200
@@ -73,14 +75,16 @@ async def test_tmf637_retrieve_and_404(reported: World, official_schemas: Path) 
 
 
 async def test_tmf637_create_patch_delete_change_the_inventory_and_rematch(
-        reported: World, official_schemas: Path) -> None:
+    reported: World, official_schemas: Path
+) -> None:
     w = reported
-    runs_before = (await w.supplier.get("/panther/v1/matchRun",
-                                        relationId=w.relation_id)).json()
-    new = {**product("VF-9", external="CID-000007", order="PO-7",
-                     start="2024-03-01T00:00:00Z"),
-           "relatedParty": [{"id": w.supplier.party_id, "role": "supplier",
-                             "@referredType": "Organization"}]}
+    runs_before = (await w.supplier.get("/panther/v1/matchRun", relationId=w.relation_id)).json()
+    new = {
+        **product("VF-9", external="CID-000007", order="PO-7", start="2024-03-01T00:00:00Z"),
+        "relatedParty": [
+            {"id": w.supplier.party_id, "role": "supplier", "@referredType": "Organization"}
+        ],
+    }
     r = await w.customer.post(TMF, new)
     assert r.status_code == 201, r.text
     validate_tmf637_product(r.json())
@@ -89,9 +93,11 @@ async def test_tmf637_create_patch_delete_change_the_inventory_and_rematch(
     r = await w.customer.post(TMF, new)
     assert r.status_code == 409
 
-    r = await w.customer.http.patch(f"{TMF}/VF-9", json={"status": "suspended"},
-                                    headers={**w.customer.auth,
-                                             "Content-Type": "application/merge-patch+json"})
+    r = await w.customer.http.patch(
+        f"{TMF}/VF-9",
+        json={"status": "suspended"},
+        headers={**w.customer.auth, "Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "suspended"
 
@@ -99,16 +105,14 @@ async def test_tmf637_create_patch_delete_change_the_inventory_and_rematch(
     assert r.status_code == 204
     assert (await w.customer.get(f"{TMF}/VF-1")).status_code == 404
 
-    reports = (await w.customer.get("/panther/v1/inventoryReport",
-                                    relationId=w.relation_id)).json()
+    reports = (await w.customer.get("/panther/v1/inventoryReport", relationId=w.relation_id)).json()
     customer_versions = sorted(x["version"] for x in reports if x["side"] == "customer")
     assert customer_versions == [1, 2, 3, 4]
     assert {x["origin"] for x in reports if x["version"] > 1} == {"productChange"}
 
     runs = (await w.supplier.get("/panther/v1/matchRun", relationId=w.relation_id)).json()
     assert len(runs) == len(runs_before)  # product changes record; matching is on request
-    r = await w.supplier.post("/panther/v1/matchRun", {"relationId": w.relation_id,
-                                                       "asOf": TODAY})
+    r = await w.supplier.post("/panther/v1/matchRun", {"relationId": w.relation_id, "asOf": TODAY})
     counts = r.json()["counts"]
     assert r.status_code == 201
     assert counts["missingAtCustomer"] == 2  # CID-1 (deleted at customer) and CID-6
@@ -119,9 +123,13 @@ async def test_tmf637_create_patch_delete_change_the_inventory_and_rematch(
 async def test_tmf637_bad_product_is_422_and_nothing_changes(reported: World) -> None:
     w = reported
     before = (await w.customer.get("/panther/v1/inventoryReport")).headers["X-Total-Count"]
-    bad = {**product("VF-10"), "startDate": "2024-02-30T00:00:00Z",
-           "relatedParty": [{"id": w.supplier.party_id, "role": "supplier",
-                             "@referredType": "Organization"}]}
+    bad = {
+        **product("VF-10"),
+        "startDate": "2024-02-30T00:00:00Z",
+        "relatedParty": [
+            {"id": w.supplier.party_id, "role": "supplier", "@referredType": "Organization"}
+        ],
+    }
     r = await w.customer.post(TMF, bad)
     assert r.status_code in (400, 422)
     assert r.json()["@type"] == "Error"
@@ -139,13 +147,15 @@ async def test_mef116_buyer_view(reported: World, official_schemas: Path) -> Non
     r = await w.customer.get(MEF, buyerId=w.customer.party_id, status="pendingTerminate")
     assert sorted(p["id"] for p in r.json()) == ["CID-000003", "CID-000006"]
 
-    r = await w.customer.get(f"{MEF}/CID-000002", buyerId=w.customer.party_id,
-                             sellerId=w.supplier.party_id)
+    r = await w.customer.get(
+        f"{MEF}/CID-000002", buyerId=w.customer.party_id, sellerId=w.supplier.party_id
+    )
     assert r.status_code == 200
     body: dict[str, Any] = r.json()
     validate_mef116_product(body)
-    assert {s["role"] for s in body.get("relatedSite", [])} >= {"A-End", "B-End"} or \
-        len(body.get("relatedSite", [])) == 2
+    assert {s["role"] for s in body.get("relatedSite", [])} >= {"A-End", "B-End"} or len(
+        body.get("relatedSite", [])
+    ) == 2
 
     r = await w.outsider.get(f"{MEF}/CID-000002")
     assert r.status_code == 404

@@ -15,18 +15,18 @@ from .world import TODAY, World, build_world, product
 def inventories() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Supplier and customer inventories with one of each class."""
     supplier = [
-        product("CID-000001", order="PO-1"),                       # matched
-        product("CID-000002", order="PO-2", mrc=1300.0),           # partial: price
-        product("CID-000003", order="PO-3"),                       # missing at customer
-        product("CID-000004", order="PO-4"),                       # ambiguous (dup below)
+        product("CID-000001", order="PO-1"),  # matched
+        product("CID-000002", order="PO-2", mrc=1300.0),  # partial: price
+        product("CID-000003", order="PO-3"),  # missing at customer
+        product("CID-000004", order="PO-4"),  # ambiguous (dup below)
         product("CID-000004", order="PO-4b"),
-        product("CID-000006", order="PO-6", bandwidth="10G"),      # matched via order ref
+        product("CID-000006", order="PO-6", bandwidth="10G"),  # matched via order ref
     ]
     customer = [
         product("VF-1", external="cid 1", order="PO-1"),
         product("VF-2", external="CID_000002", order="PO-2"),
         product("VF-4", external="CID-4", order="PO-4"),
-        product("VF-5", external="CID-000005", order="PO-5"),      # missing at supplier
+        product("VF-5", external="CID-000005", order="PO-5"),  # missing at supplier
         product("VF-6", order="PO-6", bandwidth="10000 Mbps"),
     ]
     return supplier, customer
@@ -40,8 +40,9 @@ async def test_report_match_endorse_verify(world: World) -> None:
     assert report["recordCount"] == 6 and report["side"] == "supplier"
     assert report["matchRun"] is None  # the customer has not reported yet
 
-    r = await world.customer.upload(world.relation_id, cus_records, as_of=TODAY,
-                                    media_type="application/json")
+    r = await world.customer.upload(
+        world.relation_id, cus_records, as_of=TODAY, media_type="application/json"
+    )
     assert r.status_code == 201, r.text
     run_id = r.json()["matchRun"]["id"]
 
@@ -71,8 +72,7 @@ async def test_report_match_endorse_verify(world: World) -> None:
     assert detail["supplierRecords"][0]["id"] == "CID-000002"
     assert detail["customerRecords"][0]["id"] == "VF-2"
 
-    by_rule = await world.customer.get(f"/panther/v1/matchRun/{run_id}/item",
-                                       rule="orderReference")
+    by_rule = await world.customer.get(f"/panther/v1/matchRun/{run_id}/item", rule="orderReference")
     assert [i["class"] for i in by_rule.json()] == ["matched"]
 
     r = await world.outsider.get(f"/panther/v1/matchRun/{run_id}")
@@ -120,14 +120,16 @@ async def test_match_on_request_is_idempotent(world: World) -> None:
     sup, cus = inventories()
     await world.supplier.upload(world.relation_id, sup)
     auto = (await world.customer.upload(world.relation_id, cus)).json()["matchRun"]["id"]
-    r = await world.supplier.post("/panther/v1/matchRun",
-                                  {"relationId": world.relation_id, "asOf": TODAY})
+    r = await world.supplier.post(
+        "/panther/v1/matchRun", {"relationId": world.relation_id, "asOf": TODAY}
+    )
     assert r.status_code == 200 and r.json()["id"] == auto
 
 
 async def test_match_needs_both_reports(world: World) -> None:
-    r = await world.supplier.post("/panther/v1/matchRun",
-                                  {"relationId": world.relation_id, "asOf": TODAY})
+    r = await world.supplier.post(
+        "/panther/v1/matchRun", {"relationId": world.relation_id, "asOf": TODAY}
+    )
     assert r.status_code == 409
     assert "no supplier report" in r.json()["message"]
 
@@ -153,9 +155,13 @@ async def test_tampering_with_a_stored_record_is_detected(http: Any, ports: Port
     report = (await w.supplier.upload(w.relation_id, sup)).json()
     assert (await w.operator.post("/panther/v1/ledger/verification")).json()["ok"]
     with ports.db.write() as conn:
-        conn.execute(sa.text(
-            "UPDATE inventory_record SET body = replace(body, '1250', '1251') "
-            "WHERE report_id = :r AND seq = 0"), {"r": report["id"]})
+        conn.execute(
+            sa.text(
+                "UPDATE inventory_record SET body = replace(body, '1250', '1251') "
+                "WHERE report_id = :r AND seq = 0"
+            ),
+            {"r": report["id"]},
+        )
     try:
         result = (await w.operator.post("/panther/v1/ledger/verification")).json()
         assert result["ok"] is False
@@ -163,9 +169,13 @@ async def test_tampering_with_a_stored_record_is_detected(http: Any, ports: Port
         assert result["firstFailure"]["kind"] == "merkle"
     finally:
         with ports.db.write() as conn:
-            conn.execute(sa.text(
-                "UPDATE inventory_record SET body = replace(body, '1251', '1250') "
-                "WHERE report_id = :r AND seq = 0"), {"r": report["id"]})
+            conn.execute(
+                sa.text(
+                    "UPDATE inventory_record SET body = replace(body, '1251', '1250') "
+                    "WHERE report_id = :r AND seq = 0"
+                ),
+                {"r": report["id"]},
+            )
     assert (await w.operator.post("/panther/v1/ledger/verification")).json()["ok"]
 
 
@@ -176,8 +186,13 @@ async def test_tampering_with_a_match_item_is_detected(http: Any, ports: Ports) 
     run_id = (await w.customer.upload(w.relation_id, cus)).json()["matchRun"]["id"]
     run = (await w.supplier.get(f"/panther/v1/matchRun/{run_id}")).json()
     with ports.db.write() as conn:
-        conn.execute(sa.text("UPDATE match_item SET body = replace(body, '\"partial\"', "
-                             "'\"matched\"') WHERE run_id = :r"), {"r": run_id})
+        conn.execute(
+            sa.text(
+                "UPDATE match_item SET body = replace(body, '\"partial\"', "
+                "'\"matched\"') WHERE run_id = :r"
+            ),
+            {"r": run_id},
+        )
     try:
         result = (await w.operator.post("/panther/v1/ledger/verification")).json()
         assert not result["ok"] and result["firstFailure"]["seq"] == run["ledgerSeq"]
@@ -186,24 +201,33 @@ async def test_tampering_with_a_match_item_is_detected(http: Any, ports: Ports) 
             conn.execute(sa.text("DELETE FROM match_item WHERE run_id = :r"), {"r": "x"})
     # leave the database verifiable for the other tests: restore by recomputing from the run
     with ports.db.write() as conn:
-        conn.execute(sa.text("UPDATE match_item SET body = replace(body, '\"matched\"', "
-                             "'\"partial\"') WHERE run_id = :r AND class = 'partial'"),
-                     {"r": run_id})
+        conn.execute(
+            sa.text(
+                "UPDATE match_item SET body = replace(body, '\"matched\"', "
+                "'\"partial\"') WHERE run_id = :r AND class = 'partial'"
+            ),
+            {"r": run_id},
+        )
     assert (await w.operator.post("/panther/v1/ledger/verification")).json()["ok"]
 
 
 @pytest.mark.parametrize("party_field", ["supplier", "customer"])
 async def test_relation_with_unknown_party_is_refused(world: World, party_field: str) -> None:
-    body = {"supplier": world.supplier.party_id, "customer": world.customer.party_id,
-            party_field: "nobody-here"}
+    body = {
+        "supplier": world.supplier.party_id,
+        "customer": world.customer.party_id,
+        party_field: "nobody-here",
+    }
     r = await world.operator.post("/panther/v1/relation", body)
     assert r.status_code == 422
     assert r.json()["details"][0]["pointer"] == f"/{party_field}"
 
 
 async def test_token_with_wrong_secret_is_refused(http: Any, world: World) -> None:
-    r = await http.post("/oauth/token", data={"grant_type": "client_credentials",
-                                              "client_id": "operator-x", "client_secret": "no"})
+    r = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "operator-x", "client_secret": "no"},
+    )
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
     r = await http.get("/panther/v1/relation", headers={"Authorization": "Bearer nonsense"})

@@ -15,18 +15,24 @@ from .world import TODAY, World, product
 
 def _stored(ports: Ports, relation_id: str) -> tuple[int, int, int]:
     with ports.db.read() as conn:
-        reports = conn.execute(sa.text(
-            "SELECT count(*) FROM inventory_report WHERE relation_id = :r"),
-            {"r": relation_id}).scalar_one()
-        records = conn.execute(sa.text(
-            "SELECT count(*) FROM inventory_record r JOIN inventory_report p "
-            "ON p.id = r.report_id WHERE p.relation_id = :r"), {"r": relation_id}).scalar_one()
+        reports = conn.execute(
+            sa.text("SELECT count(*) FROM inventory_report WHERE relation_id = :r"),
+            {"r": relation_id},
+        ).scalar_one()
+        records = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM inventory_record r JOIN inventory_report p "
+                "ON p.id = r.report_id WHERE p.relation_id = :r"
+            ),
+            {"r": relation_id},
+        ).scalar_one()
         entries = conn.execute(sa.text("SELECT count(*) FROM ledger_entry")).scalar_one()
     return reports, records, entries
 
 
-async def _rejected(world: World, ports: Ports, body: bytes, media_type: str,
-                    status: int) -> dict[str, Any]:
+async def _rejected(
+    world: World, ports: Ports, body: bytes, media_type: str, status: int
+) -> dict[str, Any]:
     before = _stored(ports, world.relation_id)
     r = await world.supplier.upload(world.relation_id, body, media_type=media_type)
     assert r.status_code == status, r.text
@@ -39,11 +45,10 @@ async def _rejected(world: World, ports: Ports, body: bytes, media_type: str,
     return dict(body_json)
 
 
-async def test_every_bad_record_is_listed_with_line_and_pointer(world: World,
-                                                                 ports: Ports) -> None:
+async def test_every_bad_record_is_listed_with_line_and_pointer(world: World, ports: Ports) -> None:
     lines = [
         b'{"id": "A-1", "status": "active"}',
-        b'{"status": "active"}',                               # no id
+        b'{"status": "active"}',  # no id
         b'{"id": "A-3", "status": "active", "startDate": 7}',  # wrong type
         b'{"id": "A-4", "status": "active"}',
         b'{"id": "A-5", "status": "active", "productPrice": [{"priceType": "recurring", '
@@ -64,14 +69,16 @@ async def test_malformed_ndjson_line(world: World, ports: Ports) -> None:
 
 
 async def test_malformed_json(world: World, ports: Ports) -> None:
-    err = await _rejected(world, ports, b'[{"id": "A-1", "status": "active"},', "application/json",
-                          422)
+    err = await _rejected(
+        world, ports, b'[{"id": "A-1", "status": "active"},', "application/json", 422
+    )
     assert "JSON" in err["message"] or "JSON" in str(err["details"])
 
 
 async def test_json_that_is_not_an_array(world: World, ports: Ports) -> None:
-    err = await _rejected(world, ports, b'{"id": "A-1", "status": "active"}', "application/json",
-                          422)
+    err = await _rejected(
+        world, ports, b'{"id": "A-1", "status": "active"}', "application/json", 422
+    )
     assert err["details"]
 
 
@@ -94,9 +101,11 @@ async def test_csv_with_unknown_column(world: World, ports: Ports) -> None:
 
 
 async def test_csv_with_known_columns_is_stored(world: World, ports: Ports) -> None:
-    body = (b"id,external_id,status,start_date,bandwidth,site_a,site_b,mrc,currency\n"
-            b"A-1,,active,2024-01-01,10G,FRA1,LON3,1250.00,EUR\n"
-            b"A-2,,active,2024-02-01,1G,AMS2,PAR7,300.50,EUR\n")
+    body = (
+        b"id,external_id,status,start_date,bandwidth,site_a,site_b,mrc,currency\n"
+        b"A-1,,active,2024-01-01,10G,FRA1,LON3,1250.00,EUR\n"
+        b"A-2,,active,2024-02-01,1G,AMS2,PAR7,300.50,EUR\n"
+    )
     r = await world.supplier.upload(world.relation_id, body, media_type="text/csv")
     assert r.status_code == 201, r.text
     assert r.json()["recordCount"] == 2
@@ -130,10 +139,16 @@ async def test_upload_over_the_limit(world: World, ports: Ports, asgi_app: Any) 
     try:
         # the middleware read the limit at start: check the service refuses it too
         from panther.server.services import reports
+
         with pytest.raises(Exception) as info:
-            reports.upload_report(ports, _caller(ports, world), relation_id=world.relation_id,
-                                  as_of=TODAY, body=b"x" * 2000,
-                                  media_type="application/x-ndjson")
+            reports.upload_report(
+                ports,
+                _caller(ports, world),
+                relation_id=world.relation_id,
+                as_of=TODAY,
+                body=b"x" * 2000,
+                media_type="application/x-ndjson",
+            )
         assert getattr(info.value, "status", None) == 413
     finally:
         object.__setattr__(ports.settings, "max_upload_bytes", limit)
@@ -141,6 +156,7 @@ async def test_upload_over_the_limit(world: World, ports: Ports, asgi_app: Any) 
 
 def _caller(ports: Ports, world: World) -> Any:
     from panther.server.services.parties import read_token
+
     return read_token(ports, world.supplier.token)
 
 
@@ -148,25 +164,40 @@ async def test_body_limit_middleware_answers_413(ports: Ports) -> None:
     from panther.server.app import create_app
     from panther.server.settings import Settings
 
-    small = Settings.from_env(data_dir=ports.settings.data_dir,
-                              database_url=ports.settings.database_url,
-                              max_upload_bytes=1000, max_json_bytes=200)
-    small_ports = type(ports)(settings=small, db=ports.db, ledger=ports.ledger,
-                              keystore=ports.keystore, domain=ports.domain)
+    small = Settings.from_env(
+        data_dir=ports.settings.data_dir,
+        database_url=ports.settings.database_url,
+        max_upload_bytes=1000,
+        max_json_bytes=200,
+    )
+    small_ports = type(ports)(
+        settings=small,
+        db=ports.db,
+        ledger=ports.ledger,
+        keystore=ports.keystore,
+        domain=ports.domain,
+    )
     app = create_app(ports=small_ports)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://t") as client:
-            r = await client.post("/panther/v1/inventoryReport",
-                                  params={"relationId": "r", "asOf": TODAY},
-                                  content=b"x" * 5000,
-                                  headers={"Content-Type": "application/x-ndjson"})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            r = await client.post(
+                "/panther/v1/inventoryReport",
+                params={"relationId": "r", "asOf": TODAY},
+                content=b"x" * 5000,
+                headers={"Content-Type": "application/x-ndjson"},
+            )
             assert r.status_code == 413 and r.json()["code"] == "413"
-            r = await client.post("/panther/v1/relation", content=b"{" + b" " * 500 + b"}",
-                                  headers={"Content-Type": "application/json"})
+            r = await client.post(
+                "/panther/v1/relation",
+                content=b"{" + b" " * 500 + b"}",
+                headers={"Content-Type": "application/json"},
+            )
             assert r.status_code == 413
     finally:
         from panther.server import state
+
         state.install(ports)
 
 
@@ -176,11 +207,13 @@ async def test_unknown_relation_is_404(world: World) -> None:
 
 
 async def test_bad_json_body_elsewhere_is_400_not_500(world: World) -> None:
-    r = await world.operator.post("/panther/v1/relation", content=b"\xff\xfe{",
-                                  headers={"Content-Type": "application/json"})
+    r = await world.operator.post(
+        "/panther/v1/relation", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["@type"] == "Error"
-    r = await world.operator.post("/panther/v1/relation", content=b"[" * 50_000,
-                                  headers={"Content-Type": "application/json"})
+    r = await world.operator.post(
+        "/panther/v1/relation", content=b"[" * 50_000, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code in (400, 413) and r.json()["@type"] == "Error"
 
 

@@ -34,9 +34,14 @@ class Actor:
             kw["json"] = body
         return await self.http.post(path, headers={**self.auth, **kw.pop("headers", {})}, **kw)
 
-    async def upload(self, relation_id: str, records: list[dict[str, Any]] | bytes, *,
-                     as_of: str = "2026-11-01", media_type: str = "application/x-ndjson"
-                     ) -> httpx.Response:
+    async def upload(
+        self,
+        relation_id: str,
+        records: list[dict[str, Any]] | bytes,
+        *,
+        as_of: str = "2026-11-01",
+        media_type: str = "application/x-ndjson",
+    ) -> httpx.Response:
         if isinstance(records, bytes):
             body = records
         elif media_type == "application/json":
@@ -44,13 +49,18 @@ class Actor:
         else:
             body = b"\n".join(orjson.dumps(r) for r in records)
         return await self.http.post(
-            "/panther/v1/inventoryReport", params={"relationId": relation_id, "asOf": as_of},
-            content=body, headers={**self.auth, "Content-Type": media_type})
+            "/panther/v1/inventoryReport",
+            params={"relationId": relation_id, "asOf": as_of},
+            content=body,
+            headers={**self.auth, "Content-Type": media_type},
+        )
 
 
 async def token_for(http: httpx.AsyncClient, client_id: str, secret: str) -> str:
-    r = await http.post("/oauth/token", data={"grant_type": "client_credentials",
-                                              "client_id": client_id, "client_secret": secret})
+    r = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
 
@@ -71,17 +81,24 @@ async def operator_actor(http: httpx.AsyncClient, ports: Ports) -> Actor:
 
 
 async def new_carrier(http: httpx.AsyncClient, operator: Actor, name: str) -> Actor:
-    r = await operator.post("/panther/v1/party", {"name": name,
-                                                  "id": f"{name}-{secrets.token_hex(4)}"})
+    r = await operator.post(
+        "/panther/v1/party", {"name": name, "id": f"{name}-{secrets.token_hex(4)}"}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
-    token = await token_for(http, body["credentials"]["clientId"],
-                            body["credentials"]["clientSecret"])
+    token = await token_for(
+        http, body["credentials"]["clientId"], body["credentials"]["clientSecret"]
+    )
     return Actor(http, body["id"], token, body["address"])
 
 
-async def build_world(http: httpx.AsyncClient, ports: Ports, *, agree: bool = True,
-                      profile: dict[str, Any] | None = None) -> World:
+async def build_world(
+    http: httpx.AsyncClient,
+    ports: Ports,
+    *,
+    agree: bool = True,
+    profile: dict[str, Any] | None = None,
+) -> World:
     operator = await operator_actor(http, ports)
     supplier = await new_carrier(http, operator, "dtgc")
     customer = await new_carrier(http, operator, "vodafone")
@@ -99,19 +116,36 @@ async def build_world(http: httpx.AsyncClient, ports: Ports, *, agree: bool = Tr
     return World(operator, supplier, customer, outsider, relation_id)
 
 
-def product(pid: str, *, external: str | None = None, status: str = "active",
-            bandwidth: str = "10 Gbps", mrc: float = 1250.0, site_a: str = "FRA1",
-            site_b: str = "LON3", start: str = "2024-03-01", order: str | None = None
-            ) -> dict[str, Any]:
+def product(
+    pid: str,
+    *,
+    external: str | None = None,
+    status: str = "active",
+    bandwidth: str = "10 Gbps",
+    mrc: float = 1250.0,
+    site_a: str = "FRA1",
+    site_b: str = "LON3",
+    start: str = "2024-03-01",
+    order: str | None = None,
+) -> dict[str, Any]:
     """A product record in the TMF637 shape of docs/records-and-profiles.md."""
     record: dict[str, Any] = {
-        "id": pid, "status": status, "startDate": start,
+        "id": pid,
+        "status": status,
+        "startDate": start,
         "productOffering": {"id": "EPL", "name": "Ethernet Private Line"},
         "place": [{"role": "A-End", "id": site_a}, {"role": "B-End", "id": site_b}],
-        "productPrice": [{"priceType": "recurring", "recurringChargePeriod": "month",
-                          "price": {"dutyFreeAmount": {"unit": "EUR", "value": mrc}}}],
-        "productCharacteristic": [{"name": "bandwidth", "value": bandwidth},
-                                  {"name": "serviceType", "value": "EPL"}],
+        "productPrice": [
+            {
+                "priceType": "recurring",
+                "recurringChargePeriod": "month",
+                "price": {"dutyFreeAmount": {"unit": "EUR", "value": mrc}},
+            }
+        ],
+        "productCharacteristic": [
+            {"name": "bandwidth", "value": bandwidth},
+            {"name": "serviceType", "value": "EPL"},
+        ],
         "billingAccount": {"id": "BA-1"},
     }
     if external is not None:

@@ -45,22 +45,29 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     app = create_app(ports=ports)
     creds = json.loads((Path(data) / "operator-credentials.json").read_text())
     operator = parties.read_token(
-        ports, parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
-        ["access_token"])
+        ports,
+        parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)["access_token"],
+    )
     sup = parties.register_party(ports, operator, {"name": "Supplier", "id": "sup"})
     cus = parties.register_party(ports, operator, {"name": "Customer", "id": "cus"})
     rel = relations.propose_relation(ports, operator, {"supplier": "sup", "customer": "cus"})
     callers = {}
     for party in (sup, cus):
-        token = parties.issue_token(ports, party["credentials"]["clientId"],
-                                    party["credentials"]["clientSecret"], None)
+        token = parties.issue_token(
+            ports, party["credentials"]["clientId"], party["credentials"]["clientSecret"], None
+        )
         callers[party["id"]] = parties.read_token(ports, token["access_token"])
         relations.agree_relation(ports, callers[party["id"]], rel["id"], None)
     pair = generate_pair(40, seed=3)
     for pid, records in (("sup", pair.supplier), ("cus", pair.customer)):
-        reports.upload_report(ports, callers[pid], relation_id=rel["id"], as_of="2026-11-01",
-                              body=b"\n".join(orjson.dumps(r) for r in records),
-                              media_type="application/x-ndjson")
+        reports.upload_report(
+            ports,
+            callers[pid],
+            relation_id=rel["id"],
+            as_of="2026-11-01",
+            body=b"\n".join(orjson.dumps(r) for r in records),
+            media_type="application/x-ndjson",
+        )
     matchruns.run_match(ports, callers["sup"], rel["id"], "2026-11-01")
     token = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
     yield Env(app, {"Authorization": f"Bearer {token['access_token']}"})
@@ -83,8 +90,9 @@ tmf637_schema = _schema_fixture("tmf637")
 mef116_schema = _schema_fixture("mef116")
 oauth_schema = _schema_fixture("oauth")
 
-_SETTINGS = settings(max_examples=20, derandomize=True, deadline=None,
-                     suppress_health_check=list(HealthCheck))
+_SETTINGS = settings(
+    max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _check(case: Any, env: Env) -> None:
@@ -106,8 +114,7 @@ def test_panther_api(case: Any, env: Env) -> None:
 # TMF637's Product schema is large and recursive: hypothesis spends seconds building each
 # create/patch body, so this document gets fewer examples per operation.
 @tmf637.parametrize()
-@settings(max_examples=6, derandomize=True, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_tmf637_api(case: Any, env: Env) -> None:
     _check(case, env)
 

@@ -17,7 +17,11 @@ def _panther() -> list[str]:
 def test_demo_json_is_exact_against_ground_truth(tmp_path: Path) -> None:
     proc = subprocess.run(
         [*_panther(), "demo", "--records", "3000", "--json", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, check=False)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert result["runState"] == "final"
@@ -31,9 +35,13 @@ def test_demo_json_is_exact_against_ground_truth(tmp_path: Path) -> None:
 
 
 def test_demo_walkthrough_prints_a_readable_summary(tmp_path: Path) -> None:
-    proc = subprocess.run([*_panther(), "demo", "--records", "300", "--data-dir",
-                           str(tmp_path)], capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = subprocess.run(
+        [*_panther(), "demo", "--records", "300", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert "relation" in out and "agreed" in out
@@ -45,22 +53,41 @@ def test_demo_walkthrough_prints_a_readable_summary(tmp_path: Path) -> None:
 def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:
     import sqlite3
 
-    demo = subprocess.run([*_panther(), "demo", "--records", "200", "--json", "--data-dir",
-                           str(tmp_path)], capture_output=True, text=True, timeout=300,
-                          check=False)
+    demo = subprocess.run(
+        [*_panther(), "demo", "--records", "200", "--json", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert demo.returncode == 0, demo.stderr[-3000:]
     env_args = ["--data-dir", str(tmp_path)]
-    ok = subprocess.run([*_panther(), "ledger", "verify", *env_args], capture_output=True,
-                        text=True, timeout=120, check=False)
+    ok = subprocess.run(
+        [*_panther(), "ledger", "verify", *env_args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert ok.returncode == 0 and "ledger OK" in ok.stdout, ok.stdout + ok.stderr
     with sqlite3.connect(tmp_path / "panther.db") as db:
-        (seq,) = db.execute("SELECT ledger_seq FROM inventory_report ORDER BY ledger_seq "
-                            "LIMIT 1").fetchone()
-        rid = db.execute("SELECT id FROM inventory_report WHERE ledger_seq = ?",
-                         (seq,)).fetchone()[0]
-        db.execute("UPDATE inventory_record SET status = status, body = body || ' ' "
-                   "WHERE report_id = ? AND seq = 5", (rid,))
-    broken = subprocess.run([*_panther(), "ledger", "verify", *env_args], capture_output=True,
-                            text=True, timeout=120, check=False)
+        (seq,) = db.execute(
+            "SELECT ledger_seq FROM inventory_report ORDER BY ledger_seq LIMIT 1"
+        ).fetchone()
+        rid = db.execute("SELECT id FROM inventory_report WHERE ledger_seq = ?", (seq,)).fetchone()[
+            0
+        ]
+        db.execute(
+            "UPDATE inventory_record SET status = status, body = body || ' ' "
+            "WHERE report_id = ? AND seq = 5",
+            (rid,),
+        )
+    broken = subprocess.run(
+        [*_panther(), "ledger", "verify", *env_args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert broken.returncode == 1
     assert f"BROKEN at entry {seq} (merkle)" in broken.stdout, broken.stdout

@@ -63,8 +63,9 @@ def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> 
     conn.execute(table.insert().values(**values))
 
 
-def update_row(conn: sa.Connection, table: sa.Table, key: dict[str, Any],
-               values: dict[str, Any]) -> int:
+def update_row(
+    conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+) -> int:
     cond = sa.and_(*(table.c[k] == v for k, v in key.items()))
     return conn.execute(table.update().where(cond).values(**values)).rowcount
 
@@ -75,9 +76,15 @@ def get_row(conn: sa.Connection, table: sa.Table, **key: Any) -> dict[str, Any] 
     return dict(row) if row else None
 
 
-def list_rows(conn: sa.Connection, table: sa.Table, where: Sequence[Any] = (), *,
-              order_by: Sequence[Any] = (), offset: int = 0,
-              limit: int | None = None) -> list[dict[str, Any]]:
+def list_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    where: Sequence[Any] = (),
+    *,
+    order_by: Sequence[Any] = (),
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     q = sa.select(table)
     for cond in where:
         q = q.where(cond)
@@ -101,8 +108,14 @@ def _copy_value(v: Any) -> str:
     return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]], *, chunk: int = 50_000) -> int:
+def bulk_insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    chunk: int = 50_000,
+) -> int:
     """Insert many rows fast: COPY on PostgreSQL, one executemany per chunk elsewhere."""
     total = 0
     if conn.dialect.name == "postgresql":
@@ -121,7 +134,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         return total
     raw_sql = (
         f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
-        f'VALUES ({", ".join("?" for _ in columns)})'
+        f"VALUES ({', '.join('?' for _ in columns)})"
     )
     dbapi = conn.connection.driver_connection
     batch: list[Sequence[Any]] = []
@@ -141,15 +154,20 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
     return total
 
 
-def latest_report(conn: sa.Connection, relation_id: str, as_of: str,
-                  side: str) -> dict[str, Any] | None:
+def latest_report(
+    conn: sa.Connection, relation_id: str, as_of: str, side: str
+) -> dict[str, Any] | None:
     r = T.report
-    row = conn.execute(
-        sa.select(r)
-        .where(r.c.relation_id == relation_id, r.c.as_of == as_of, r.c.side == side)
-        .order_by(r.c.version.desc())
-        .limit(1)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            sa.select(r)
+            .where(r.c.relation_id == relation_id, r.c.as_of == as_of, r.c.side == side)
+            .order_by(r.c.version.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -159,7 +177,9 @@ def iter_record_bodies(conn: sa.Connection, report_id: str) -> Iterator[str]:
     # yield_per on the statement, not the connection: Connection.execution_options changes
     # the connection in place, and every later statement would run in a server-side cursor.
     result = conn.execute(
-        sa.select(rec.c.body).where(rec.c.report_id == report_id).order_by(rec.c.seq)
+        sa.select(rec.c.body)
+        .where(rec.c.report_id == report_id)
+        .order_by(rec.c.seq)
         .execution_options(yield_per=20_000)
     )
     for (body,) in result:
@@ -167,7 +187,9 @@ def iter_record_bodies(conn: sa.Connection, report_id: str) -> Iterator[str]:
 
 
 def agreement_rows(conn: sa.Connection, relation_id: str) -> list[dict[str, Any]]:
-    return list_rows(conn, T.relation_agreement, [T.relation_agreement.c.relation_id == relation_id])
+    return list_rows(
+        conn, T.relation_agreement, [T.relation_agreement.c.relation_id == relation_id]
+    )
 
 
 def endorsement_rows(conn: sa.Connection, run_id: str) -> list[dict[str, Any]]:

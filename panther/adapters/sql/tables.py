@@ -87,8 +87,9 @@ class RelationAgreement(SQLModel, table=True):
 class InventoryReport(SQLModel, table=True):
     __tablename__ = "inventory_report"
     __table_args__ = (
-        UniqueConstraint("relation_id", "side", "as_of", "version",
-                         name="uq_inventory_report_version"),
+        UniqueConstraint(
+            "relation_id", "side", "as_of", "version", name="uq_inventory_report_version"
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     relation_id: str = Field(foreign_key="relation.id", max_length=64)

@@ -27,5 +27,8 @@ def as_date(value: str | None, name: str = "asOf") -> str | None:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise InvalidInput(f"{name} must be a calendar date YYYY-MM-DD", status_code=400,
-                           details=[{"pointer": name, "message": "not a date"}]) from None
+        raise InvalidInput(
+            f"{name} must be a calendar date YYYY-MM-DD",
+            status_code=400,
+            details=[{"pointer": name, "message": "not a date"}],
+        ) from None

@@ -27,7 +27,8 @@ def _basic() -> tuple[str, str] | None:
 def createToken(body: dict[str, Any]) -> Any:
     creds = _basic() or (body.get("client_id"), body.get("client_secret"))
     if not creds[0] or not creds[1]:
-        raise Unauthorized("client authentication failed: give client_id and client_secret "
-                           "(form or HTTP Basic)")
+        raise Unauthorized(
+            "client authentication failed: give client_id and client_secret (form or HTTP Basic)"
+        )
     token = issue_token(st.ports(), creds[0], creds[1], body.get("scope"))
     return one(token, **{"Cache-Control": "no-store"})

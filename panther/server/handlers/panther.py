@@ -20,7 +20,7 @@ def _c(token_info: dict[str, Any] | None) -> Any:
 
 def listParty(token_info: dict[str, Any], offset: int = 0, limit: int = 100) -> Any:
     rows = parties.list_parties(st.ports(), _c(token_info))
-    return listing(rows[offset:offset + limit], len(rows))
+    return listing(rows[offset : offset + limit], len(rows))
 
 
 def createParty(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
@@ -36,10 +36,14 @@ def retrieveDefaultMatchProfile(token_info: dict[str, Any]) -> Any:
     return one(DEFAULT_PROFILE.to_dict())
 
 
-def listRelation(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
-                 state: str | None = None) -> Any:
-    return listing(*relations.list_relations(st.ports(), _c(token_info), offset=offset,
-                                             limit=limit, state=state))
+def listRelation(
+    token_info: dict[str, Any], offset: int = 0, limit: int = 100, state: str | None = None
+) -> Any:
+    return listing(
+        *relations.list_relations(
+            st.ports(), _c(token_info), offset=offset, limit=limit, state=state
+        )
+    )
 
 
 def createRelation(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
@@ -50,28 +54,47 @@ def retrieveRelation(token_info: dict[str, Any], id_: str) -> Any:
     return one(relations.get_relation(st.ports(), _c(token_info), id_))
 
 
-def createRelationAgreement(token_info: dict[str, Any], id_: str,
-                            body: dict[str, Any] | None = None) -> Any:
+def createRelationAgreement(
+    token_info: dict[str, Any], id_: str, body: dict[str, Any] | None = None
+) -> Any:
     signature = (body or {}).get("signature")
     return one(relations.agree_relation(st.ports(), _c(token_info), id_, signature))
 
 
-def listInventoryReport(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
-                        relation_id: str | None = None, as_of: str | None = None) -> Any:
-    return listing(*reports.list_reports(st.ports(), _c(token_info), relation_id=relation_id,
-                                         as_of=as_date(as_of), offset=offset, limit=limit))
+def listInventoryReport(
+    token_info: dict[str, Any],
+    offset: int = 0,
+    limit: int = 100,
+    relation_id: str | None = None,
+    as_of: str | None = None,
+) -> Any:
+    return listing(
+        *reports.list_reports(
+            st.ports(),
+            _c(token_info),
+            relation_id=relation_id,
+            as_of=as_date(as_of),
+            offset=offset,
+            limit=limit,
+        )
+    )
 
 
-async def createInventoryReport(token_info: dict[str, Any], relation_id: str,
-                                as_of: str) -> Any:
+async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as_of: str) -> Any:
     caller, ports = _c(token_info), st.ports()
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     signature = request.headers.get("x-panther-signature")
     view, created = await asyncio.to_thread(
-        reports.upload_report, ports, caller, relation_id=relation_id, as_of=as_date(as_of),
+        reports.upload_report,
+        ports,
+        caller,
+        relation_id=relation_id,
+        as_of=as_date(as_of),
         body=body,
-        media_type=media_type, signature=signature)
+        media_type=media_type,
+        signature=signature,
+    )
     view["matchRun"] = None
     if created and ports.settings.auto_match:
         run = await asyncio.to_thread(matchruns.maybe_auto_match, ports, relation_id, as_of)
@@ -84,16 +107,31 @@ def retrieveInventoryReport(token_info: dict[str, Any], id_: str) -> Any:
     return one(reports.get_report(st.ports(), _c(token_info), id_))
 
 
-def listMatchRun(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
-                 relation_id: str | None = None, as_of: str | None = None,
-                 state: str | None = None) -> Any:
-    return listing(*matchruns.list_runs(st.ports(), _c(token_info), relation_id=relation_id,
-                                        as_of=as_date(as_of), state=state, offset=offset, limit=limit))
+def listMatchRun(
+    token_info: dict[str, Any],
+    offset: int = 0,
+    limit: int = 100,
+    relation_id: str | None = None,
+    as_of: str | None = None,
+    state: str | None = None,
+) -> Any:
+    return listing(
+        *matchruns.list_runs(
+            st.ports(),
+            _c(token_info),
+            relation_id=relation_id,
+            as_of=as_date(as_of),
+            state=state,
+            offset=offset,
+            limit=limit,
+        )
+    )
 
 
 def createMatchRun(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
-    view, created = matchruns.run_match(st.ports(), _c(token_info), body["relationId"],
-                                        as_date(body["asOf"]))
+    view, created = matchruns.run_match(
+        st.ports(), _c(token_info), body["relationId"], as_date(body["asOf"])
+    )
     return one(view, 201 if created else 200)
 
 
@@ -101,28 +139,50 @@ def retrieveMatchRun(token_info: dict[str, Any], id_: str) -> Any:
     return one(matchruns.get_run(st.ports(), _c(token_info), id_))
 
 
-def listMatchItem(token_info: dict[str, Any], id_: str, offset: int = 0, limit: int = 100,
-                  class_: str | None = None, reason: str | None = None,
-                  field: str | None = None, rule: str | None = None) -> Any:
-    return listing(*matchruns.list_items(st.ports(), _c(token_info), id_, class_=class_,
-                                         reason=reason, field=field, rule=rule, offset=offset,
-                                         limit=limit))
+def listMatchItem(
+    token_info: dict[str, Any],
+    id_: str,
+    offset: int = 0,
+    limit: int = 100,
+    class_: str | None = None,
+    reason: str | None = None,
+    field: str | None = None,
+    rule: str | None = None,
+) -> Any:
+    return listing(
+        *matchruns.list_items(
+            st.ports(),
+            _c(token_info),
+            id_,
+            class_=class_,
+            reason=reason,
+            field=field,
+            rule=rule,
+            offset=offset,
+            limit=limit,
+        )
+    )
 
 
 def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
     return one(matchruns.get_item(st.ports(), _c(token_info), id_, item_no))
 
 
-def createMatchEndorsement(token_info: dict[str, Any], id_: str,
-                           body: dict[str, Any] | None = None) -> Any:
+def createMatchEndorsement(
+    token_info: dict[str, Any], id_: str, body: dict[str, Any] | None = None
+) -> Any:
     signature = (body or {}).get("signature")
     return one(matchruns.endorse_run(st.ports(), _c(token_info), id_, signature))
 
 
-def listLedgerEntry(token_info: dict[str, Any], offset: int = 0, limit: int = 100,
-                    type_: str | None = None) -> Any:
-    return listing(*ledger_view.list_entries(st.ports(), _c(token_info), offset=offset,
-                                             limit=limit, type_=type_))
+def listLedgerEntry(
+    token_info: dict[str, Any], offset: int = 0, limit: int = 100, type_: str | None = None
+) -> Any:
+    return listing(
+        *ledger_view.list_entries(
+            st.ports(), _c(token_info), offset=offset, limit=limit, type_=type_
+        )
+    )
 
 
 def retrieveLedgerEntry(token_info: dict[str, Any], seq: int) -> Any:

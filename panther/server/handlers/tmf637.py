@@ -18,9 +18,16 @@ def listProduct(token_info: dict[str, Any], **_: Any) -> Any:
     q = request.query_params
     filters = {name: q[name] for name in _FILTERS if name in q}
     offset, limit = int(q.get("offset", 0)), int(q.get("limit", 100))
-    return listing(*products.list_tmf_products(
-        st.ports(), st.caller(token_info), filters=filters, fields=q.get("fields"),
-        offset=offset, limit=limit))
+    return listing(
+        *products.list_tmf_products(
+            st.ports(),
+            st.caller(token_info),
+            filters=filters,
+            fields=q.get("fields"),
+            offset=offset,
+            limit=limit,
+        )
+    )
 
 
 def retrieveProduct(token_info: dict[str, Any], id_: str, fields: str | None = None) -> Any:
@@ -28,14 +35,16 @@ def retrieveProduct(token_info: dict[str, Any], id_: str, fields: str | None = N
 
 
 async def createProduct(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
-    view, _ = await asyncio.to_thread(products.create_product, st.ports(),
-                                      st.caller(token_info), body)
+    view, _ = await asyncio.to_thread(
+        products.create_product, st.ports(), st.caller(token_info), body
+    )
     return one(view, 201)
 
 
 async def patchProduct(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:
-    view, _ = await asyncio.to_thread(products.patch_product, st.ports(),
-                                      st.caller(token_info), id_, body)
+    view, _ = await asyncio.to_thread(
+        products.patch_product, st.ports(), st.caller(token_info), id_, body
+    )
     return one(view)
 
 

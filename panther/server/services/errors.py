@@ -1,15 +1,15 @@
 """Errors the use cases raise; ``server/errors.py`` maps each to its HTTP status and body.
 
-    ServiceError
-     ├── NotFound            404 (also whatever the caller may not see)
-     ├── Forbidden           403 (seen, but not theirs to change)
-     ├── Unauthorized        401
-     ├── Conflict            409
-     ├── PreconditionFailed  412
-     ├── InvalidInput        400 / 422 (with per-record details)
-     ├── PayloadTooLarge     413
-     ├── UnsupportedMedia    415
-     └── Unavailable         503
+ServiceError
+ ├── NotFound            404 (also whatever the caller may not see)
+ ├── Forbidden           403 (seen, but not theirs to change)
+ ├── Unauthorized        401
+ ├── Conflict            409
+ ├── PreconditionFailed  412
+ ├── InvalidInput        400 / 422 (with per-record details)
+ ├── PayloadTooLarge     413
+ ├── UnsupportedMedia    415
+ └── Unavailable         503
 """
 
 from __future__ import annotations

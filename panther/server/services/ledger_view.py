@@ -27,12 +27,19 @@ __all__ = ["entry_view", "get_entry", "list_entries", "verify"]
 def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
     tx = entry.tx
     return {
-        "id": str(entry.seq), "href": f"{base}/panther/v1/ledger/entry/{entry.seq}",
-        "@type": "LedgerEntry", "seq": entry.seq, "type": str(tx.type.value),
-        "version": tx.version, "relation": tx.relation, "payload": dict(tx.payload),
+        "id": str(entry.seq),
+        "href": f"{base}/panther/v1/ledger/entry/{entry.seq}",
+        "@type": "LedgerEntry",
+        "seq": entry.seq,
+        "type": str(tx.type.value),
+        "version": tx.version,
+        "relation": tx.relation,
+        "payload": dict(tx.payload),
         "merkleRoot": tx.merkle_root.hex() if tx.merkle_root else None,
-        "signers": list(tx.signers), "signatures": ["0x" + s.hex() for s in tx.signatures],
-        "prevHash": entry.prev_hash.hex(), "entryHash": entry.entry_hash.hex(),
+        "signers": list(tx.signers),
+        "signatures": ["0x" + s.hex() for s in tx.signatures],
+        "prevHash": entry.prev_hash.hex(),
+        "entryHash": entry.entry_hash.hex(),
         "recordedAt": entry.recorded_at,
     }
 
@@ -44,8 +51,9 @@ def _visible(conn: sa.Connection, caller: Caller, entry: LedgerEntry) -> bool:
     return rel is not None and caller.party_id in (rel["supplier_id"], rel["customer_id"])
 
 
-def list_entries(ports: Ports, caller: Caller, *, offset: int, limit: int,
-                 type_: str | None = None) -> tuple[list[dict[str, Any]], int]:
+def list_entries(
+    ports: Ports, caller: Caller, *, offset: int, limit: int, type_: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
     out: list[dict[str, Any]] = []
     total = 0
     with ports.db.read() as conn:
@@ -71,10 +79,12 @@ def get_entry(ports: Ports, caller: Caller, seq: int) -> dict[str, Any]:
     return entry_view(entry, ports.settings.public_base_url)
 
 
-def _leaves(conn: sa.Connection, table: sa.Table, key_col: str, key: str,
-            order_col: str) -> list[bytes]:
-    rows = conn.execute(sa.select(table.c.body).where(table.c[key_col] == key)
-                        .order_by(table.c[order_col]))
+def _leaves(
+    conn: sa.Connection, table: sa.Table, key_col: str, key: str, order_col: str
+) -> list[bytes]:
+    rows = conn.execute(
+        sa.select(table.c.body).where(table.c[key_col] == key).order_by(table.c[order_col])
+    )
     return [b.encode() for (b,) in rows]
 
 
@@ -87,17 +97,24 @@ def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
             return f"party {p['partyId']} differs from its PartyRegistered entry"
     elif t == TxType.RelationAgreed:
         row = repo.get_row(conn, repo.T.relation, id=p["relationId"])
-        if (row is None or row["supplier_id"] != p["supplier"]
-                or row["customer_id"] != p["customer"]
-                or row["profile_hash"] != p["profileHash"]
-                or json.loads(row["terms"]) != p["terms"] or row["ledger_seq"] != entry.seq):
+        if (
+            row is None
+            or row["supplier_id"] != p["supplier"]
+            or row["customer_id"] != p["customer"]
+            or row["profile_hash"] != p["profileHash"]
+            or json.loads(row["terms"]) != p["terms"]
+            or row["ledger_seq"] != entry.seq
+        ):
             return f"relation {p['relationId']} differs from its RelationAgreed entry"
     elif t == TxType.MatchRecorded:
         row = repo.get_row(conn, repo.T.run, id=p["runId"])
-        if (row is None or json.loads(row["counts"]) != p["counts"]
-                or row["item_count"] != p["itemCount"]
-                or row["supplier_report_id"] != p["supplierReport"]
-                or row["customer_report_id"] != p["customerReport"]):
+        if (
+            row is None
+            or json.loads(row["counts"]) != p["counts"]
+            or row["item_count"] != p["itemCount"]
+            or row["supplier_report_id"] != p["supplierReport"]
+            or row["customer_report_id"] != p["customerReport"]
+        ):
             return f"match run {p['runId']} differs from its MatchRecorded entry"
     return None
 
@@ -113,8 +130,9 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
             t, p = entry.tx.type, entry.tx.payload
             if t == TxType.InventoryReported:
                 r = repo.T.report
-                row = conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq)
-                                   ).mappings().first()
+                row = (
+                    conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq)).mappings().first()
+                )
                 if row is None:
                     return b""  # the report the entry attests is gone
                 leaves = _leaves(conn, repo.T.record, "report_id", row["id"], "seq")
@@ -143,7 +161,8 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
     elif problems:
         first = problems[0]
     return {
-        "@type": "LedgerVerification", "ok": first is None,
+        "@type": "LedgerVerification",
+        "ok": first is None,
         "entriesChecked": report.entries_checked,
         "head": entries[-1].entry_hash.hex() if entries else None,
         "firstFailure": first,

@@ -19,9 +19,9 @@ from panther.ledger.transactions import Transaction, TxType
 from panther.matching.engine import extract, match
 
 from .context import Caller, Ports, gc_paused, now_iso
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Conflict, NotFound
 from .relations import load_profile, relation_for
-from .signing import endorse
+from .signing import co_sign, endorse
 
 __all__ = [
     "endorse_run",
@@ -37,16 +37,23 @@ __all__ = [
 _CHUNK = 50_000
 
 
-def run_view(row: dict[str, Any], endorsements: list[dict[str, Any]],
-             base: str) -> dict[str, Any]:
+def run_view(row: dict[str, Any], endorsements: list[dict[str, Any]], base: str) -> dict[str, Any]:
     return {
-        "id": row["id"], "href": f"{base}/panther/v1/matchRun/{row['id']}",
-        "@type": "MatchRun", "relationId": row["relation_id"], "asOf": row["as_of"],
-        "supplierReport": row["supplier_report_id"], "customerReport": row["customer_report_id"],
-        "profileHash": row["profile_hash"], "state": row["state"],
-        "counts": json.loads(row["counts"]), "itemCount": row["item_count"],
-        "itemsRoot": row["items_root"], "endorsedBy": sorted(e["party_id"] for e in endorsements),
-        "ledgerSeq": row["ledger_seq"], "endorsedSeq": row["endorsed_seq"],
+        "id": row["id"],
+        "href": f"{base}/panther/v1/matchRun/{row['id']}",
+        "@type": "MatchRun",
+        "relationId": row["relation_id"],
+        "asOf": row["as_of"],
+        "supplierReport": row["supplier_report_id"],
+        "customerReport": row["customer_report_id"],
+        "profileHash": row["profile_hash"],
+        "state": row["state"],
+        "counts": json.loads(row["counts"]),
+        "itemCount": row["item_count"],
+        "itemsRoot": row["items_root"],
+        "endorsedBy": sorted(e["party_id"] for e in endorsements),
+        "ledgerSeq": row["ledger_seq"],
+        "endorsedSeq": row["endorsed_seq"],
         "createdAt": row["created_at"],
     }
 
@@ -62,8 +69,9 @@ def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str
         table = extract(chunk, profile, side)
         if offset:
             idx = table.schema.get_field_index("ref")
-            table = table.set_column(idx, "ref", pa.array(
-                range(offset, offset + len(chunk)), type=pa.int64()))
+            table = table.set_column(
+                idx, "ref", pa.array(range(offset, offset + len(chunk)), type=pa.int64())
+            )
         parts.append(table)
         offset += len(chunk)
         chunk = []
@@ -77,46 +85,76 @@ def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
-def _item_rows(run_id: str, items: Iterator[dict[str, Any]], leaves: list[bytes]
-               ) -> Iterator[tuple[Any, ...]]:
+def _item_rows(
+    run_id: str, items: Iterator[dict[str, Any]], leaves: list[bytes]
+) -> Iterator[tuple[Any, ...]]:
     for item in items:
         leaf = canonical_json(item)
         leaves.append(leaf)
         diffs = item.get("differences") or []
         fields = "," + ",".join(d["field"] for d in diffs) + "," if diffs else ""
-        yield (run_id, item["itemNo"], item["class"], item.get("reason"), item.get("rule"),
-               json.dumps(item["supplierRefs"]), json.dumps(item["customerRefs"]), fields,
-               leaf.decode())
+        yield (
+            run_id,
+            item["itemNo"],
+            item["class"],
+            item.get("reason"),
+            item.get("rule"),
+            json.dumps(item["supplierRefs"]),
+            json.dumps(item["customerRefs"]),
+            fields,
+            leaf.decode(),
+        )
 
 
 def recorded_tx(row: dict[str, Any]) -> Transaction:
     return Transaction(
-        type=TxType.MatchRecorded, version=1, relation=row["relation_id"],
-        payload={"runId": row["id"], "relationId": row["relation_id"], "asOf": row["as_of"],
-                 "supplierReport": row["supplier_report_id"],
-                 "customerReport": row["customer_report_id"],
-                 "profileHash": row["profile_hash"], "counts": json.loads(row["counts"]),
-                 "itemCount": row["item_count"]},
-        merkle_root=bytes.fromhex(row["items_root"]), signers=(), signatures=())
+        type=TxType.MatchRecorded,
+        version=1,
+        relation=row["relation_id"],
+        payload={
+            "runId": row["id"],
+            "relationId": row["relation_id"],
+            "asOf": row["as_of"],
+            "supplierReport": row["supplier_report_id"],
+            "customerReport": row["customer_report_id"],
+            "profileHash": row["profile_hash"],
+            "counts": json.loads(row["counts"]),
+            "itemCount": row["item_count"],
+        },
+        merkle_root=bytes.fromhex(row["items_root"]),
+        signers=(),
+        signatures=(),
+    )
 
 
 def endorsed_tx(row: dict[str, Any]) -> Transaction:
     return Transaction(
-        type=TxType.MatchEndorsed, version=1, relation=row["relation_id"],
-        payload={"runId": row["id"], "relationId": row["relation_id"],
-                 "counts": json.loads(row["counts"]), "recordedSeq": row["ledger_seq"]},
-        merkle_root=bytes.fromhex(row["items_root"]), signers=(), signatures=())
+        type=TxType.MatchEndorsed,
+        version=1,
+        relation=row["relation_id"],
+        payload={
+            "runId": row["id"],
+            "relationId": row["relation_id"],
+            "counts": json.loads(row["counts"]),
+            "recordedSeq": row["ledger_seq"],
+        },
+        merkle_root=bytes.fromhex(row["items_root"]),
+        signers=(),
+        signatures=(),
+    )
 
 
-def run_match(ports: Ports, caller: Caller | None, relation_id: str,
-              as_of: str) -> tuple[dict[str, Any], bool]:
+def run_match(
+    ports: Ports, caller: Caller | None, relation_id: str, as_of: str
+) -> tuple[dict[str, Any], bool]:
     """Match the newest reports of both sides for the date; the same inputs give the same run."""
     with gc_paused():
         return _run_match(ports, caller, relation_id, as_of)
 
 
-def _run_match(ports: Ports, caller: Caller | None, relation_id: str,
-               as_of: str) -> tuple[dict[str, Any], bool]:
+def _run_match(
+    ports: Ports, caller: Caller | None, relation_id: str, as_of: str
+) -> tuple[dict[str, Any], bool]:
     with ports.db.read() as conn:
         if caller is None:
             relation = repo.get_row(conn, repo.T.relation, id=relation_id)
@@ -129,13 +167,22 @@ def _run_match(ports: Ports, caller: Caller | None, relation_id: str,
             missing = "supplier" if sup is None else "customer"
             raise Conflict(f"no {missing} report for relation {relation_id} as of {as_of}")
         run = repo.T.run
-        existing = conn.execute(sa.select(run).where(
-            run.c.supplier_report_id == sup["id"], run.c.customer_report_id == cus["id"],
-            run.c.profile_hash == relation["profile_hash"])).mappings().first()
+        existing = (
+            conn.execute(
+                sa.select(run).where(
+                    run.c.supplier_report_id == sup["id"],
+                    run.c.customer_report_id == cus["id"],
+                    run.c.profile_hash == relation["profile_hash"],
+                )
+            )
+            .mappings()
+            .first()
+        )
         if existing is not None:
             row = dict(existing)
-            return run_view(row, repo.endorsement_rows(conn, row["id"]),
-                            ports.settings.public_base_url), False
+            return run_view(
+                row, repo.endorsement_rows(conn, row["id"]), ports.settings.public_base_url
+            ), False
         profile = load_profile(relation)
         sup_table = _extract_report(conn, sup["id"], profile, "supplier")
         cus_table = _extract_report(conn, cus["id"], profile, "customer")
@@ -146,27 +193,49 @@ def _run_match(ports: Ports, caller: Caller | None, relation_id: str,
         operator = repo.get_row(conn, repo.T.party, id="operator")
         assert operator is not None
         row = {
-            "id": run_id, "relation_id": relation_id, "as_of": as_of,
-            "supplier_report_id": sup["id"], "customer_report_id": cus["id"],
-            "profile_hash": relation["profile_hash"], "state": "recorded",
+            "id": run_id,
+            "relation_id": relation_id,
+            "as_of": as_of,
+            "supplier_report_id": sup["id"],
+            "customer_report_id": cus["id"],
+            "profile_hash": relation["profile_hash"],
+            "state": "recorded",
             "counts": json.dumps(dict(result.counts), sort_keys=True),
-            "items_root": "", "item_count": 0,
-            "ledger_seq": None, "endorsed_seq": None, "created_at": now_iso(),
+            "items_root": "",
+            "item_count": 0,
+            "ledger_seq": None,
+            "endorsed_seq": None,
+            "created_at": now_iso(),
         }
         repo.insert_row(conn, repo.T.run, row)
         count = repo.bulk_insert(
-            conn, repo.T.item,
-            ("run_id", "item_no", "class", "reason", "rule", "supplier_refs", "customer_refs",
-             "diff_fields", "body"),
+            conn,
+            repo.T.item,
+            (
+                "run_id",
+                "item_no",
+                "class",
+                "reason",
+                "rule",
+                "supplier_refs",
+                "customer_refs",
+                "diff_fields",
+                "body",
+            ),
             _item_rows(run_id, result.item_dicts(), leaves),
         )
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)
         sig = endorse(ports, conn, operator, tx, None)
         entry = ports.ledger.append(
-            replace(tx, signers=(operator["address"],), signatures=(sig,)), conn=conn)
-        repo.update_row(conn, repo.T.run, {"id": run_id}, {
-            "ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count})
+            replace(tx, signers=(operator["address"],), signatures=(sig,)), conn=conn
+        )
+        repo.update_row(
+            conn,
+            repo.T.run,
+            {"id": run_id},
+            {"ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count},
+        )
         row["ledger_seq"] = entry.seq
     return run_view(row, [], ports.settings.public_base_url), True
 
@@ -174,8 +243,10 @@ def _run_match(ports: Ports, caller: Caller | None, relation_id: str,
 def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:
     """Start the run by itself once both sides have reported for the date."""
     with ports.db.read() as conn:
-        if (repo.latest_report(conn, relation_id, as_of, "supplier") is None
-                or repo.latest_report(conn, relation_id, as_of, "customer") is None):
+        if (
+            repo.latest_report(conn, relation_id, as_of, "supplier") is None
+            or repo.latest_report(conn, relation_id, as_of, "customer") is None
+        ):
             return None
     view, _ = run_match(ports, None, relation_id, as_of)
     return view
@@ -198,13 +269,28 @@ def get_run(ports: Ports, caller: Caller, run_id: str) -> dict[str, Any]:
         return run_view(row, repo.endorsement_rows(conn, run_id), ports.settings.public_base_url)
 
 
-def list_runs(ports: Ports, caller: Caller, *, relation_id: str | None, as_of: str | None,
-              state: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_runs(
+    ports: Ports,
+    caller: Caller,
+    *,
+    relation_id: str | None,
+    as_of: str | None,
+    state: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
     run, rel = repo.T.run, repo.T.relation
     where: list[Any] = []
     if not caller.is_operator:
-        where.append(run.c.relation_id.in_(sa.select(rel.c.id).where(
-            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id))))
+        where.append(
+            run.c.relation_id.in_(
+                sa.select(rel.c.id).where(
+                    sa.or_(
+                        rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id
+                    )
+                )
+            )
+        )
     if relation_id:
         where.append(run.c.relation_id == relation_id)
     if as_of:
@@ -213,28 +299,44 @@ def list_runs(ports: Ports, caller: Caller, *, relation_id: str | None, as_of: s
         where.append(run.c.state == state)
     with ports.db.read() as conn:
         total = repo.count_where(conn, run, where)
-        rows = repo.list_rows(conn, run, where, order_by=[run.c.created_at, run.c.id],
-                              offset=offset, limit=limit)
-        views = [run_view(r, repo.endorsement_rows(conn, r["id"]),
-                          ports.settings.public_base_url) for r in rows]
+        rows = repo.list_rows(
+            conn, run, where, order_by=[run.c.created_at, run.c.id], offset=offset, limit=limit
+        )
+        views = [
+            run_view(r, repo.endorsement_rows(conn, r["id"]), ports.settings.public_base_url)
+            for r in rows
+        ]
     return views, total
 
 
 def _item_view(row: dict[str, Any], base: str, run_id: str) -> dict[str, Any]:
     body = orjson.loads(row["body"])
     return {
-        "id": str(row["item_no"]), "href": f"{base}/panther/v1/matchRun/{run_id}/item/"
-                                           f"{row['item_no']}",
-        "@type": "MatchItem", "itemNo": row["item_no"], "class": body["class"],
-        "reason": body.get("reason"), "rule": body.get("rule"),
-        "supplierRefs": body["supplierRefs"], "customerRefs": body["customerRefs"],
+        "id": str(row["item_no"]),
+        "href": f"{base}/panther/v1/matchRun/{run_id}/item/{row['item_no']}",
+        "@type": "MatchItem",
+        "itemNo": row["item_no"],
+        "class": body["class"],
+        "reason": body.get("reason"),
+        "rule": body.get("rule"),
+        "supplierRefs": body["supplierRefs"],
+        "customerRefs": body["customerRefs"],
         "differences": body.get("differences") or [],
     }
 
 
-def list_items(ports: Ports, caller: Caller, run_id: str, *, class_: str | None,
-               reason: str | None, field: str | None, rule: str | None, offset: int,
-               limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_items(
+    ports: Ports,
+    caller: Caller,
+    run_id: str,
+    *,
+    class_: str | None,
+    reason: str | None,
+    field: str | None,
+    rule: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
     it = repo.T.item
     where: list[Any] = [it.c.run_id == run_id]
     if class_:
@@ -248,8 +350,7 @@ def list_items(ports: Ports, caller: Caller, run_id: str, *, class_: str | None,
     with ports.db.read() as conn:
         _run_for(conn, caller, run_id)
         total = repo.count_where(conn, it, where)
-        rows = repo.list_rows(conn, it, where, order_by=[it.c.item_no], offset=offset,
-                              limit=limit)
+        rows = repo.list_rows(conn, it, where, order_by=[it.c.item_no], offset=offset, limit=limit)
     base = ports.settings.public_base_url
     return [_item_view(r, base, run_id) for r in rows], total
 
@@ -263,44 +364,41 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
         if row is None:
             raise NotFound(f"no item {item_no} in match run {run_id}")
         view = _item_view(row, ports.settings.public_base_url, run_id)
-        for side, report_id in (("supplier", run["supplier_report_id"]),
-                                ("customer", run["customer_report_id"])):
+        for side, report_id in (
+            ("supplier", run["supplier_report_id"]),
+            ("customer", run["customer_report_id"]),
+        ):
             refs = view[f"{side}Refs"]
-            bodies = conn.execute(sa.select(rec.c.seq, rec.c.body).where(
-                rec.c.report_id == report_id, rec.c.seq.in_(refs)).order_by(rec.c.seq)).all()
+            bodies = conn.execute(
+                sa.select(rec.c.seq, rec.c.body)
+                .where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
+                .order_by(rec.c.seq)
+            ).all()
             view[f"{side}Records"] = [orjson.loads(b) for _, b in bodies]
     return view
 
 
-def endorse_run(ports: Ports, caller: Caller, run_id: str,
-                signature: str | None) -> dict[str, Any]:
+def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None) -> dict[str, Any]:
     with ports.db.write() as conn:
         row = _run_for(conn, caller, run_id)
         relation = repo.get_row(conn, repo.T.relation, id=row["relation_id"])
         assert relation is not None
-        if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
-            raise Forbidden("only the supplier and the customer endorse a match run")
-        endorsements = repo.endorsement_rows(conn, run_id)
-        if any(e["party_id"] == caller.party_id for e in endorsements):
-            return run_view(row, endorsements, ports.settings.public_base_url)
-        party = repo.get_row(conn, repo.T.party, id=caller.party_id)
-        assert party is not None
-        tx = endorsed_tx(row)
-        sig = endorse(ports, conn, party, tx, signature)
-        repo.insert_row(conn, repo.T.endorsement, {
-            "run_id": run_id, "party_id": caller.party_id, "signature": "0x" + sig.hex(),
-            "created_at": now_iso()})
-        endorsements = repo.endorsement_rows(conn, run_id)
-        if len(endorsements) == 2:
-            by_party = {e["party_id"]: e for e in endorsements}
-            parties = [repo.get_row(conn, repo.T.party, id=p)
-                       for p in (relation["supplier_id"], relation["customer_id"])]
-            signed = replace(
-                tx, signers=tuple(p["address"] for p in parties if p),
-                signatures=tuple(bytes.fromhex(by_party[p["id"]]["signature"][2:])
-                                 for p in parties if p))
-            entry = ports.ledger.append(signed, conn=conn)
-            repo.update_row(conn, repo.T.run, {"id": run_id},
-                            {"state": "final", "endorsed_seq": entry.seq})
-            row = {**row, "state": "final", "endorsed_seq": entry.seq}
-    return run_view(row, endorsements, ports.settings.public_base_url)
+        signed = co_sign(
+            ports,
+            conn,
+            table=repo.T.endorsement,
+            key={"run_id": run_id},
+            relation=relation,
+            party_id=caller.party_id,
+            tx=endorsed_tx(row),
+            signature=signature,
+        )
+        if signed.entry is not None:
+            repo.update_row(
+                conn,
+                repo.T.run,
+                {"id": run_id},
+                {"state": "final", "endorsed_seq": signed.entry.seq},
+            )
+            row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
+    return run_view(row, signed.rows, ports.settings.public_base_url)

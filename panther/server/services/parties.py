@@ -35,8 +35,13 @@ __all__ = [
 ]
 
 CARRIER_SCOPES = (
-    "inventory:read", "inventory:write", "match:read", "match:write",
-    "relation:read", "relation:write", "ledger:read",
+    "inventory:read",
+    "inventory:write",
+    "match:read",
+    "match:write",
+    "relation:read",
+    "relation:write",
+    "ledger:read",
 )
 OPERATOR_SCOPES = (*CARRIER_SCOPES, "admin")
 _PARTY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -50,22 +55,43 @@ def _secret_hash(secret: str) -> str:
 def _new_client(conn: sa.Connection, party_id: str, scopes: tuple[str, ...]) -> dict[str, str]:
     client_id = f"{party_id}-{secrets.token_hex(4)}"
     client_secret = secrets.token_urlsafe(32)
-    repo.insert_row(conn, repo.T.api_client, {
-        "client_id": client_id, "party_id": party_id, "secret_hash": _secret_hash(client_secret),
-        "scopes": " ".join(scopes), "created_at": now_iso(),
-    })
+    repo.insert_row(
+        conn,
+        repo.T.api_client,
+        {
+            "client_id": client_id,
+            "party_id": party_id,
+            "secret_hash": _secret_hash(client_secret),
+            "scopes": " ".join(scopes),
+            "created_at": now_iso(),
+        },
+    )
     return {"clientId": client_id, "clientSecret": client_secret}
 
 
-def _create_party(ports: Ports, conn: sa.Connection, *, party_id: str, name: str, role: str,
-                  address: str | None, operator: dict[str, Any] | None) -> dict[str, Any]:
+def _create_party(
+    ports: Ports,
+    conn: sa.Connection,
+    *,
+    party_id: str,
+    name: str,
+    role: str,
+    address: str | None,
+    operator: dict[str, Any] | None,
+) -> dict[str, Any]:
     key: bytes | None = None
     if address is None:
         key, address = eip712.new_key()
     custody = "custodial" if key is not None else "external"
-    tx = Transaction(type=TxType.PartyRegistered, version=1, relation=None,
-                     payload={"partyId": party_id, "address": address, "name": name, "role": role},
-                     merkle_root=None, signers=(), signatures=())
+    tx = Transaction(
+        type=TxType.PartyRegistered,
+        version=1,
+        relation=None,
+        payload={"partyId": party_id, "address": address, "name": name, "role": role},
+        merkle_root=None,
+        signers=(),
+        signatures=(),
+    )
     if operator is None:  # the operator registers itself: the ledger's first entry
         assert key is not None
         signer_key, signer_addr = key, address
@@ -75,12 +101,22 @@ def _create_party(ports: Ports, conn: sa.Connection, *, party_id: str, name: str
         signer_key, signer_addr = ports.keystore.unseal(sealed["sealed_key"]), operator["address"]
     sig = eip712.sign(ports.domain, tx, signer_key)
     tx = replace(tx, signers=(signer_addr,), signatures=(sig,))
-    row = {"id": party_id, "name": name, "role": role, "address": address, "custody": custody,
-           "created_at": now_iso(), "ledger_seq": None}
+    row = {
+        "id": party_id,
+        "name": name,
+        "role": role,
+        "address": address,
+        "custody": custody,
+        "created_at": now_iso(),
+        "ledger_seq": None,
+    }
     repo.insert_row(conn, repo.T.party, row)
     if key is not None:
-        repo.insert_row(conn, repo.T.custodial_key,
-                        {"party_id": party_id, "sealed_key": ports.keystore.seal(key)})
+        repo.insert_row(
+            conn,
+            repo.T.custodial_key,
+            {"party_id": party_id, "sealed_key": ports.keystore.seal(key)},
+        )
     entry = ports.ledger.append(tx, conn=conn)
     repo.update_row(conn, repo.T.party, {"id": party_id}, {"ledger_seq": entry.seq})
     row["ledger_seq"] = entry.seq
@@ -93,8 +129,15 @@ def ensure_operator(ports: Ports) -> dict[str, str] | None:
         existing = repo.list_rows(conn, repo.T.party, [repo.T.party.c.role == "operator"])
         if existing:
             return None
-        _create_party(ports, conn, party_id="operator", name="Stone Panther operator",
-                      role="operator", address=None, operator=None)
+        _create_party(
+            ports,
+            conn,
+            party_id="operator",
+            name="Stone Panther operator",
+            role="operator",
+            address=None,
+            operator=None,
+        )
         creds = _new_client(conn, "operator", OPERATOR_SCOPES)
     path = Path(ports.settings.data_dir) / "operator-credentials.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,9 +148,15 @@ def ensure_operator(ports: Ports) -> dict[str, str] | None:
 
 def party_view(row: dict[str, Any], base: str) -> dict[str, Any]:
     return {
-        "id": row["id"], "href": f"{base}/panther/v1/party/{row['id']}", "name": row["name"],
-        "role": row["role"], "address": row["address"], "custody": row["custody"],
-        "ledgerSeq": row["ledger_seq"], "createdAt": row["created_at"], "@type": "Party",
+        "id": row["id"],
+        "href": f"{base}/panther/v1/party/{row['id']}",
+        "name": row["name"],
+        "role": row["role"],
+        "address": row["address"],
+        "custody": row["custody"],
+        "ledgerSeq": row["ledger_seq"],
+        "createdAt": row["created_at"],
+        "@type": "Party",
     }
 
 
@@ -116,14 +165,19 @@ def register_party(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[s
         raise Forbidden("only the operator registers parties")
     party_id = body.get("id") or f"carrier-{secrets.token_hex(4)}"
     if not _PARTY_ID.match(party_id):
-        raise InvalidInput("id: letters, digits, '.', '_' and '-' only, 64 at most",
-                           details=[{"pointer": "/id", "message": "invalid party id"}])
+        raise InvalidInput(
+            "id: letters, digits, '.', '_' and '-' only, 64 at most",
+            details=[{"pointer": "/id", "message": "invalid party id"}],
+        )
     address = body.get("address")
     if address is not None and not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
-        raise InvalidInput("address must be a 20-byte hex address",
-                           details=[{"pointer": "/address", "message": "invalid address"}])
+        raise InvalidInput(
+            "address must be a 20-byte hex address",
+            details=[{"pointer": "/address", "message": "invalid address"}],
+        )
     if address is not None:
         from eth_utils import to_checksum_address
+
         address = to_checksum_address(address)
     with ports.db.write() as conn:
         if repo.get_row(conn, repo.T.party, id=party_id):
@@ -131,8 +185,15 @@ def register_party(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[s
         if address and repo.get_row(conn, repo.T.party, address=address):
             raise Conflict(f"address {address} belongs to another party")
         operator = repo.get_row(conn, repo.T.party, id=caller.party_id)
-        row = _create_party(ports, conn, party_id=party_id, name=body["name"], role="carrier",
-                            address=address, operator=operator)
+        row = _create_party(
+            ports,
+            conn,
+            party_id=party_id,
+            name=body["name"],
+            role="carrier",
+            address=address,
+            operator=operator,
+        )
         creds = _new_client(conn, party_id, CARRIER_SCOPES)
     return {**party_view(row, ports.settings.public_base_url), "credentials": creds}
 
@@ -141,8 +202,11 @@ def _visible_party_ids(conn: sa.Connection, caller: Caller) -> set[str] | None:
     if caller.is_operator:
         return None
     rel = repo.T.relation
-    rows = conn.execute(sa.select(rel.c.supplier_id, rel.c.customer_id).where(
-        sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)))
+    rows = conn.execute(
+        sa.select(rel.c.supplier_id, rel.c.customer_id).where(
+            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
+        )
+    )
     seen = {caller.party_id, "operator"}
     for s, c in rows:
         seen.update((s, c))
@@ -153,8 +217,11 @@ def list_parties(ports: Ports, caller: Caller) -> list[dict[str, Any]]:
     with ports.db.read() as conn:
         visible = _visible_party_ids(conn, caller)
         rows = repo.list_rows(conn, repo.T.party, order_by=[repo.T.party.c.created_at])
-    return [party_view(r, ports.settings.public_base_url) for r in rows
-            if visible is None or r["id"] in visible]
+    return [
+        party_view(r, ports.settings.public_base_url)
+        for r in rows
+        if visible is None or r["id"] in visible
+    ]
 
 
 def get_party(ports: Ports, caller: Caller, party_id: str) -> dict[str, Any]:
@@ -188,8 +255,9 @@ def authenticate_client(ports: Ports, client_id: str, client_secret: str) -> dic
     return row
 
 
-def issue_token(ports: Ports, client_id: str, client_secret: str,
-                scope: str | None) -> dict[str, Any]:
+def issue_token(
+    ports: Ports, client_id: str, client_secret: str, scope: str | None
+) -> dict[str, Any]:
     import time
 
     client = authenticate_client(ports, client_id, client_secret)
@@ -199,19 +267,38 @@ def issue_token(ports: Ports, client_id: str, client_secret: str,
         raise Forbidden("invalid_scope")
     now = int(time.time())
     ttl = ports.settings.token_ttl_seconds
-    claims = {"iss": _JWT_ISSUER, "sub": client["party_id"], "client_id": client_id,
-              "scope": " ".join(granted), "iat": now, "exp": now + ttl}
+    claims = {
+        "iss": _JWT_ISSUER,
+        "sub": client["party_id"],
+        "client_id": client_id,
+        "scope": " ".join(granted),
+        "iat": now,
+        "exp": now + ttl,
+    }
     token = jwt.encode(claims, _jwt_secret(ports), algorithm="HS256")
-    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl,
-            "scope": " ".join(granted)}
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": " ".join(granted),
+    }
 
 
 def read_token(ports: Ports, token: str) -> Caller:
     try:
-        claims = jwt.decode(token, _jwt_secret(ports), algorithms=["HS256"], issuer=_JWT_ISSUER,
-                            options={"require": ["exp", "sub", "iss"]})
+        claims = jwt.decode(
+            token,
+            _jwt_secret(ports),
+            algorithms=["HS256"],
+            issuer=_JWT_ISSUER,
+            options={"require": ["exp", "sub", "iss"]},
+        )
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
     scopes = frozenset(str(claims.get("scope", "")).split())
-    return Caller(party_id=claims["sub"], client_id=str(claims.get("client_id", "")),
-                  scopes=scopes, is_operator="admin" in scopes)
+    return Caller(
+        party_id=claims["sub"],
+        client_id=str(claims.get("client_id", "")),
+        scopes=scopes,
+        is_operator="admin" in scopes,
+    )

@@ -4,8 +4,8 @@ buyer's read view of what its sellers reported), plus TMF637 hub listeners."""
 from __future__ import annotations
 
 import secrets
-from contextlib import closing
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from typing import Any
 
 import orjson
@@ -42,16 +42,20 @@ MEF_BASE = "/mefApi/sonata/productInventory/v7/product"
 
 
 def _related_parties(relation: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"id": relation["supplier_id"], "role": "supplier"},
-            {"id": relation["customer_id"], "role": "customer"}]
+    return [
+        {"id": relation["supplier_id"], "role": "supplier"},
+        {"id": relation["customer_id"], "role": "customer"},
+    ]
 
 
-def _tmf_view(ports: Ports, relation: dict[str, Any], record: dict[str, Any],
-              smap: Mapping[str, str]) -> dict[str, Any]:
+def _tmf_view(
+    ports: Ports, relation: dict[str, Any], record: dict[str, Any], smap: Mapping[str, str]
+) -> dict[str, Any]:
     href = f"{ports.settings.public_base_url}{TMF_BASE}/{record['id']}"
     try:
-        return to_tmf637_product(record, href=href, related_parties=_related_parties(relation),
-                                 status_map=smap)
+        return to_tmf637_product(
+            record, href=href, related_parties=_related_parties(relation), status_map=smap
+        )
     except UnmappableStatus:  # uploads refuse such statuses; older data keeps its own word
         record = {k: v for k, v in record.items() if k != "status"}
         return to_tmf637_product(record, href=href, related_parties=_related_parties(relation))
@@ -60,8 +64,9 @@ def _tmf_view(ports: Ports, relation: dict[str, Any], record: dict[str, Any],
 _SQL_FILTERS = {"id": "product_id", "externalId": "external_id"}
 
 
-def _records(conn: sa.Connection, report_ids: list[str], sql_filters: dict[str, str]
-             ) -> Iterator[tuple[str, dict[str, Any]]]:
+def _records(
+    conn: sa.Connection, report_ids: list[str], sql_filters: dict[str, str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
     rec = repo.T.record
     q = sa.select(rec.c.report_id, rec.c.body).where(rec.c.report_id.in_(report_ids))
     for name, value in sql_filters.items():
@@ -75,8 +80,9 @@ def _records(conn: sa.Connection, report_ids: list[str], sql_filters: dict[str, 
         result.close()
 
 
-def _page(views: Iterator[dict[str, Any]], offset: int, limit: int
-          ) -> tuple[list[dict[str, Any]], int]:
+def _page(
+    views: Iterator[dict[str, Any]], offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
     page, total = [], 0
     for view in views:
         if offset <= total < offset + limit:
@@ -96,16 +102,28 @@ def _matches(view: dict[str, Any], filters: Mapping[str, str]) -> bool:
     return True
 
 
-def list_tmf_products(ports: Ports, caller: Caller, *, filters: Mapping[str, str],
-                      fields: str | None, offset: int, limit: int
-                      ) -> tuple[list[dict[str, Any]], int]:
+def list_tmf_products(
+    ports: Ports,
+    caller: Caller,
+    *,
+    filters: Mapping[str, str],
+    fields: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
     partner = filters.get("relatedParty.id")
     sql_filters = {k: v for k, v in filters.items() if k in _SQL_FILTERS}
     other = {k: v for k, v in filters.items() if k in ("status", "name", "productOffering.id")}
     with ports.db.read() as conn:
-        current = [(rel, rep) for rel, rep in current_reports(conn, caller, partner=partner)
-                   if rep["side"] == side_of(rel, caller.party_id)] if not caller.is_operator \
+        current = (
+            [
+                (rel, rep)
+                for rel, rep in current_reports(conn, caller, partner=partner)
+                if rep["side"] == side_of(rel, caller.party_id)
+            ]
+            if not caller.is_operator
             else current_reports(conn, caller, side="supplier", partner=partner)
+        )
         by_report = {rep["id"]: (rel, status_map_of(rel)) for rel, rep in current}
 
         def views() -> Iterator[dict[str, Any]]:
@@ -120,33 +138,38 @@ def list_tmf_products(ports: Ports, caller: Caller, *, filters: Mapping[str, str
         return _page(views(), offset, limit)
 
 
-def get_tmf_product(ports: Ports, caller: Caller, product_id: str,
-                    fields: str | None = None) -> dict[str, Any]:
-    page, total = list_tmf_products(ports, caller, filters={"id": product_id}, fields=fields,
-                                    offset=0, limit=1)
+def get_tmf_product(
+    ports: Ports, caller: Caller, product_id: str, fields: str | None = None
+) -> dict[str, Any]:
+    page, total = list_tmf_products(
+        ports, caller, filters={"id": product_id}, fields=fields, offset=0, limit=1
+    )
     if not total:
         raise NotFound(f"no product {product_id}")
     return page[0]
 
 
-def _tmf_after_change(ports: Ports, caller: Caller, record: dict[str, Any],
-                      report: dict[str, Any]) -> dict[str, Any]:
+def _tmf_after_change(
+    ports: Ports, caller: Caller, record: dict[str, Any], report: dict[str, Any]
+) -> dict[str, Any]:
     with ports.db.read() as conn:
         relation = repo.get_row(conn, repo.T.relation, id=report["relationId"])
     assert relation is not None
     return _tmf_view(ports, relation, record, status_map_of(relation))
 
 
-def create_product(ports: Ports, caller: Caller, body: dict[str, Any]
-                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+def create_product(
+    ports: Ports, caller: Caller, body: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     record, report = change_product(ports, caller, op="create", body=body)
     view = _tmf_after_change(ports, caller, record, report)
     _publish(ports, caller, "ProductCreateEvent", view)
     return view, report
 
 
-def patch_product(ports: Ports, caller: Caller, product_id: str, body: dict[str, Any]
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+def patch_product(
+    ports: Ports, caller: Caller, product_id: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     record, report = change_product(ports, caller, op="patch", product_id=product_id, body=body)
     view = _tmf_after_change(ports, caller, record, report)
     _publish(ports, caller, "ProductAttributeValueChangeEvent", view)
@@ -162,8 +185,10 @@ def delete_product(ports: Ports, caller: Caller, product_id: str) -> dict[str, A
 
 # ---- MEF 116 (buyer view) ----
 
-def _mef_scope(conn: sa.Connection, caller: Caller, buyer_id: str | None,
-               seller_id: str | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+
+def _mef_scope(
+    conn: sa.Connection, caller: Caller, buyer_id: str | None, seller_id: str | None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     out = []
     for relation, report in current_reports(conn, caller, side="supplier"):
         if buyer_id and relation["customer_id"] != buyer_id:
@@ -174,21 +199,39 @@ def _mef_scope(conn: sa.Connection, caller: Caller, buyer_id: str | None,
     return out
 
 
-def _mef_view(ports: Ports, relation: dict[str, Any], report: dict[str, Any],
-              record: dict[str, Any], *, full: bool) -> dict[str, Any] | None:
+def _mef_view(
+    ports: Ports,
+    relation: dict[str, Any],
+    report: dict[str, Any],
+    record: dict[str, Any],
+    *,
+    full: bool,
+) -> dict[str, Any] | None:
     href = f"{ports.settings.public_base_url}{MEF_BASE}/{record['id']}"
     convert = to_mef116_product if full else to_mef116_product_list_item
     try:
-        return convert(record, href=href, buyer_id=relation["customer_id"],
-                       seller_id=relation["supplier_id"], last_update_date=report["created_at"],
-                       status_map=status_map_of(relation))
+        return convert(
+            record,
+            href=href,
+            buyer_id=relation["customer_id"],
+            seller_id=relation["supplier_id"],
+            last_update_date=report["created_at"],
+            status_map=status_map_of(relation),
+        )
     except ValueError:  # a status MEF cannot say, or no start date: not a MEF product
         return None
 
 
-def list_mef_products(ports: Ports, caller: Caller, *, buyer_id: str | None,
-                      seller_id: str | None, filters: Mapping[str, str], offset: int,
-                      limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_mef_products(
+    ports: Ports,
+    caller: Caller,
+    *,
+    buyer_id: str | None,
+    seller_id: str | None,
+    filters: Mapping[str, str],
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
     sql_filters = {k: v for k, v in filters.items() if k == "externalId"}
     with ports.db.read() as conn:
         scope = _mef_scope(conn, caller, buyer_id, seller_id)
@@ -204,21 +247,26 @@ def list_mef_products(ports: Ports, caller: Caller, *, buyer_id: str | None,
                     continue
                 if "status" in filters and view.get("status") != filters["status"]:
                     continue
-                if ("productOfferingId" in filters
-                        and (view.get("productOffering") or {}).get("id")
-                        != filters["productOfferingId"]):
+                if (
+                    "productOfferingId" in filters
+                    and (view.get("productOffering") or {}).get("id")
+                    != filters["productOfferingId"]
+                ):
                     continue
-                if ("productSpecificationId" in filters
-                        and (view.get("productSpecification") or {}).get("id")
-                        != filters["productSpecificationId"]):
+                if (
+                    "productSpecificationId" in filters
+                    and (view.get("productSpecification") or {}).get("id")
+                    != filters["productSpecificationId"]
+                ):
                     continue
                 yield view
 
         return _page(views(), offset, limit)
 
 
-def get_mef_product(ports: Ports, caller: Caller, product_id: str, *, buyer_id: str | None,
-                    seller_id: str | None) -> dict[str, Any]:
+def get_mef_product(
+    ports: Ports, caller: Caller, product_id: str, *, buyer_id: str | None, seller_id: str | None
+) -> dict[str, Any]:
     with ports.db.read() as conn:
         scope = _mef_scope(conn, caller, buyer_id, seller_id)
         by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
@@ -234,14 +282,22 @@ def get_mef_product(ports: Ports, caller: Caller, product_id: str, *, buyer_id: 
 
 # ---- TMF637 hub ----
 
+
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     callback = str(body["callback"])
     if not callback.startswith(("http://", "https://")):
-        raise InvalidInput("callback must be an http(s) URL",
-                           details=[{"pointer": "/callback", "message": "not an http(s) URL"}])
-    row = {"id": f"hub-{secrets.token_hex(8)}", "party_id": caller.party_id,
-           "api": "productInventory", "callback": callback, "query": body.get("query"),
-           "created_at": now_iso()}
+        raise InvalidInput(
+            "callback must be an http(s) URL",
+            details=[{"pointer": "/callback", "message": "not an http(s) URL"}],
+        )
+    row = {
+        "id": f"hub-{secrets.token_hex(8)}",
+        "party_id": caller.party_id,
+        "api": "productInventory",
+        "callback": callback,
+        "query": body.get("query"),
+        "created_at": now_iso(),
+    }
     with ports.db.write() as conn:
         repo.insert_row(conn, repo.T.subscription, row)
     out = {"id": row["id"], "callback": callback}
@@ -253,8 +309,9 @@ def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dic
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
     sub = repo.T.subscription
     with ports.db.write() as conn:
-        deleted = conn.execute(sub.delete().where(
-            sub.c.id == listener_id, sub.c.party_id == caller.party_id)).rowcount
+        deleted = conn.execute(
+            sub.delete().where(sub.c.id == listener_id, sub.c.party_id == caller.party_id)
+        ).rowcount
     if not deleted:
         raise NotFound(f"no listener {listener_id}")
 
@@ -262,9 +319,14 @@ def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
 def _publish(ports: Ports, caller: Caller, event_type: str, product: dict[str, Any]) -> None:
     sub = repo.T.subscription
     with ports.db.read() as conn:
-        rows = repo.list_rows(conn, sub, [sub.c.party_id == caller.party_id,
-                                          sub.c.api == "productInventory"])
+        rows = repo.list_rows(
+            conn, sub, [sub.c.party_id == caller.party_id, sub.c.api == "productInventory"]
+        )
     for row in rows:
-        event = {"eventId": secrets.token_hex(8), "eventTime": now_iso(),
-                 "eventType": event_type, "event": {"product": product}}
+        event = {
+            "eventId": secrets.token_hex(8),
+            "eventTime": now_iso(),
+            "eventType": event_type,
+            "event": {"product": product},
+        }
         ports.webhooks.publish(row["callback"], event_type, event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from panther.matching.profile import DEFAULT_PROFILE, InvalidProfile, MatchProfi
 
 from .context import Caller, Ports, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .signing import endorse
+from .signing import co_sign
 
 __all__ = [
     "DEFAULT_TERMS",
@@ -36,15 +35,23 @@ DEFAULT_TERMS: dict[str, Any] = {
 }
 
 
-def relation_view(row: dict[str, Any], agreements: list[dict[str, Any]],
-                  base: str) -> dict[str, Any]:
+def relation_view(
+    row: dict[str, Any], agreements: list[dict[str, Any]], base: str
+) -> dict[str, Any]:
     return {
-        "id": row["id"], "href": f"{base}/panther/v1/relation/{row['id']}",
-        "@type": "Relation", "supplier": row["supplier_id"], "customer": row["customer_id"],
-        "state": row["state"], "profile": json.loads(row["profile"]),
-        "profileHash": row["profile_hash"], "terms": json.loads(row["terms"]),
-        "proposedBy": row["proposed_by"], "agreedBy": sorted(a["party_id"] for a in agreements),
-        "ledgerSeq": row["ledger_seq"], "createdAt": row["created_at"],
+        "id": row["id"],
+        "href": f"{base}/panther/v1/relation/{row['id']}",
+        "@type": "Relation",
+        "supplier": row["supplier_id"],
+        "customer": row["customer_id"],
+        "state": row["state"],
+        "profile": json.loads(row["profile"]),
+        "profileHash": row["profile_hash"],
+        "terms": json.loads(row["terms"]),
+        "proposedBy": row["proposed_by"],
+        "agreedBy": sorted(a["party_id"] for a in agreements),
+        "ledgerSeq": row["ledger_seq"],
+        "createdAt": row["created_at"],
     }
 
 
@@ -55,8 +62,9 @@ def load_profile(row: dict[str, Any]) -> MatchProfile:
 def relation_for(conn: sa.Connection, caller: Caller, relation_id: str) -> dict[str, Any]:
     """The relation if the caller may see it; anyone else gets 404, never 403."""
     row = repo.get_row(conn, repo.T.relation, id=relation_id)
-    if row is None or not (caller.is_operator
-                           or caller.party_id in (row["supplier_id"], row["customer_id"])):
+    if row is None or not (
+        caller.is_operator or caller.party_id in (row["supplier_id"], row["customer_id"])
+    ):
         raise NotFound(f"no relation {relation_id}")
     return row
 
@@ -64,14 +72,18 @@ def relation_for(conn: sa.Connection, caller: Caller, relation_id: str) -> dict[
 def _terms(raw: Any) -> dict[str, Any]:
     terms = {**DEFAULT_TERMS, **(raw or {})}
     problems = []
-    if not (isinstance(terms["currency"], str) and len(terms["currency"]) == 3
-            and terms["currency"].isupper()):
+    if not (
+        isinstance(terms["currency"], str)
+        and len(terms["currency"]) == 3
+        and terms["currency"].isupper()
+    ):
         problems.append({"pointer": "/terms/currency", "message": "an ISO 4217 code"})
     if terms["billingPeriod"] not in ("month", "quarter"):
         problems.append({"pointer": "/terms/billingPeriod", "message": "month or quarter"})
     if terms["proration"] not in ("actualDays", "thirtyDayMonth", "none"):
-        problems.append({"pointer": "/terms/proration",
-                         "message": "actualDays, thirtyDayMonth or none"})
+        problems.append(
+            {"pointer": "/terms/proration", "message": "actualDays, thirtyDayMonth or none"}
+        )
     if terms["settlementRail"] not in ("manual", "token"):
         problems.append({"pointer": "/terms/settlementRail", "message": "manual or token"})
     if problems:
@@ -82,30 +94,47 @@ def _terms(raw: Any) -> dict[str, Any]:
 def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     supplier, customer = body["supplier"], body["customer"]
     if supplier == customer:
-        raise InvalidInput("supplier and customer must differ",
-                           details=[{"pointer": "/customer", "message": "same as supplier"}])
+        raise InvalidInput(
+            "supplier and customer must differ",
+            details=[{"pointer": "/customer", "message": "same as supplier"}],
+        )
     if not caller.is_operator and caller.party_id not in (supplier, customer):
         raise Forbidden("a carrier proposes only relations it is party to")
     try:
-        profile = MatchProfile.from_dict(body["profile"]) if body.get("profile") else DEFAULT_PROFILE
+        profile = (
+            MatchProfile.from_dict(body["profile"]) if body.get("profile") else DEFAULT_PROFILE
+        )
     except InvalidProfile as exc:
-        raise InvalidInput("invalid match profile", details=[
-            {"pointer": "/profile" + p.pointer, "message": p.message} for p in exc.problems
-        ]) from exc
+        raise InvalidInput(
+            "invalid match profile",
+            details=[
+                {"pointer": "/profile" + p.pointer, "message": p.message} for p in exc.problems
+            ],
+        ) from exc
     terms = _terms(body.get("terms"))
     with ports.db.write() as conn:
         for party_id in (supplier, customer):
             row = repo.get_row(conn, repo.T.party, id=party_id)
             if row is None or row["role"] != "carrier":
-                raise InvalidInput(f"no carrier {party_id}", details=[
-                    {"pointer": "/supplier" if party_id == supplier else "/customer",
-                     "message": "unknown carrier"}])
+                raise InvalidInput(
+                    f"no carrier {party_id}",
+                    details=[
+                        {
+                            "pointer": "/supplier" if party_id == supplier else "/customer",
+                            "message": "unknown carrier",
+                        }
+                    ],
+                )
         row = {
             "id": body.get("id") or f"rel-{secrets.token_hex(8)}",
-            "supplier_id": supplier, "customer_id": customer,
+            "supplier_id": supplier,
+            "customer_id": customer,
             "profile": json.dumps(profile.to_dict(), sort_keys=True),
-            "profile_hash": profile.profile_hash(), "terms": json.dumps(terms, sort_keys=True),
-            "state": "proposed", "proposed_by": caller.party_id, "ledger_seq": None,
+            "profile_hash": profile.profile_hash(),
+            "terms": json.dumps(terms, sort_keys=True),
+            "state": "proposed",
+            "proposed_by": caller.party_id,
+            "ledger_seq": None,
             "created_at": now_iso(),
         }
         if repo.get_row(conn, repo.T.relation, id=row["id"]):
@@ -116,45 +145,46 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
 
 def agreement_tx(row: dict[str, Any]) -> Transaction:
     return Transaction(
-        type=TxType.RelationAgreed, version=1, relation=row["id"],
-        payload={"relationId": row["id"], "supplier": row["supplier_id"],
-                 "customer": row["customer_id"], "profileHash": row["profile_hash"],
-                 "terms": json.loads(row["terms"])},
-        merkle_root=None, signers=(), signatures=())
+        type=TxType.RelationAgreed,
+        version=1,
+        relation=row["id"],
+        payload={
+            "relationId": row["id"],
+            "supplier": row["supplier_id"],
+            "customer": row["customer_id"],
+            "profileHash": row["profile_hash"],
+            "terms": json.loads(row["terms"]),
+        },
+        merkle_root=None,
+        signers=(),
+        signatures=(),
+    )
 
 
-def agree_relation(ports: Ports, caller: Caller, relation_id: str,
-                   signature: str | None) -> dict[str, Any]:
+def agree_relation(
+    ports: Ports, caller: Caller, relation_id: str, signature: str | None
+) -> dict[str, Any]:
     with ports.db.write() as conn:
         row = relation_for(conn, caller, relation_id)
-        if caller.party_id not in (row["supplier_id"], row["customer_id"]):
-            raise Forbidden("only the supplier and the customer agree to a relation")
-        agreements = repo.agreement_rows(conn, relation_id)
-        if any(a["party_id"] == caller.party_id for a in agreements):
-            return relation_view(row, agreements, ports.settings.public_base_url)
-        party = repo.get_row(conn, repo.T.party, id=caller.party_id)
-        assert party is not None
-        tx = agreement_tx(row)
-        sig = endorse(ports, conn, party, tx, signature)
-        repo.insert_row(conn, repo.T.relation_agreement, {
-            "relation_id": relation_id, "party_id": caller.party_id,
-            "signature": "0x" + sig.hex(), "created_at": now_iso()})
-        agreements = repo.agreement_rows(conn, relation_id)
-        if len(agreements) == 2:
-            by_party = {a["party_id"]: a for a in agreements}
-            parties = [repo.get_row(conn, repo.T.party, id=p)
-                       for p in (row["supplier_id"], row["customer_id"])]
-            signed = replace(
-                tx,
-                signers=tuple(p["address"] for p in parties if p),
-                signatures=tuple(bytes.fromhex(by_party[p["id"]]["signature"][2:])
-                                 for p in parties if p),
+        signed = co_sign(
+            ports,
+            conn,
+            table=repo.T.relation_agreement,
+            key={"relation_id": relation_id},
+            relation=row,
+            party_id=caller.party_id,
+            tx=agreement_tx(row),
+            signature=signature,
+        )
+        if signed.entry is not None:
+            repo.update_row(
+                conn,
+                repo.T.relation,
+                {"id": relation_id},
+                {"state": "agreed", "ledger_seq": signed.entry.seq},
             )
-            entry = ports.ledger.append(signed, conn=conn)
-            repo.update_row(conn, repo.T.relation, {"id": relation_id},
-                            {"state": "agreed", "ledger_seq": entry.seq})
-            row = {**row, "state": "agreed", "ledger_seq": entry.seq}
-    return relation_view(row, agreements, ports.settings.public_base_url)
+            row = {**row, "state": "agreed", "ledger_seq": signed.entry.seq}
+    return relation_view(row, signed.rows, ports.settings.public_base_url)
 
 
 def get_relation(ports: Ports, caller: Caller, relation_id: str) -> dict[str, Any]:
@@ -164,19 +194,24 @@ def get_relation(ports: Ports, caller: Caller, relation_id: str) -> dict[str, An
     return relation_view(row, agreements, ports.settings.public_base_url)
 
 
-def list_relations(ports: Ports, caller: Caller, *, offset: int, limit: int,
-                   state: str | None = None) -> tuple[list[dict[str, Any]], int]:
+def list_relations(
+    ports: Ports, caller: Caller, *, offset: int, limit: int, state: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
     rel = repo.T.relation
     where: list[Any] = []
     if not caller.is_operator:
-        where.append(sa.or_(rel.c.supplier_id == caller.party_id,
-                            rel.c.customer_id == caller.party_id))
+        where.append(
+            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
+        )
     if state:
         where.append(rel.c.state == state)
     with ports.db.read() as conn:
         total = repo.count_where(conn, rel, where)
-        rows = repo.list_rows(conn, rel, where, order_by=[rel.c.created_at, rel.c.id],
-                              offset=offset, limit=limit)
-        views = [relation_view(r, repo.agreement_rows(conn, r["id"]),
-                               ports.settings.public_base_url) for r in rows]
+        rows = repo.list_rows(
+            conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
+        )
+        views = [
+            relation_view(r, repo.agreement_rows(conn, r["id"]), ports.settings.public_base_url)
+            for r in rows
+        ]
     return views, total

@@ -64,30 +64,67 @@ def side_of(relation: dict[str, Any], party_id: str) -> str:
 
 def report_view(row: dict[str, Any], base: str) -> dict[str, Any]:
     return {
-        "id": row["id"], "href": f"{base}/panther/v1/inventoryReport/{row['id']}",
-        "@type": "InventoryReport", "relationId": row["relation_id"],
-        "reporter": row["reporter_id"], "side": row["side"], "asOf": row["as_of"],
-        "version": row["version"], "recordCount": row["record_count"],
-        "contentHash": row["content_hash"], "merkleRoot": row["merkle_root"],
-        "mediaType": row["media_type"], "origin": row["origin"],
-        "ledgerSeq": row["ledger_seq"], "createdAt": row["created_at"],
+        "id": row["id"],
+        "href": f"{base}/panther/v1/inventoryReport/{row['id']}",
+        "@type": "InventoryReport",
+        "relationId": row["relation_id"],
+        "reporter": row["reporter_id"],
+        "side": row["side"],
+        "asOf": row["as_of"],
+        "version": row["version"],
+        "recordCount": row["record_count"],
+        "contentHash": row["content_hash"],
+        "merkleRoot": row["merkle_root"],
+        "mediaType": row["media_type"],
+        "origin": row["origin"],
+        "ledgerSeq": row["ledger_seq"],
+        "createdAt": row["created_at"],
     }
 
 
-def report_tx(*, relation_id: str, reporter: str, side: str, as_of: str, version: int,
-              record_count: int, content_hash_hex: str, root: bytes) -> Transaction:
+def report_tx(
+    *,
+    relation_id: str,
+    reporter: str,
+    side: str,
+    as_of: str,
+    version: int,
+    record_count: int,
+    content_hash_hex: str,
+    root: bytes,
+) -> Transaction:
     return Transaction(
-        type=TxType.InventoryReported, version=1, relation=relation_id,
-        payload={"relationId": relation_id, "reporter": reporter, "side": side, "asOf": as_of,
-                 "version": version, "recordCount": record_count,
-                 "contentHash": content_hash_hex},
-        merkle_root=root, signers=(), signatures=())
+        type=TxType.InventoryReported,
+        version=1,
+        relation=relation_id,
+        payload={
+            "relationId": relation_id,
+            "reporter": reporter,
+            "side": side,
+            "asOf": as_of,
+            "version": version,
+            "recordCount": record_count,
+            "contentHash": content_hash_hex,
+        },
+        merkle_root=root,
+        signers=(),
+        signatures=(),
+    )
 
 
-def _store_report(ports: Ports, conn: sa.Connection, *, relation: dict[str, Any],
-                  reporter: dict[str, Any], as_of: str, leaves: Sequence[bytes],
-                  records: Sequence[dict[str, Any]], media_type: str, origin: str,
-                  signature: str | None) -> tuple[dict[str, Any], bool]:
+def _store_report(
+    ports: Ports,
+    conn: sa.Connection,
+    *,
+    relation: dict[str, Any],
+    reporter: dict[str, Any],
+    as_of: str,
+    leaves: Sequence[bytes],
+    records: Sequence[dict[str, Any]],
+    media_type: str,
+    origin: str,
+    signature: str | None,
+) -> tuple[dict[str, Any], bool]:
     side = side_of(relation, reporter["id"])
     digest = content_hash(leaves)
     latest = repo.latest_report(conn, relation["id"], as_of, side)
@@ -95,35 +132,69 @@ def _store_report(ports: Ports, conn: sa.Connection, *, relation: dict[str, Any]
         return latest, False
     version = latest["version"] + 1 if latest else 1
     root = merkle_root(leaves)
-    tx = report_tx(relation_id=relation["id"], reporter=reporter["id"], side=side,
-                   as_of=as_of, version=version, record_count=len(leaves),
-                   content_hash_hex=digest, root=root)
+    tx = report_tx(
+        relation_id=relation["id"],
+        reporter=reporter["id"],
+        side=side,
+        as_of=as_of,
+        version=version,
+        record_count=len(leaves),
+        content_hash_hex=digest,
+        root=root,
+    )
     sig = endorse(ports, conn, reporter, tx, signature)
     row = {
-        "id": f"rpt-{secrets.token_hex(10)}", "relation_id": relation["id"],
-        "reporter_id": reporter["id"], "side": side, "as_of": as_of, "version": version,
-        "content_hash": digest, "merkle_root": root.hex(), "record_count": len(leaves),
-        "media_type": media_type, "origin": origin, "signature": "0x" + sig.hex(),
-        "ledger_seq": None, "created_at": now_iso(),
+        "id": f"rpt-{secrets.token_hex(10)}",
+        "relation_id": relation["id"],
+        "reporter_id": reporter["id"],
+        "side": side,
+        "as_of": as_of,
+        "version": version,
+        "content_hash": digest,
+        "merkle_root": root.hex(),
+        "record_count": len(leaves),
+        "media_type": media_type,
+        "origin": origin,
+        "signature": "0x" + sig.hex(),
+        "ledger_seq": None,
+        "created_at": now_iso(),
     }
     repo.insert_row(conn, repo.T.report, row)
     report_id = row["id"]
     repo.bulk_insert(
-        conn, repo.T.record,
+        conn,
+        repo.T.record,
         ("report_id", "seq", "product_id", "external_id", "status", "body"),
-        ((report_id, i, rec.get("id"), rec.get("externalId"), rec.get("status"),
-          leaves[i].decode()) for i, rec in enumerate(records)),
+        (
+            (
+                report_id,
+                i,
+                rec.get("id"),
+                rec.get("externalId"),
+                rec.get("status"),
+                leaves[i].decode(),
+            )
+            for i, rec in enumerate(records)
+        ),
     )
     entry = ports.ledger.append(
-        replace(tx, signers=(reporter["address"],), signatures=(sig,)), conn=conn)
+        replace(tx, signers=(reporter["address"],), signatures=(sig,)), conn=conn
+    )
     repo.update_row(conn, repo.T.report, {"id": report_id}, {"ledger_seq": entry.seq})
     row["ledger_seq"] = entry.seq
     return row, True
 
 
-def upload_report(ports: Ports, caller: Caller, *, relation_id: str, as_of: str, body: bytes,
-                  media_type: str, signature: str | None = None
-                  ) -> tuple[dict[str, Any], bool]:
+def upload_report(
+    ports: Ports,
+    caller: Caller,
+    *,
+    relation_id: str,
+    as_of: str,
+    body: bytes,
+    media_type: str,
+    signature: str | None = None,
+) -> tuple[dict[str, Any], bool]:
     """Store a report; returns (report view, created). Same content again: same report."""
     if len(body) > ports.settings.max_upload_bytes:
         raise PayloadTooLarge(f"upload over {ports.settings.max_upload_bytes} bytes")
@@ -141,8 +212,10 @@ def upload_report(ports: Ports, caller: Caller, *, relation_id: str, as_of: str,
         raise InvalidInput(
             f"the report was rejected: {len(exc.errors)} problem(s)"
             + (" (first ones only)" if exc.truncated else ""),
-            details=[{"line": e.line, "record": e.record, "pointer": e.pointer,
-                      "message": e.message} for e in exc.errors],
+            details=[
+                {"line": e.line, "record": e.record, "pointer": e.pointer, "message": e.message}
+                for e in exc.errors
+            ],
             truncated=exc.truncated,
         ) from exc
     check_statuses(relation, parsed.records)
@@ -150,9 +223,17 @@ def upload_report(ports: Ports, caller: Caller, *, relation_id: str, as_of: str,
         reporter = repo.get_row(conn, repo.T.party, id=caller.party_id)
         assert reporter is not None
         row, created = _store_report(
-            ports, conn, relation=relation, reporter=reporter, as_of=as_of,
-            leaves=parsed.leaves, records=parsed.records, media_type=media_type,
-            origin="upload", signature=signature)
+            ports,
+            conn,
+            relation=relation,
+            reporter=reporter,
+            as_of=as_of,
+            leaves=parsed.leaves,
+            records=parsed.records,
+            media_type=media_type,
+            origin="upload",
+            signature=signature,
+        )
     return report_view(row, ports.settings.public_base_url), created
 
 
@@ -165,13 +246,21 @@ def get_report(ports: Ports, caller: Caller, report_id: str) -> dict[str, Any]:
     return report_view(row, ports.settings.public_base_url)
 
 
-def list_reports(ports: Ports, caller: Caller, *, relation_id: str | None, as_of: str | None,
-                 offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_reports(
+    ports: Ports,
+    caller: Caller,
+    *,
+    relation_id: str | None,
+    as_of: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
     r, rel = repo.T.report, repo.T.relation
     where: list[Any] = []
     if not caller.is_operator:
-        visible = sa.select(rel.c.id).where(sa.or_(rel.c.supplier_id == caller.party_id,
-                                                    rel.c.customer_id == caller.party_id))
+        visible = sa.select(rel.c.id).where(
+            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
+        )
         where.append(r.c.relation_id.in_(visible))
     if relation_id:
         where.append(r.c.relation_id == relation_id)
@@ -179,13 +268,15 @@ def list_reports(ports: Ports, caller: Caller, *, relation_id: str | None, as_of
         where.append(r.c.as_of == as_of)
     with ports.db.read() as conn:
         total = repo.count_where(conn, r, where)
-        rows = repo.list_rows(conn, r, where, order_by=[r.c.created_at, r.c.id],
-                              offset=offset, limit=limit)
+        rows = repo.list_rows(
+            conn, r, where, order_by=[r.c.created_at, r.c.id], offset=offset, limit=limit
+        )
     return [report_view(x, ports.settings.public_base_url) for x in rows], total
 
 
-def current_reports(conn: sa.Connection, caller: Caller, *, side: str | None = None,
-                    partner: str | None = None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def current_reports(
+    conn: sa.Connection, caller: Caller, *, side: str | None = None, partner: str | None = None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(relation, newest report) pairs for the caller's current inventory per relation.
 
     With ``side='supplier'`` and no caller restriction for the operator, used by MEF 116.
@@ -193,17 +284,24 @@ def current_reports(conn: sa.Connection, caller: Caller, *, side: str | None = N
     rel, r = repo.T.relation, repo.T.report
     where: list[Any] = []
     if not caller.is_operator:
-        where.append(sa.or_(rel.c.supplier_id == caller.party_id,
-                            rel.c.customer_id == caller.party_id))
+        where.append(
+            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
+        )
     out = []
     for relation in repo.list_rows(conn, rel, where, order_by=[rel.c.id]):
         if partner and partner not in (relation["supplier_id"], relation["customer_id"]):
             continue
         report_side = side or side_of(relation, caller.party_id)
-        newest = conn.execute(
-            sa.select(r).where(r.c.relation_id == relation["id"], r.c.side == report_side)
-            .order_by(r.c.as_of.desc(), r.c.version.desc()).limit(1)
-        ).mappings().first()
+        newest = (
+            conn.execute(
+                sa.select(r)
+                .where(r.c.relation_id == relation["id"], r.c.side == report_side)
+                .order_by(r.c.as_of.desc(), r.c.version.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
         if newest is not None:
             out.append((relation, dict(newest)))
     return out
@@ -227,35 +325,50 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _relation_for_new_product(conn: sa.Connection, caller: Caller,
-                              body: dict[str, Any]) -> dict[str, Any]:
+def _relation_for_new_product(
+    conn: sa.Connection, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     rel = repo.T.relation
-    partners = [p for p in body.get("relatedParty") or []
-                if isinstance(p, dict) and p.get("id") and p.get("id") != caller.party_id]
+    partners = [
+        p
+        for p in body.get("relatedParty") or []
+        if isinstance(p, dict) and p.get("id") and p.get("id") != caller.party_id
+    ]
     if not partners:
-        raise InvalidInput("relatedParty must name the partner carrier (role supplier or "
-                           "customer): it says which relation the product belongs to",
-                           details=[{"pointer": "/relatedParty", "message": "partner missing"}])
+        raise InvalidInput(
+            "relatedParty must name the partner carrier (role supplier or "
+            "customer): it says which relation the product belongs to",
+            details=[{"pointer": "/relatedParty", "message": "partner missing"}],
+        )
     found = []
     for p in partners:
         role = (p.get("role") or "").lower()
         conds = []
         if role in ("", "customer", "buyer"):
-            conds.append(sa.and_(rel.c.supplier_id == caller.party_id,
-                                 rel.c.customer_id == p["id"]))
+            conds.append(
+                sa.and_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == p["id"])
+            )
         if role in ("", "supplier", "seller"):
-            conds.append(sa.and_(rel.c.customer_id == caller.party_id,
-                                 rel.c.supplier_id == p["id"]))
+            conds.append(
+                sa.and_(rel.c.customer_id == caller.party_id, rel.c.supplier_id == p["id"])
+            )
         found += repo.list_rows(conn, rel, [sa.or_(*conds)] if conds else [sa.false()])
     if len(found) != 1:
-        raise InvalidInput("relatedParty must identify exactly one relation of yours",
-                           details=[{"pointer": "/relatedParty",
-                                     "message": f"{len(found)} relations match"}])
+        raise InvalidInput(
+            "relatedParty must identify exactly one relation of yours",
+            details=[{"pointer": "/relatedParty", "message": f"{len(found)} relations match"}],
+        )
     return found[0]
 
 
-def change_product(ports: Ports, caller: Caller, *, op: str, product_id: str | None = None,
-                   body: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def change_product(
+    ports: Ports,
+    caller: Caller,
+    *,
+    op: str,
+    product_id: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Create, patch or delete one product: a new version of the caller's current report.
 
     Returns (the product record after the change, or before a delete; the new report view).
@@ -270,8 +383,14 @@ def change_product(ports: Ports, caller: Caller, *, op: str, product_id: str | N
             if relation["state"] != "agreed":
                 raise Conflict(f"relation {relation['id']} is not agreed yet")
             side = side_of(relation, caller.party_id)
-            newest = next((rep for rel_, rep in current_reports(conn, caller)
-                           if rel_["id"] == relation["id"]), None)
+            newest = next(
+                (
+                    rep
+                    for rel_, rep in current_reports(conn, caller)
+                    if rel_["id"] == relation["id"]
+                ),
+                None,
+            )
             records = list(_load_records(conn, newest["id"])) if newest else []
             record = {k: v for k, v in body.items() if k not in ("href", "@type", "relatedParty")}
             if any(r.get("id") == record.get("id") for r in records):
@@ -286,8 +405,10 @@ def change_product(ports: Ports, caller: Caller, *, op: str, product_id: str | N
                 if report["side"] != side_of(relation, caller.party_id):
                     continue
                 rec = repo.T.record
-                row = conn.execute(sa.select(rec.c.seq).where(
-                    rec.c.report_id == report["id"], rec.c.product_id == product_id).limit(1)
+                row = conn.execute(
+                    sa.select(rec.c.seq)
+                    .where(rec.c.report_id == report["id"], rec.c.product_id == product_id)
+                    .limit(1)
                 ).first()
                 if row is not None:
                     hit = (relation, report, row[0])
@@ -303,18 +424,31 @@ def change_product(ports: Ports, caller: Caller, *, op: str, product_id: str | N
                 assert body is not None
                 patch = {k: v for k, v in body.items() if k not in ("href", "@type")}
                 if "id" in patch and patch["id"] != product_id:
-                    raise InvalidInput("id cannot be changed", status_code=422,
-                                       details=[{"pointer": "/id", "message": "immutable"}])
+                    raise InvalidInput(
+                        "id cannot be changed",
+                        status_code=422,
+                        details=[{"pointer": "/id", "message": "immutable"}],
+                    )
                 touched = _merge_patch(records[seq], patch)
                 records[seq] = touched
         problems = validate_record(touched) if op != "delete" else []
         if op != "delete" and not problems:
             check_statuses(relation, [touched])
         if problems:
-            raise InvalidInput("invalid product", details=[
-                {"pointer": p, "message": m} for p, m in problems])
+            raise InvalidInput(
+                "invalid product", details=[{"pointer": p, "message": m} for p, m in problems]
+            )
         leaves = [canonical_json(r) for r in records]
-        row, _ = _store_report(ports, conn, relation=relation, reporter=reporter, as_of=as_of,
-                               leaves=leaves, records=records, media_type="application/json",
-                               origin="productChange", signature=None)
+        row, _ = _store_report(
+            ports,
+            conn,
+            relation=relation,
+            reporter=reporter,
+            as_of=as_of,
+            leaves=leaves,
+            records=records,
+            media_type="application/json",
+            origin="productChange",
+            signature=None,
+        )
     return touched, report_view(row, ports.settings.public_base_url)

@@ -20,8 +20,7 @@ def status_map_of(relation: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def check_statuses(relation: dict[str, Any], records: list[dict[str, Any]],
-                   cap: int = 100) -> None:
+def check_statuses(relation: dict[str, Any], records: list[dict[str, Any]], cap: int = 100) -> None:
     """Statuses must be TMF637 / MEF 116 values or mapped by the relation's profile."""
     smap = status_map_of(relation)
     known: dict[str, bool] = {}
@@ -35,11 +34,20 @@ def check_statuses(relation: dict[str, Any], records: list[dict[str, Any]],
             except UnmappableStatus:
                 known[status] = False
         if not known[status]:
-            problems.append({"line": None, "record": i, "pointer": "/status",
-                             "message": f"status {str(status)[:40]!r} is neither a TMF637 nor a "
-                                        "MEF 116 value and the relation's profile does not map it"})
+            problems.append(
+                {
+                    "line": None,
+                    "record": i,
+                    "pointer": "/status",
+                    "message": f"status {str(status)[:40]!r} is neither a TMF637 nor a "
+                    "MEF 116 value and the relation's profile does not map it",
+                }
+            )
             if len(problems) >= cap:
                 break
     if problems:
-        raise InvalidInput("the report was rejected: unknown status values", details=problems,
-                           truncated=len(problems) >= cap)
+        raise InvalidInput(
+            "the report was rejected: unknown status values",
+            details=problems,
+            truncated=len(problems) >= cap,
+        )

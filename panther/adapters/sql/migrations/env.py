@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from panther.adapters.sql import tables  # noqa: F401  (registers the tables)
 from panther.adapters import ledger_embedded  # noqa: F401  (registers ledger_entry)
+from panther.adapters.sql import tables  # noqa: F401  (registers the tables)
 from panther.adapters.sql.metadata import metadata
 
 connection = context.config.attributes.get("connection")
