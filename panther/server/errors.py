@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .services.errors import InvalidInput, ServiceError
@@ -119,6 +120,14 @@ async def _bad_encoding(request: ConnexionRequest, exc: Exception) -> ConnexionR
     )
 
 
+async def _integrity(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    # Two writers raced for the same unique thing (a report version, a party id): the loser's
+    # transaction was rolled back whole, so retrying is safe.
+    log.info("integrity conflict on %s: %s", _path(request), exc)
+    return error_response(_path(request), 409,
+                          "a concurrent change got there first; nothing was applied, retry")
+
+
 async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.exception("unhandled error on %s", _path(request), exc_info=exc)
     return error_response(_path(request), 500, "internal error; the request was not applied")
@@ -156,6 +165,7 @@ def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) ->
 
     app.add_error_handler(StarletteHTTPException, _http_error)
     app.add_error_handler(ServiceError, _service_error)
+    app.add_error_handler(IntegrityError, _integrity)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnicodeDecodeError, _bad_encoding)
     app.add_error_handler(RecursionError, _bad_encoding)

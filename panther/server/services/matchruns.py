@@ -13,6 +13,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from panther.adapters.sql import repository as repo
+from panther.ledger import eip712
 from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
@@ -37,7 +38,10 @@ __all__ = [
 _CHUNK = 50_000
 
 
-def run_view(row: dict[str, Any], endorsements: list[dict[str, Any]], base: str) -> dict[str, Any]:
+def run_view(ports: Ports, row: dict[str, Any], endorsements: list[dict[str, Any]]
+             ) -> dict[str, Any]:
+    """The run; ``endorsementDigest`` is what a party that keeps its own key signs."""
+    base = ports.settings.public_base_url
     return {
         "id": row["id"],
         "href": f"{base}/panther/v1/matchRun/{row['id']}",
@@ -55,6 +59,7 @@ def run_view(row: dict[str, Any], endorsements: list[dict[str, Any]], base: str)
         "ledgerSeq": row["ledger_seq"],
         "endorsedSeq": row["endorsed_seq"],
         "createdAt": row["created_at"],
+        "endorsementDigest": "0x" + eip712.digest(ports.domain, endorsed_tx(row)).hex(),
     }
 
 
@@ -180,9 +185,7 @@ def _run_match(
         )
         if existing is not None:
             row = dict(existing)
-            return run_view(
-                row, repo.endorsement_rows(conn, row["id"]), ports.settings.public_base_url
-            ), False
+            return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
         profile = load_profile(relation)
         sup_table = _extract_report(conn, sup["id"], profile, "supplier")
         cus_table = _extract_report(conn, cus["id"], profile, "customer")
@@ -237,7 +240,7 @@ def _run_match(
             {"ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count},
         )
         row["ledger_seq"] = entry.seq
-    return run_view(row, [], ports.settings.public_base_url), True
+    return run_view(ports, row, []), True
 
 
 def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:
@@ -266,7 +269,7 @@ def _run_for(conn: sa.Connection, caller: Caller, run_id: str) -> dict[str, Any]
 def get_run(ports: Ports, caller: Caller, run_id: str) -> dict[str, Any]:
     with ports.db.read() as conn:
         row = _run_for(conn, caller, run_id)
-        return run_view(row, repo.endorsement_rows(conn, run_id), ports.settings.public_base_url)
+        return run_view(ports, row, repo.endorsement_rows(conn, run_id))
 
 
 def list_runs(
@@ -303,7 +306,7 @@ def list_runs(
             conn, run, where, order_by=[run.c.created_at, run.c.id], offset=offset, limit=limit
         )
         views = [
-            run_view(r, repo.endorsement_rows(conn, r["id"]), ports.settings.public_base_url)
+            run_view(ports, r, repo.endorsement_rows(conn, r["id"]))
             for r in rows
         ]
     return views, total
@@ -401,4 +404,4 @@ def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None
                 {"state": "final", "endorsed_seq": signed.entry.seq},
             )
             row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
-    return run_view(row, signed.rows, ports.settings.public_base_url)
+    return run_view(ports, row, signed.rows)

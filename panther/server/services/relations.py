@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from panther.adapters.sql import repository as repo
+from panther.ledger import eip712
 from panther.ledger.transactions import Transaction, TxType
 from panther.matching.profile import DEFAULT_PROFILE, InvalidProfile, MatchProfile
 
@@ -35,9 +36,10 @@ DEFAULT_TERMS: dict[str, Any] = {
 }
 
 
-def relation_view(
-    row: dict[str, Any], agreements: list[dict[str, Any]], base: str
-) -> dict[str, Any]:
+def relation_view(ports: Ports, row: dict[str, Any], agreements: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """The relation; ``endorsementDigest`` is what a party that keeps its own key signs."""
+    base = ports.settings.public_base_url
     return {
         "id": row["id"],
         "href": f"{base}/panther/v1/relation/{row['id']}",
@@ -52,6 +54,7 @@ def relation_view(
         "agreedBy": sorted(a["party_id"] for a in agreements),
         "ledgerSeq": row["ledger_seq"],
         "createdAt": row["created_at"],
+        "endorsementDigest": "0x" + eip712.digest(ports.domain, agreement_tx(row)).hex(),
     }
 
 
@@ -140,7 +143,7 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
         if repo.get_row(conn, repo.T.relation, id=row["id"]):
             raise Conflict(f"relation {row['id']} exists")
         repo.insert_row(conn, repo.T.relation, row)
-    return relation_view(row, [], ports.settings.public_base_url)
+    return relation_view(ports, row, [])
 
 
 def agreement_tx(row: dict[str, Any]) -> Transaction:
@@ -184,14 +187,14 @@ def agree_relation(
                 {"state": "agreed", "ledger_seq": signed.entry.seq},
             )
             row = {**row, "state": "agreed", "ledger_seq": signed.entry.seq}
-    return relation_view(row, signed.rows, ports.settings.public_base_url)
+    return relation_view(ports, row, signed.rows)
 
 
 def get_relation(ports: Ports, caller: Caller, relation_id: str) -> dict[str, Any]:
     with ports.db.read() as conn:
         row = relation_for(conn, caller, relation_id)
         agreements = repo.agreement_rows(conn, relation_id)
-    return relation_view(row, agreements, ports.settings.public_base_url)
+    return relation_view(ports, row, agreements)
 
 
 def list_relations(
@@ -211,7 +214,7 @@ def list_relations(
             conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
         )
         views = [
-            relation_view(r, repo.agreement_rows(conn, r["id"]), ports.settings.public_base_url)
+            relation_view(ports, r, repo.agreement_rows(conn, r["id"]))
             for r in rows
         ]
     return views, total
