@@ -43,7 +43,9 @@ def reset_peak() -> None:
 
 def bodies_for(n: int) -> dict[str, pa.ChunkedArray]:
     out = {}
-    paths = {side: CACHE / f"panther_bodies_{side}_{n}.parquet" for side in ("supplier", "customer")}
+    paths = {
+        side: CACHE / f"panther_bodies_{side}_{n}.parquet" for side in ("supplier", "customer")
+    }
     if not all(p.exists() for p in paths.values()):
         pair = generate_pair(n)
         for side, records in (("supplier", pair.supplier), ("customer", pair.customer)):
@@ -71,8 +73,10 @@ def fast_extract(bodies: pa.ChunkedArray, side: str, chunk: int) -> pa.Table:
 
 def run(n: int, chunk: int, slow: bool) -> None:
     bodies = bodies_for(n)
-    print(f"N = {n:,} per side (supplier {len(bodies['supplier']):,}, "
-          f"customer {len(bodies['customer']):,} records)")
+    print(
+        f"N = {n:,} per side (supplier {len(bodies['supplier']):,}, "
+        f"customer {len(bodies['customer']):,} records)"
+    )
     gc.collect()
     reset_peak()
     tables = {}
@@ -81,6 +85,7 @@ def run(n: int, chunk: int, slow: bool) -> None:
         tables[side] = table
         line = f"  {side:8s} extract_json {t_fast:6.2f} s ({len(texts) / t_fast / 1e3:5.0f}k rec/s)"
         if slow:
+
             def slow_extract(texts=texts, side=side):
                 records = [orjson.loads(b) for b in texts.to_pylist()]
                 return extract(records, DEFAULT_PROFILE, side)
@@ -97,22 +102,31 @@ def run(n: int, chunk: int, slow: bool) -> None:
     leaves, t_leaves = timed(columns.leaves)
     print(f"  item_columns {t_cols:.2f} s + leaves() as bytes {t_leaves:.2f} s")
     if slow:
+
         def slow_items():
             out = []
             for item in result.item_dicts():
                 leaf = canonical_json(item)
                 diffs = item.get("differences") or []
                 fields = "," + ",".join(d["field"] for d in diffs) + "," if diffs else ""
-                out.append((leaf, orjson.dumps(item["supplierRefs"]),
-                            orjson.dumps(item["customerRefs"]), fields))
+                out.append(
+                    (
+                        leaf,
+                        orjson.dumps(item["supplierRefs"]),
+                        orjson.dumps(item["customerRefs"]),
+                        fields,
+                    )
+                )
             return out
 
         reference, t_ref = timed(slow_items)
         same = [r[0] for r in reference] == leaves
         same_fields = [r[3] for r in reference] == columns.diff_fields.to_pylist()
         same_refs = [r[1].decode() for r in reference] == columns.supplier_refs.to_pylist()
-        print(f"  item_dicts + canonical_json {t_ref:.2f} s | leaves equal: {same}, "
-              f"diff_fields equal: {same_fields}, refs equal: {same_refs}")
+        print(
+            f"  item_dicts + canonical_json {t_ref:.2f} s | leaves equal: {same}, "
+            f"diff_fields equal: {same_fields}, refs equal: {same_refs}"
+        )
     print(f"  peak RSS: {rss_peak_mb():,.0f} MB")
 
 

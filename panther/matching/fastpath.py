@@ -211,9 +211,7 @@ def _decode_all(texts: list[str | None]) -> list[Any]:
     return [None if t is None else loads(t) for t in texts]
 
 
-def _by_distinct(
-    texts: pa.Array, fn: Callable[[list[Any]], pa.Array], *, decode: bool
-) -> pa.Array:
+def _by_distinct(texts: pa.Array, fn: Callable[[list[Any]], pa.Array], *, decode: bool) -> pa.Array:
     """`fn` over the distinct values of `texts` (JSON texts if `decode`), spread back."""
     encoded = pc.dictionary_encode(texts)
     distinct: list[Any] = encoded.dictionary.to_pylist()
@@ -246,7 +244,7 @@ def _replace(base: pa.Array, mask: pa.Array, replacement: pa.Array) -> pa.Array:
 
 
 # Number tokens orjson and DuckDB's writer may spell differently (exponents, long digit runs).
-_RISKY_NUMBER = r"ZZZ"
+_RISKY_NUMBER = r"[0-9][eE]|[0-9]{16}"
 
 
 def _raw(values: _Values) -> pa.Array:
@@ -361,7 +359,10 @@ def _money_column(
 
 
 def _normalised(
-    name: str, params: Mapping[str, Any], values: _Values, money_parts: tuple[_Values, _Values] | None
+    name: str,
+    params: Mapping[str, Any],
+    values: _Values,
+    money_parts: tuple[_Values, _Values] | None,
 ) -> pa.Array:
     normaliser = normalisers.get(name)
     if money_parts is not None:
@@ -441,7 +442,9 @@ def extract_json(
     else:
         with ThreadPoolExecutor(threads) as pool:
             jobs = [
-                pool.submit(plan.run, bodies.slice(start, size), first_ref + start, duckdb_threads=1)
+                pool.submit(
+                    plan.run, bodies.slice(start, size), first_ref + start, duckdb_threads=1
+                )
                 for start in starts
             ]
             parts = []
@@ -500,9 +503,7 @@ class _Plan:
                 for c in (rule.supplier if supplier else rule.customer)
             ]
             columns[f"key{r}"] = (
-                parts[0]
-                if len(parts) == 1
-                else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
+                parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
             )
         for j, compared in enumerate(self.profile.compared_fields):
             path = compared.supplier_field if supplier else compared.customer_field

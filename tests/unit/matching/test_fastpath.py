@@ -77,7 +77,9 @@ scalars = st.one_of(
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 money_values = st.one_of(
@@ -85,7 +87,9 @@ money_values = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            "unit": st.one_of(st.sampled_from(["EUR", " eur ", "US", "\u0131sd", "\ufb00x"]), scalars),
+            "unit": st.one_of(
+                st.sampled_from(["EUR", " eur ", "US", "\u0131sd", "\ufb00x"]), scalars
+            ),
             "value": scalars,
             "extra": scalars,
         },
@@ -94,7 +98,9 @@ money_values = st.one_of(
 
 
 def element(selectors: dict[str, list[Any]], inner: dict[str, st.SearchStrategy[Any]]) -> Any:
-    keyed = {key: st.one_of(st.sampled_from(options), scalars) for key, options in selectors.items()}
+    keyed = {
+        key: st.one_of(st.sampled_from(options), scalars) for key, options in selectors.items()
+    }
     return st.one_of(scalars, st.fixed_dictionaries({}, optional={**keyed, **inner}))
 
 
@@ -117,7 +123,11 @@ default_records = st.fixed_dictionaries(
         "productPrice": listish(
             element(
                 {"priceType": ["recurring", "nonRecurring"]},
-                {"price": st.one_of(json_values, st.fixed_dictionaries({"dutyFreeAmount": money_values}))},
+                {
+                    "price": st.one_of(
+                        json_values, st.fixed_dictionaries({"dutyFreeAmount": money_values})
+                    )
+                },
             )
         ),
         "place": listish(element({"role": ["A-End", "B-End"]}, {"id": scalars})),
@@ -131,7 +141,10 @@ edge_records = st.fixed_dictionaries(
         "@type": scalars,
         "a": st.one_of(json_values, st.fixed_dictionaries({}, optional={"b": json_values})),
         "l": listish(
-            element({"k": ["x", "y"]}, {"v": st.one_of(json_values, st.fixed_dictionaries({"w": scalars}))})
+            element(
+                {"k": ["x", "y"]},
+                {"v": st.one_of(json_values, st.fixed_dictionaries({"w": scalars}))},
+            )
         ),
         "m": listish(element({"t": ["r", "s"]}, {"p": money_values})),
     },
@@ -180,7 +193,7 @@ def test_chunks_and_threads_give_the_same_table():
     assert pa.concat_tables(chunks).equals(whole, check_metadata=True)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(default_records, min_size=1, max_size=6), st.sampled_from(["supplier", "customer"]))
 def test_random_records_extract_the_same_default_profile(records, side):
     bodies = bodies_of(records)
@@ -189,7 +202,7 @@ def test_random_records_extract_the_same_default_profile(records, side):
     )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(edge_records, min_size=1, max_size=6), st.sampled_from(["supplier", "customer"]))
 def test_random_records_extract_the_same_edge_profile(records, side):
     bodies = bodies_of(records)
@@ -296,13 +309,42 @@ def test_generated_match_items_equal_the_slow_path():
     assert_items_equal(result)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(edge_records, max_size=8), st.lists(edge_records, max_size=8))
+# Few key values, so records link, collide (ambiguous) and differ (partial).
+linked_records = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["c1", "C-1", "c2", "c3", ""]),
+        "ID": st.sampled_from(["c1", "c2", "C_2", "c4"]),
+        "a": st.fixed_dictionaries({"b": st.sampled_from(["x", "X ", "1.5"])}),
+    },
+    optional={
+        "l": listish(
+            element({"k": ["x"]}, {"v": st.sampled_from(["10G", "10 Gbps", "1G", "CID-7"])})
+        ),
+        "m": listish(element({"t": ["r"]}, {"p": money_values})),
+        "@type": st.sampled_from(["active", "ACTIVE", "created", '\u00e9"x']),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(linked_records, max_size=8), st.lists(linked_records, max_size=8))
 def test_random_match_items_equal_the_slow_path(supplier, customer):
     result = match(
         extract_json(bodies_of(supplier), EDGE_PROFILE, "supplier"),
         extract_json(bodies_of(customer), EDGE_PROFILE, "customer"),
         EDGE_PROFILE,
+    )
+    assert_items_equal(result)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=120), st.integers(min_value=0, max_value=2**32))
+def test_generated_pairs_items_equal_the_slow_path(n, seed):
+    pair = generate_pair(n, seed=seed)
+    result = match(
+        extract_json(bodies_of(pair.supplier), DEFAULT_PROFILE, "supplier"),
+        extract_json(bodies_of(pair.customer), DEFAULT_PROFILE, "customer"),
+        DEFAULT_PROFILE,
     )
     assert_items_equal(result)
 
