@@ -29,7 +29,14 @@ class Row(Base):  # type: ignore[misc,valid-type]
 def _product_schema() -> dict[str, Any]:
     doc = yaml.safe_load((OPENAPI_DIR / "panther-v1.yaml").read_text())
     schema = dict(doc["components"]["schemas"]["ProductRecord"])
-    return schema
+    # OpenAPI 3.0's nullable is not JSON Schema: say it the JSON Schema way
+    props = {}
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        if prop.pop("nullable", False):
+            prop["type"] = [prop["type"], "null"]
+        props[name] = prop
+    return {**schema, "properties": props}
 
 
 def baseline_upload(body: bytes, url: str) -> int:

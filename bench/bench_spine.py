@@ -102,6 +102,7 @@ def _upload_ours_http(n: int, seed: int) -> dict[str, Any]:
             )
             seconds = time.perf_counter() - t0
             assert r.status_code == 201, r.text[:500]
+    n = len(pair.supplier)
     return {
         "bench": "upload",
         "impl": "ours (HTTP, NDJSON, SQLite)",
@@ -124,6 +125,7 @@ def _upload_baseline(n: int, seed: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         stored = baseline_upload(body, f"sqlite:///{tmp}/baseline.db")
         seconds = time.perf_counter() - t0
+    n = len(pair.supplier)
     assert stored == n
     return {
         "bench": "upload",
