@@ -37,6 +37,7 @@ __all__ = [
     "iter_record_bodies",
     "latest_report",
     "list_rows",
+    "record_body_chunks",
     "T",
     "update_row",
 ]
@@ -184,6 +185,30 @@ def iter_record_bodies(conn: sa.Connection, report_id: str) -> Iterator[str]:
     )
     for (body,) in result:
         yield body
+
+
+def record_body_chunks(
+    conn: sa.Connection, report_id: str, size: int = 200_000
+) -> Iterator[list[str]]:
+    """A report's canonical record text in report order, ``size`` rows at a time, through the
+    driver's cursor (no per-row SQLAlchemy work): the match run's hot read."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cur = raw.cursor(name=f"bodies_{abs(hash((report_id, id(conn))))}")
+        cur.itersize = size
+        cur.execute(
+            "SELECT body FROM inventory_record WHERE report_id = %s ORDER BY seq", (report_id,)
+        )
+    else:
+        cur = raw.cursor()
+        cur.execute(
+            "SELECT body FROM inventory_record WHERE report_id = ? ORDER BY seq", (report_id,)
+        )
+    try:
+        while rows := cur.fetchmany(size):
+            yield [r[0] for r in rows]
+    finally:
+        cur.close()
 
 
 def agreement_rows(conn: sa.Connection, relation_id: str) -> list[dict[str, Any]]:

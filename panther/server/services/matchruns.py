@@ -68,20 +68,14 @@ def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str
     """Narrow columns of a stored report, straight from the canonical JSON text (vectorised
     in DuckDB), in chunks so only one chunk of record text is held at a time."""
     parts: list[pa.Table] = []
-    chunk: list[str] = []
     offset = 0
-    for body in repo.iter_record_bodies(conn, report_id):
-        chunk.append(body)
-        if len(chunk) >= _CHUNK:
-            parts.append(
-                extract_json(pa.array(chunk, pa.large_string()), profile, side, first_ref=offset)
-            )
-            offset += len(chunk)
-            chunk = []
-    if chunk or not parts:
+    for chunk in repo.record_body_chunks(conn, report_id, _CHUNK):
         parts.append(
             extract_json(pa.array(chunk, pa.large_string()), profile, side, first_ref=offset)
         )
+        offset += len(chunk)
+    if not parts:
+        parts.append(extract_json(pa.array([], pa.large_string()), profile, side))
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
