@@ -17,6 +17,16 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from panther.ledger.errors import (
+    ConflictError,
+    InvalidSignature,
+    InvalidTransaction,
+    LedgerError,
+    LedgerUnavailable,
+    PolicyViolation,
+    UnknownParty,
+)
+
 from .services.errors import InvalidInput, ServiceError
 
 __all__ = ["error_response", "register_error_handlers"]
@@ -124,8 +134,33 @@ async def _integrity(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     # Two writers raced for the same unique thing (a report version, a party id): the loser's
     # transaction was rolled back whole, so retrying is safe.
     log.info("integrity conflict on %s: %s", _path(request), exc)
-    return error_response(_path(request), 409,
-                          "a concurrent change got there first; nothing was applied, retry")
+    return error_response(
+        _path(request), 409, "a concurrent change got there first; nothing was applied, retry"
+    )
+
+
+_LEDGER_STATUS = {
+    LedgerUnavailable: 503,
+    ConflictError: 409,
+    PolicyViolation: 422,
+    InvalidSignature: 422,
+    UnknownParty: 422,
+    InvalidTransaction: 422,
+}
+
+
+async def _ledger_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    # The ledger refused or could not take the transaction; the business write that
+    # carried it was in the same transaction and rolled back with it.
+    status = next((code for kind, code in _LEDGER_STATUS.items() if isinstance(exc, kind)), 500)
+    if status == 500:
+        log.error("ledger error on %s: %r", _path(request), exc)
+    return error_response(
+        _path(request),
+        status,
+        f"ledger: {exc}; nothing was recorded",
+        headers={"Retry-After": "5"} if status == 503 else None,
+    )
 
 
 async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -166,6 +201,7 @@ def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) ->
     app.add_error_handler(StarletteHTTPException, _http_error)
     app.add_error_handler(ServiceError, _service_error)
     app.add_error_handler(IntegrityError, _integrity)
+    app.add_error_handler(LedgerError, _ledger_error)
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(UnicodeDecodeError, _bad_encoding)
     app.add_error_handler(RecursionError, _bad_encoding)
