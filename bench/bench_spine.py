@@ -140,13 +140,16 @@ def _upload_baseline(n: int, seed: int) -> dict[str, Any]:
 # ---- match ----
 
 
-def _store_pair(n: int, seed: int, data: Path) -> tuple[Any, Any, str]:
+def _store_pair(n: int, seed: int, data: str) -> dict[str, Any]:
+    """Child process 1: generate and store both reports (through the upload service)."""
     from panther.demo.generator import generate_pair
     from panther.server.services import reports
 
-    ports, callers, _, rel = _system(data)
+    ports, callers, _, rel = _system(Path(data))
     pair = generate_pair(n, seed=seed)
+    sizes = {}
     for pid, records in (("sup", pair.supplier), ("cus", pair.customer)):
+        sizes[pid] = len(records)
         reports.upload_report(
             ports,
             callers[pid],
@@ -155,31 +158,43 @@ def _store_pair(n: int, seed: int, data: Path) -> tuple[Any, Any, str]:
             body=_ndjson(records),
             media_type="application/x-ndjson",
         )
-    return ports, callers, rel
+    ports.db.engine.dispose()
+    return {"relation": rel, "supplier_records": sizes["sup"], "customer_records": sizes["cus"]}
 
 
-def _match_ours(n: int, seed: int) -> dict[str, Any]:
+def _open(data: str) -> Any:
+    from panther.server.bootstrap import compose
+    from panther.server.services.context import Caller
+    from panther.server.settings import Settings
+
+    ports = compose(
+        Settings.from_env(data_dir=Path(data), database_url=""), ensure_operator_party=False
+    )
+    return ports, Caller(party_id="sup", client_id="bench")
+
+
+def _match_ours(data: str, rel: str) -> dict[str, Any]:
+    """Child process 2: stored reports -> stored results, nothing else in memory."""
     from panther.server.services import matchruns
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ports, callers, rel = _store_pair(n, seed, Path(tmp))
-        base_mb = _peak_mb()
-        t0 = time.perf_counter()
-        view, created = matchruns.run_match(ports, callers["sup"], rel, AS_OF)
-        seconds = time.perf_counter() - t0
-        assert created
+    ports, caller = _open(data)
+    base_mb = _peak_mb()
+    t0 = time.perf_counter()
+    view, created = matchruns.run_match(ports, caller, rel, AS_OF)
+    seconds = time.perf_counter() - t0
+    assert created
     return {
         "bench": "match",
         "impl": "ours (stored reports -> stored results, SQLite)",
-        "records_per_side": n,
         "seconds": round(seconds, 3),
         "counts": view["counts"],
         "peak_mb": round(_peak_mb()),
-        "peak_mb_before_match": round(base_mb),
+        "rss_mb_at_start": round(base_mb),
     }
 
 
-def _match_baseline(n: int, seed: int) -> dict[str, Any]:
+def _match_baseline(data: str, rel: str) -> dict[str, Any]:
+    """Child process 3: the same, per record in Python with per-row inserts."""
     import orjson
     import sqlalchemy as sa
 
@@ -187,37 +202,45 @@ def _match_baseline(n: int, seed: int) -> dict[str, Any]:
     from panther.matching.profile import DEFAULT_PROFILE
     from panther.matching.reference import reference_match
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ports, _, rel = _store_pair(n, seed, Path(tmp))
-        base_mb = _peak_mb()
-        t0 = time.perf_counter()
-        with ports.db.read() as conn:
-            sides = {}
-            for side in ("supplier", "customer"):
-                report = repo.latest_report(conn, rel, AS_OF, side)
-                sides[side] = [orjson.loads(b) for b in repo.iter_record_bodies(conn, report["id"])]
-        items = reference_match(sides["supplier"], sides["customer"], DEFAULT_PROFILE)
-        with ports.db.write() as conn:  # per-row inserts, the way a plain ORM loop would
+    ports, _ = _open(data)
+    base_mb = _peak_mb()
+    t0 = time.perf_counter()
+    with ports.db.read() as conn:
+        sides = {}
+        for side in ("supplier", "customer"):
+            report = repo.latest_report(conn, rel, AS_OF, side)
+            sides[side] = [orjson.loads(b) for b in repo.iter_record_bodies(conn, report["id"])]
+    items = reference_match(sides["supplier"], sides["customer"], DEFAULT_PROFILE)
+    with ports.db.write() as conn:  # per-row inserts, the way a plain ORM loop would
+        conn.execute(
+            sa.text("CREATE TABLE IF NOT EXISTS baseline_item (n INTEGER PRIMARY KEY, body TEXT)")
+        )
+        for i, item in enumerate(items):
             conn.execute(
-                sa.text(
-                    "CREATE TABLE IF NOT EXISTS baseline_item (n INTEGER PRIMARY KEY, body TEXT)"
-                )
+                sa.text("INSERT INTO baseline_item VALUES (:n, :b)"),
+                {"n": i, "b": json.dumps(item, sort_keys=True, default=str)},
             )
-            for i, item in enumerate(items):
-                conn.execute(
-                    sa.text("INSERT INTO baseline_item VALUES (:n, :b)"),
-                    {"n": i, "b": json.dumps(item, sort_keys=True, default=str)},
-                )
-        seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     return {
         "bench": "match",
         "impl": "baseline (per-record Python, per-row inserts)",
-        "records_per_side": n,
         "seconds": round(seconds, 3),
         "items": len(items),
         "peak_mb": round(_peak_mb()),
-        "peak_mb_before_match": round(base_mb),
+        "rss_mb_at_start": round(base_mb),
     }
+
+
+def _match_bench(n: int, seed: int, baseline: bool) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = _in_child(_store_pair, n, seed, tmp)
+        print(json.dumps({"stored": stored}), flush=True)
+        results = [_in_child(_match_ours, tmp, stored["relation"])]
+        if baseline:
+            results.append(_in_child(_match_baseline, tmp, stored["relation"]))
+    for r in results:
+        r["records_per_side"] = [stored["supplier_records"], stored["customer_records"]]
+    return results
 
 
 def main() -> None:
@@ -227,23 +250,24 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args()
-    runs = {
-        "upload": (_upload_ours_http, _upload_baseline),
-        "match": (_match_ours, _match_baseline),
-    }[args.what]
     print(
         json.dumps(
             {
                 "machine": f"{os.cpu_count()} cores, {os.uname().machine}",
                 "python": sys.version.split()[0],
+                "load": os.getloadavg(),
             }
         )
     )
-    results = [_in_child(runs[0], args.records, args.seed)]
-    print(json.dumps(results[0]), flush=True)
-    if not args.no_baseline:
-        results.append(_in_child(runs[1], args.records, args.seed))
-        print(json.dumps(results[1]), flush=True)
+    if args.what == "upload":
+        results = [_in_child(_upload_ours_http, args.records, args.seed)]
+        if not args.no_baseline:
+            results.append(_in_child(_upload_baseline, args.records, args.seed))
+    else:
+        results = _match_bench(args.records, args.seed, not args.no_baseline)
+    for r in results:
+        print(json.dumps(r), flush=True)
+    if len(results) == 2:
         print(
             json.dumps(
                 {

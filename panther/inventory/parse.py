@@ -185,7 +185,9 @@ def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
                 errors.add(line, index, pointer, message)
         else:
             try:
-                leaves.append(canonical_json(record))
+                # Records come from orjson (which refuses NaN and infinities) or from the CSV
+                # builder (which checks every number): the non-finite check can be skipped.
+                leaves.append(canonical_json(record, finite=True))
             except (ValueError, TypeError, RecursionError) as exc:
                 pointer, message = _uncanonical(record, exc)
                 errors.add(line, index, pointer, message)
