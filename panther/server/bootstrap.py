@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
 from panther.adapters.ledger_embedded import EmbeddedLedger
 from panther.adapters.sql.db import Database, make_engine, migrate
@@ -50,6 +51,7 @@ def compose(
         ledger=EmbeddedLedger(engine, domain),
         keystore=Keystore(_keystore_password(settings)),
         domain=domain,
+        extract_cache=ExtractCache(Path(settings.data_dir) / "cache" / "extract"),
     )
     if ensure_operator_party:
         ensure_operator(ports)

@@ -237,3 +237,23 @@ async def test_token_with_wrong_secret_is_refused(http: Any, world: World) -> No
 async def test_carrier_cannot_register_parties(world: World) -> None:
     r = await world.supplier.post("/panther/v1/party", {"name": "x"})
     assert r.status_code == 403
+
+
+async def test_extract_cache_is_used_and_a_broken_one_is_ignored(http: Any,
+                                                                  ports: Ports) -> None:
+    folder = ports.extract_cache.folder if ports.extract_cache else None
+    assert folder is not None
+    runs = {}
+    for corrupt in (False, True):
+        w = await build_world(http, ports)
+        sup, cus = inventories()
+        report = (await w.supplier.upload(w.relation_id, sup)).json()
+        cached = list(folder.glob(f"{report['contentHash']}-supplier-*.parquet"))
+        assert len(cached) == 1, "the upload did not cache its extract"
+        if corrupt:
+            cached[0].write_bytes(b"not parquet")
+        run = (await w.customer.upload(w.relation_id, cus)).json()["matchRun"]
+        items = (await w.customer.get(f"/panther/v1/matchRun/{run['id']}/item")).json()
+        runs[corrupt] = [(i["class"], i["reason"], i["supplierRefs"], i["customerRefs"])
+                         for i in items]
+    assert runs[True] == runs[False]

@@ -33,6 +33,7 @@ def make_engine(url: str, *, schema: str | None = None) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk inserts into indexed tables
             cur.close()
 
         return engine

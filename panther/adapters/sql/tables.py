@@ -152,8 +152,6 @@ class MatchItem(SQLModel, table=True):
     class_: str = Field(sa_column=Column("class", String(16), nullable=False))
     reason: str | None = Field(default=None, max_length=32)
     rule: str | None = Field(default=None, max_length=64)
-    supplier_refs: str = Field(max_length=10_000)  # JSON array of record positions
-    customer_refs: str = Field(max_length=10_000)
     diff_fields: str = Field(default="", max_length=2_000)  # ",a,b," for LIKE filters
     body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON of the item
 

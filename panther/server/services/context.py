@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
 from panther.adapters.sql.db import Database
 from panther.adapters.webhooks import WebhookDispatcher
@@ -35,6 +36,7 @@ class Ports:
     keystore: Keystore
     domain: LedgerDomain
     webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
+    extract_cache: ExtractCache | None = None
 
 
 def now_iso() -> str:

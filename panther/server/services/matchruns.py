@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _CHUNK = 200_000
+log = logging.getLogger("panther.match")
 
 
 def run_view(
@@ -79,6 +82,43 @@ def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
+def cache_extract(
+    ports: Ports, relation: dict[str, Any], report: dict[str, Any], leaves: Sequence[bytes]
+) -> None:
+    """Extract a newly stored report's match columns once, for every later run. A failure
+    here costs only speed: the run extracts from the database instead."""
+    if ports.extract_cache is None:
+        return
+    try:
+        text = pa.array(leaves, pa.large_binary()).cast(pa.large_string())
+        table = extract_json(text, load_profile(relation), report["side"])
+        ports.extract_cache.put(
+            report["content_hash"], report["side"], relation["profile_hash"], table
+        )
+    except Exception:  # noqa: BLE001  (an optimisation must never fail the upload)
+        log.exception("could not cache the extract of report %s", report["id"])
+
+
+def _extract_both(
+    ports: Ports, profile: Any, profile_hash: str, sup: dict[str, Any], cus: dict[str, Any]
+) -> tuple[pa.Table, pa.Table]:
+    """Both sides at once, each on its own connection: reading one side's text from the
+    database overlaps with DuckDB extracting the other's (both release the GIL)."""
+
+    def side(report: dict[str, Any], name: str) -> pa.Table:
+        if ports.extract_cache is not None:
+            cached = ports.extract_cache.get(report["content_hash"], name, profile_hash)
+            if cached is not None and cached.num_rows == report["record_count"]:
+                return cached
+        with ports.db.read() as conn:
+            return _extract_report(conn, report["id"], profile, name)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="panther-extract") as pool:
+        sup_table = pool.submit(side, sup, "supplier")
+        cus_table = pool.submit(side, cus, "customer")
+        return sup_table.result(), cus_table.result()
+
+
 def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ...]], list[bytes]]:
     """Rows for match_item and the Merkle leaves (each item's canonical JSON), vectorised."""
     cols = item_columns(result)
@@ -89,8 +129,6 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
         items.column("class").to_pylist(),
         items.column("reason").to_pylist(),
         items.column("rule").to_pylist(),
-        cols.supplier_refs.to_pylist(),
-        cols.customer_refs.to_pylist(),
         cols.diff_fields.to_pylist(),
         cols.bodies.to_pylist(),
         strict=True,
@@ -174,8 +212,7 @@ def _run_match(
             row = dict(existing)
             return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
         profile = load_profile(relation)
-        sup_table = _extract_report(conn, sup["id"], profile, "supplier")
-        cus_table = _extract_report(conn, cus["id"], profile, "customer")
+    sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     result = match(sup_table, cus_table, profile)
     del sup_table, cus_table
     run_id = f"run-{secrets.token_hex(10)}"
@@ -208,8 +245,6 @@ def _run_match(
                 "class",
                 "reason",
                 "rule",
-                "supplier_refs",
-                "customer_refs",
                 "diff_fields",
                 "body",
             ),

@@ -36,8 +36,9 @@ DEFAULT_TERMS: dict[str, Any] = {
 }
 
 
-def relation_view(ports: Ports, row: dict[str, Any], agreements: list[dict[str, Any]]
-                  ) -> dict[str, Any]:
+def relation_view(
+    ports: Ports, row: dict[str, Any], agreements: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The relation; ``endorsementDigest`` is what a party that keeps its own key signs."""
     base = ports.settings.public_base_url
     return {
@@ -213,8 +214,5 @@ def list_relations(
         rows = repo.list_rows(
             conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
         )
-        views = [
-            relation_view(ports, r, repo.agreement_rows(conn, r["id"]))
-            for r in rows
-        ]
+        views = [relation_view(ports, r, repo.agreement_rows(conn, r["id"])) for r in rows]
     return views, total

@@ -26,6 +26,7 @@ from panther.ledger.transactions import Transaction, TxType
 
 from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from .matchruns import cache_extract
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
@@ -234,6 +235,8 @@ def upload_report(
             origin="upload",
             signature=signature,
         )
+    if created:
+        cache_extract(ports, relation, row, parsed.leaves)
     return report_view(row, ports.settings.public_base_url), created
 
 
@@ -451,4 +454,5 @@ def change_product(
             origin="productChange",
             signature=None,
         )
+    cache_extract(ports, relation, row, leaves)
     return touched, report_view(row, ports.settings.public_base_url)

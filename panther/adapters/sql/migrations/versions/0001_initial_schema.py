@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:35:15.255269
+Create Date: 2026-11-25 21:28:15.581018
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision = '0001'
 down_revision = None
@@ -180,8 +181,6 @@ def upgrade() -> None:
     sa.Column('class', sa.String(length=16), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('supplier_refs', sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
-    sa.Column('customer_refs', sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
     sa.Column('diff_fields', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['match_run.id'], name=op.f('fk_match_item_run_id_match_run')),
