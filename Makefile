@@ -23,6 +23,7 @@ run: install
 	$(BIN)/panther serve
 
 test: install-test
+	$(BIN)/ruff check panther tests bench conformance
 	$(BIN)/pytest
 
 demo: install
