@@ -239,8 +239,7 @@ async def test_carrier_cannot_register_parties(world: World) -> None:
     assert r.status_code == 403
 
 
-async def test_extract_cache_is_used_and_a_broken_one_is_ignored(http: Any,
-                                                                  ports: Ports) -> None:
+async def test_extract_cache_is_used_and_a_broken_one_is_ignored(http: Any, ports: Ports) -> None:
     folder = ports.extract_cache.folder if ports.extract_cache else None
     assert folder is not None
     runs = {}
@@ -254,6 +253,7 @@ async def test_extract_cache_is_used_and_a_broken_one_is_ignored(http: Any,
             cached[0].write_bytes(b"not parquet")
         run = (await w.customer.upload(w.relation_id, cus)).json()["matchRun"]
         items = (await w.customer.get(f"/panther/v1/matchRun/{run['id']}/item")).json()
-        runs[corrupt] = [(i["class"], i["reason"], i["supplierRefs"], i["customerRefs"])
-                         for i in items]
+        runs[corrupt] = [
+            (i["class"], i["reason"], i["supplierRefs"], i["customerRefs"]) for i in items
+        ]
     assert runs[True] == runs[False]

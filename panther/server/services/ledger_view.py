@@ -16,6 +16,7 @@ from panther.adapters.sql import repository as repo
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import LedgerEntry, TxType
 from panther.ledger.verify import verify_ledger
+from panther.matching.profile import MatchProfile
 
 from .context import Caller, Ports
 from .errors import NotFound
@@ -88,34 +89,73 @@ def _leaves(
     return [b.encode() for (b,) in rows]
 
 
+def _differs(row: dict[str, Any] | None, expected: dict[str, Any]) -> bool:
+    return row is None or any(row[k] != v for k, v in expected.items())
+
+
 def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
     """What a projection row says differently from its ledger entry, if anything."""
     p, t = entry.tx.payload, entry.tx.type
+    root = entry.tx.merkle_root.hex() if entry.tx.merkle_root else None
     if t == TxType.PartyRegistered:
         row = repo.get_row(conn, repo.T.party, id=p["partyId"])
-        if row is None or row["address"] != p["address"] or row["name"] != p["name"]:
+        if _differs(row, {"address": p["address"], "name": p["name"], "role": p["role"]}):
             return f"party {p['partyId']} differs from its PartyRegistered entry"
     elif t == TxType.RelationAgreed:
         row = repo.get_row(conn, repo.T.relation, id=p["relationId"])
         if (
-            row is None
-            or row["supplier_id"] != p["supplier"]
-            or row["customer_id"] != p["customer"]
-            or row["profile_hash"] != p["profileHash"]
+            _differs(
+                row,
+                {
+                    "supplier_id": p["supplier"],
+                    "customer_id": p["customer"],
+                    "profile_hash": p["profileHash"],
+                    "ledger_seq": entry.seq,
+                },
+            )
             or json.loads(row["terms"]) != p["terms"]
-            or row["ledger_seq"] != entry.seq
+            or MatchProfile.from_dict(json.loads(row["profile"])).profile_hash() != p["profileHash"]
         ):
             return f"relation {p['relationId']} differs from its RelationAgreed entry"
+    elif t == TxType.InventoryReported:
+        row = repo.get_row(conn, repo.T.report, ledger_seq=entry.seq)
+        if _differs(
+            row,
+            {
+                "relation_id": p["relationId"],
+                "reporter_id": p["reporter"],
+                "side": p["side"],
+                "as_of": p["asOf"],
+                "version": p["version"],
+                "record_count": p["recordCount"],
+                "content_hash": p["contentHash"],
+                "merkle_root": root,
+            },
+        ):
+            return f"the inventory report of entry {entry.seq} differs from it"
     elif t == TxType.MatchRecorded:
         row = repo.get_row(conn, repo.T.run, id=p["runId"])
         if (
-            row is None
+            _differs(
+                row,
+                {
+                    "relation_id": p["relationId"],
+                    "as_of": p["asOf"],
+                    "supplier_report_id": p["supplierReport"],
+                    "customer_report_id": p["customerReport"],
+                    "profile_hash": p["profileHash"],
+                    "item_count": p["itemCount"],
+                    "items_root": root,
+                    "ledger_seq": entry.seq,
+                },
+            )
             or json.loads(row["counts"]) != p["counts"]
-            or row["item_count"] != p["itemCount"]
-            or row["supplier_report_id"] != p["supplierReport"]
-            or row["customer_report_id"] != p["customerReport"]
         ):
             return f"match run {p['runId']} differs from its MatchRecorded entry"
+    elif t == TxType.MatchEndorsed:
+        row = repo.get_row(conn, repo.T.run, id=p["runId"])
+        if _differs(row, {"state": "final", "endorsed_seq": entry.seq, "items_root": root}):
+            return f"match run {p['runId']} differs from its MatchEndorsed entry"
     return None
 
 
@@ -123,7 +163,6 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
     """Recompute everything; ``caller`` is accepted for symmetry (the result has no data)."""
     del caller
     with ports.db.read() as conn:
-        report_roots: dict[int, tuple[str, str]] = {}
         problems: list[dict[str, Any]] = []
 
         def recompute_root(entry: LedgerEntry) -> bytes | None:
@@ -136,7 +175,6 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
                 if row is None:
                     return b""  # the report the entry attests is gone
                 leaves = _leaves(conn, repo.T.record, "report_id", row["id"], "seq")
-                report_roots[entry.seq] = (row["id"], content_hash(leaves))
                 if content_hash(leaves) != p["contentHash"] or len(leaves) != p["recordCount"]:
                     return b""
                 return merkle_root(leaves)
