@@ -31,6 +31,7 @@ from panther.inventory.views import (
     to_mef116_product_list_item,
     to_tmf637_product,
 )
+from tests.samples import documented_record
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi"
 TMF_DOC = OPENAPI / "tmf637-product-inventory-v4.yaml"
@@ -46,37 +47,7 @@ PARTIES = [
 
 def sample_record() -> dict[str, Any]:
     """The record of docs/records-and-profiles.md."""
-    return {
-        "id": "CID-000123",
-        "externalId": "ORD77-000123",
-        "status": "active",
-        "startDate": "2024-03-01T00:00:00Z",
-        "terminationDate": None,
-        "productOffering": {"id": "EPL", "name": "Ethernet Private Line"},
-        "productSpecification": {"id": "carrier-ethernet", "name": "Carrier Ethernet"},
-        "place": [
-            {"role": "A-End", "id": "FRA1", "name": "Frankfurt Kleyerstrasse"},
-            {"role": "B-End", "id": "LON3", "name": "London Docklands"},
-        ],
-        "productPrice": [
-            {
-                "priceType": "recurring",
-                "recurringChargePeriod": "month",
-                "price": {"dutyFreeAmount": {"unit": "EUR", "value": 1250.0}},
-            },
-            {
-                "priceType": "nonRecurring",
-                "price": {"dutyFreeAmount": {"unit": "EUR", "value": 500.0}},
-            },
-        ],
-        "productTerm": [{"name": "initial", "duration": {"amount": 36, "units": "month"}}],
-        "productOrderItem": [{"productOrderId": "PO-2024-000123", "orderItemId": "1"}],
-        "productCharacteristic": [
-            {"name": "bandwidth", "value": "10 Gbps"},
-            {"name": "serviceType", "value": "EPL"},
-        ],
-        "billingAccount": {"id": "BA-4711"},
-    }
+    return documented_record()
 
 
 def awkward_record() -> dict[str, Any]:

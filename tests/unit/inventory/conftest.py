@@ -8,34 +8,9 @@ from typing import Any
 
 import pytest
 
-SAMPLE: dict[str, Any] = {
-    "id": "CID-000123",
-    "externalId": "ORD77-000123",
-    "status": "active",
-    "startDate": "2024-03-01T00:00:00Z",
-    "terminationDate": None,
-    "productOffering": {"id": "EPL", "name": "Ethernet Private Line"},
-    "productSpecification": {"id": "carrier-ethernet", "name": "Carrier Ethernet"},
-    "place": [
-        {"role": "A-End", "id": "FRA1", "name": "Frankfurt Kleyerstrasse"},
-        {"role": "B-End", "id": "LON3", "name": "London Docklands"},
-    ],
-    "productPrice": [
-        {
-            "priceType": "recurring",
-            "recurringChargePeriod": "month",
-            "price": {"dutyFreeAmount": {"unit": "EUR", "value": 1250.0}},
-        },
-        {"priceType": "nonRecurring", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 500}}},
-    ],
-    "productTerm": [{"name": "initial", "duration": {"amount": 36, "units": "month"}}],
-    "productOrderItem": [{"productOrderId": "PO-2024-000123", "orderItemId": "1"}],
-    "productCharacteristic": [
-        {"name": "bandwidth", "value": "10 Gbps"},
-        {"name": "serviceType", "value": "EPL"},
-    ],
-    "billingAccount": {"id": "BA-4711"},
-}
+from tests.samples import documented_record
+
+SAMPLE: dict[str, Any] = documented_record()
 
 # The csvMapping of docs/records-and-profiles.md.
 DOC_MAPPING: dict[str, str] = {

@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from panther.ledger.canonical import canonical_json, payload_hash, sha256
+from tests.samples import documented_record
 
 # Floats from every region where orjson and ECMAScript spell numbers differently.
 _tricky_floats = st.one_of(
@@ -125,37 +126,11 @@ def test_hash_helpers() -> None:
 
 
 def _record(i: int) -> dict[str, object]:
-    return {
-        "id": f"CID-{i:06d}",
-        "externalId": f"ORD77-{i:06d}",
-        "status": "active",
-        "startDate": "2024-03-01T00:00:00Z",
-        "terminationDate": None,
-        "productOffering": {"id": "EPL", "name": "Ethernet Private Line"},
-        "productSpecification": {"id": "carrier-ethernet", "name": "Carrier Ethernet"},
-        "place": [
-            {"role": "A-End", "id": "FRA1", "name": "Frankfurt Kleyerstrasse"},
-            {"role": "B-End", "id": "LON3", "name": "London Docklands"},
-        ],
-        "productPrice": [
-            {
-                "priceType": "recurring",
-                "recurringChargePeriod": "month",
-                "price": {"dutyFreeAmount": {"unit": "EUR", "value": 1250.0 + i}},
-            },
-            {
-                "priceType": "nonRecurring",
-                "price": {"dutyFreeAmount": {"unit": "EUR", "value": 500.5}},
-            },
-        ],
-        "productTerm": [{"name": "initial", "duration": {"amount": 36, "units": "month"}}],
-        "productOrderItem": [{"productOrderId": f"PO-2024-{i:06d}", "orderItemId": "1"}],
-        "productCharacteristic": [
-            {"name": "bandwidth", "value": "10 Gbps"},
-            {"name": "serviceType", "value": "EPL"},
-        ],
-        "billingAccount": {"id": "BA-4711"},
-    }
+    record = documented_record(id=f"CID-{i:06d}", externalId=f"ORD77-{i:06d}")
+    record["productPrice"][0]["price"]["dutyFreeAmount"]["value"] = 1250.0 + i
+    record["productPrice"][1]["price"]["dutyFreeAmount"]["value"] = 500.5
+    record["productOrderItem"][0]["productOrderId"] = f"PO-2024-{i:06d}"
+    return record
 
 
 def test_much_faster_than_the_reference() -> None:
