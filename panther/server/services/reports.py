@@ -121,7 +121,7 @@ def _store_report(
     reporter: dict[str, Any],
     as_of: str,
     leaves: Sequence[bytes],
-    records: Sequence[dict[str, Any]],
+    fields: Sequence[tuple[str, str | None, str]],
     media_type: str,
     origin: str,
     signature: str | None,
@@ -167,15 +167,8 @@ def _store_report(
         repo.T.record,
         ("report_id", "seq", "product_id", "external_id", "status", "body"),
         (
-            (
-                report_id,
-                i,
-                rec.get("id"),
-                rec.get("externalId"),
-                rec.get("status"),
-                leaves[i].decode(),
-            )
-            for i, rec in enumerate(records)
+            (report_id, i, pid, external_id, status, leaves[i].decode())
+            for i, (pid, external_id, status) in enumerate(fields)
         ),
     )
     entry = ports.ledger.append(
@@ -219,7 +212,8 @@ def upload_report(
             ],
             truncated=exc.truncated,
         ) from exc
-    check_statuses(relation, parsed.records)
+    fields = [(r["id"], r.get("externalId"), r["status"]) for r in parsed.records]
+    check_statuses(relation, [f[2] for f in fields])
     with gc_paused(), ports.db.write() as conn:
         reporter = repo.get_row(conn, repo.T.party, id=caller.party_id)
         assert reporter is not None
@@ -230,7 +224,7 @@ def upload_report(
             reporter=reporter,
             as_of=as_of,
             leaves=parsed.leaves,
-            records=parsed.records,
+            fields=fields,
             media_type=media_type,
             origin="upload",
             signature=signature,
@@ -436,7 +430,7 @@ def change_product(
                 records[seq] = touched
         problems = validate_record(touched) if op != "delete" else []
         if op != "delete" and not problems:
-            check_statuses(relation, [touched])
+            check_statuses(relation, [touched["status"]])
         if problems:
             raise InvalidInput(
                 "invalid product", details=[{"pointer": p, "message": m} for p, m in problems]
@@ -449,7 +443,7 @@ def change_product(
             reporter=reporter,
             as_of=as_of,
             leaves=leaves,
-            records=records,
+            fields=[(r["id"], r.get("externalId"), r["status"]) for r in records],
             media_type="application/json",
             origin="productChange",
             signature=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from panther.inventory.views import UnmappableStatus, tmf637_status
@@ -20,13 +21,13 @@ def status_map_of(relation: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def check_statuses(relation: dict[str, Any], records: list[dict[str, Any]], cap: int = 100) -> None:
-    """Statuses must be TMF637 / MEF 116 values or mapped by the relation's profile."""
+def check_statuses(relation: dict[str, Any], statuses: Sequence[str], cap: int = 100) -> None:
+    """Statuses (one per record, in report order) must be TMF637 / MEF 116 values or mapped by
+    the relation's profile."""
     smap = status_map_of(relation)
     known: dict[str, bool] = {}
     problems = []
-    for i, record in enumerate(records):
-        status = record.get("status")
+    for i, status in enumerate(statuses):
         if status not in known:
             try:
                 tmf637_status(status, smap)
