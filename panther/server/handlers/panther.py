@@ -86,7 +86,7 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     signature = request.headers.get("x-panther-signature")
     view, created = await asyncio.to_thread(
-        reports.upload_report,
+        reports.report_inventory,
         ports,
         caller,
         relation_id=relation_id,
@@ -95,11 +95,6 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as
         media_type=media_type,
         signature=signature,
     )
-    view["matchRun"] = None
-    if created and ports.settings.auto_match:
-        run = await asyncio.to_thread(matchruns.maybe_auto_match, ports, relation_id, as_of)
-        if run is not None:
-            view["matchRun"] = {"id": run["id"], "href": run["href"]}
     return one(view, 201 if created else 200)
 
 

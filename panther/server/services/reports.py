@@ -26,7 +26,7 @@ from panther.ledger.transactions import Transaction, TxType
 
 from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
-from .matchruns import cache_extract
+from .matchruns import cache_extract, maybe_auto_match
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
@@ -37,6 +37,7 @@ __all__ = [
     "current_reports",
     "get_report",
     "list_reports",
+    "report_inventory",
     "report_tx",
     "report_view",
     "side_of",
@@ -232,6 +233,35 @@ def upload_report(
     if created:
         cache_extract(ports, relation, row, parsed.leaves)
     return report_view(row, ports.settings.public_base_url), created
+
+
+def report_inventory(
+    ports: Ports,
+    caller: Caller,
+    *,
+    relation_id: str,
+    as_of: str,
+    body: bytes,
+    media_type: str,
+    signature: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The upload use case: store the report, then, when both sides have now reported for
+    the date, run the match (the view's ``matchRun`` says which)."""
+    view, created = upload_report(
+        ports,
+        caller,
+        relation_id=relation_id,
+        as_of=as_of,
+        body=body,
+        media_type=media_type,
+        signature=signature,
+    )
+    view["matchRun"] = None
+    if created and ports.settings.auto_match:
+        run = maybe_auto_match(ports, relation_id, as_of)
+        if run is not None:
+            view["matchRun"] = {"id": run["id"], "href": run["href"]}
+    return view, created
 
 
 def get_report(ports: Ports, caller: Caller, report_id: str) -> dict[str, Any]:
