@@ -64,14 +64,25 @@ def _tmf_view(
 _SQL_FILTERS = {"id": "product_id", "externalId": "external_id"}
 
 
+def _record_filter(report_ids: list[str], sql_filters: dict[str, str]) -> list[Any]:
+    rec = repo.T.record
+    where = [rec.c.report_id.in_(report_ids)]
+    where += [rec.c[_SQL_FILTERS[name]] == value for name, value in sql_filters.items()]
+    return where
+
+
 def _records(
-    conn: sa.Connection, report_ids: list[str], sql_filters: dict[str, str]
+    conn: sa.Connection,
+    report_ids: list[str],
+    sql_filters: dict[str, str],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     rec = repo.T.record
-    q = sa.select(rec.c.report_id, rec.c.body).where(rec.c.report_id.in_(report_ids))
-    for name, value in sql_filters.items():
-        q = q.where(rec.c[_SQL_FILTERS[name]] == value)
-    q = q.order_by(rec.c.report_id, rec.c.seq).execution_options(yield_per=5000)
+    q = sa.select(rec.c.report_id, rec.c.body).where(*_record_filter(report_ids, sql_filters))
+    q = q.order_by(rec.c.report_id, rec.c.seq).offset(offset).limit(limit)
+    q = q.execution_options(yield_per=5000)
     result = conn.execute(q)
     try:
         for report_id, body in result:
@@ -126,9 +137,23 @@ def list_tmf_products(
         )
         by_report = {rep["id"]: (rel, status_map_of(rel)) for rel, rep in current}
 
+        if not by_report:
+            return [], 0
+        if not other:  # every filter is a column: page in SQL, decode only the page
+            total = repo.count_where(
+                conn, repo.T.record, _record_filter(list(by_report), sql_filters)
+            )
+            page = [
+                select_fields(
+                    _tmf_view(ports, by_report[rid][0], record, by_report[rid][1]), fields
+                )
+                for rid, record in _records(
+                    conn, list(by_report), sql_filters, offset=offset, limit=limit
+                )
+            ]
+            return page, total
+
         def views() -> Iterator[dict[str, Any]]:
-            if not by_report:
-                return
             for report_id, record in _records(conn, list(by_report), sql_filters):
                 rel, smap = by_report[report_id]
                 view = _tmf_view(ports, rel, record, smap)
