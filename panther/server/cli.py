@@ -95,6 +95,17 @@ def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool)
     sys.exit(0 if result["ok"] else 1)
 
 
+@ledger.command("check-proof")
+@click.argument("path", type=click.Path(exists=True))
+def ledger_check_proof(path: str) -> None:
+    """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof) without a server."""
+    from panther.ledger.proofs import check_proof_document
+
+    ok, reason = check_proof_document(json.loads(Path(path).read_text()))
+    click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
+    sys.exit(0 if ok else 1)
+
+
 @main.command()
 @click.option("--records", default=1000, show_default=True, help="records per side")
 @click.option("--seed", default=7, show_default=True)

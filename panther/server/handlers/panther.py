@@ -186,3 +186,24 @@ def retrieveLedgerEntry(token_info: dict[str, Any], seq: int) -> Any:
 
 def createLedgerVerification(token_info: dict[str, Any]) -> Any:
     return one(ledger_view.verify(st.ports(), _c(token_info)))
+
+
+def retrieveLedgerProof(
+    token_info: dict[str, Any],
+    report_id: str | None = None,
+    index: int | None = None,
+    product_id: str | None = None,
+    run_id: str | None = None,
+    item_no: int | None = None,
+) -> Any:
+    return one(
+        ledger_view.proof(
+            st.ports(),
+            _c(token_info),
+            report_id=report_id,
+            index=index,
+            product_id=product_id,
+            run_id=run_id,
+            item_no=item_no,
+        )
+    )

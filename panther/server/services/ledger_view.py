@@ -22,7 +22,7 @@ from .context import Caller, Ports
 from .errors import NotFound
 from .reports import content_hash
 
-__all__ = ["entry_view", "get_entry", "list_entries", "verify"]
+__all__ = ["entry_view", "get_entry", "list_entries", "proof", "verify"]
 
 
 def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
@@ -205,3 +205,54 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
         "head": entries[-1].entry_hash.hex() if entries else None,
         "firstFailure": first,
     }
+
+
+def proof(
+    ports: Ports,
+    caller: Caller,
+    *,
+    report_id: str | None = None,
+    index: int | None = None,
+    product_id: str | None = None,
+    run_id: str | None = None,
+    item_no: int | None = None,
+) -> dict[str, Any]:
+    """An inclusion proof for one record of a report or one item of a match run."""
+    from panther.ledger.proofs import build_proof_document
+
+    from .errors import InvalidInput
+    from .relations import relation_for
+
+    if (report_id is None) == (run_id is None):
+        raise InvalidInput(
+            "give reportId (with index or productId) or runId (with itemNo)", status_code=422
+        )
+    with ports.db.read() as conn:
+        if report_id is not None:
+            row = repo.get_row(conn, repo.T.report, id=report_id)
+            if row is None:
+                raise NotFound(f"no inventory report {report_id}")
+            relation_for(conn, caller, row["relation_id"])
+            leaves = _leaves(conn, repo.T.record, "report_id", report_id, "seq")
+            if product_id is not None:
+                rec = repo.get_row(conn, repo.T.record, report_id=report_id, product_id=product_id)
+                if rec is None:
+                    raise NotFound(f"no product {product_id} in report {report_id}")
+                index = rec["seq"]
+            if index is None:
+                raise InvalidInput("give index or productId with reportId", status_code=422)
+            seq, subject = row["ledger_seq"], {"reportId": report_id, "index": index}
+        else:
+            row = repo.get_row(conn, repo.T.run, id=run_id)
+            if row is None:
+                raise NotFound(f"no match run {run_id}")
+            relation_for(conn, caller, row["relation_id"])
+            if item_no is None:
+                raise InvalidInput("give itemNo with runId", status_code=422)
+            leaves = _leaves(conn, repo.T.item, "run_id", str(run_id), "item_no")
+            index, seq = item_no, row["ledger_seq"]
+            subject = {"runId": run_id, "itemNo": item_no}
+    if not 0 <= index < len(leaves):
+        raise NotFound(f"no record {index} (there are {len(leaves)})")
+    entry = entry_view(ports.ledger.get(seq), ports.settings.public_base_url)
+    return build_proof_document(leaves, index, entry=entry, subject=subject)

@@ -23,6 +23,7 @@ def test_all_names_exist() -> None:
         "transactions",
         "verify",
         "testing",
+        "proofs",
     }
     assert public - modules == set(ledger.__all__)
 
