@@ -12,7 +12,7 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "MEDIA_TYPES",
     "ParsedReport",
     "check_csv_mapping",
+    "content_hash",
     "parse_report",
 ]
 
@@ -197,11 +198,16 @@ def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
             break
     if errors.items:
         raise errors.reject()
-    digest = hashlib.sha256()
-    digest.update(b"[")
+    return ParsedReport(records, len(records), content_hash(leaves), leaves)
+
+
+def content_hash(leaves: Sequence[bytes]) -> str:
+    """SHA-256 hex of the canonical JSON array of the records: the same for the same records
+    whether they came as JSON, NDJSON or CSV (RFC 8785 joins array elements with commas)."""
+    digest = hashlib.sha256(b"[")
     digest.update(b",".join(leaves))
     digest.update(b"]")
-    return ParsedReport(records, len(records), digest.hexdigest(), leaves)
+    return digest.hexdigest()
 
 
 def _uncanonical(record: dict[str, Any], exc: BaseException) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -28,7 +28,6 @@ class Settings:
     validate_responses: bool = False
     auto_match: bool = True
     public_base_url: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:

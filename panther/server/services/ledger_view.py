@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from panther.adapters.sql import repository as repo
+from panther.inventory.parse import content_hash
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import LedgerEntry, TxType
 from panther.ledger.verify import verify_ledger
@@ -20,7 +21,6 @@ from panther.matching.profile import MatchProfile
 
 from .context import Caller, Ports
 from .errors import NotFound
-from .reports import content_hash
 
 __all__ = ["entry_view", "get_entry", "list_entries", "proof", "verify"]
 

@@ -6,7 +6,6 @@ rejected or crashed upload leaves nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 from panther.adapters.sql import repository as repo
 from panther.inventory.errors import ReportRejected, UnsupportedMediaType
-from panther.inventory.parse import parse_report
+from panther.inventory.parse import content_hash, parse_report
 from panther.inventory.records import validate_record
 from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
@@ -33,7 +32,6 @@ from .statuses import check_statuses
 
 __all__ = [
     "change_product",
-    "content_hash",
     "current_reports",
     "get_report",
     "list_reports",
@@ -43,17 +41,6 @@ __all__ = [
     "side_of",
     "upload_report",
 ]
-
-
-def content_hash(leaves: Sequence[bytes]) -> str:
-    """SHA-256 of the canonical JSON array of the records (JSON, NDJSON, CSV alike)."""
-    h = hashlib.sha256(b"[")
-    for i, leaf in enumerate(leaves):
-        if i:
-            h.update(b",")
-        h.update(leaf)
-    h.update(b"]")
-    return h.hexdigest()
 
 
 def side_of(relation: dict[str, Any], party_id: str) -> str:
