@@ -27,6 +27,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 AS_OF = "2026-11-01"
+# PANTHER_BENCH_DATABASE_URL (a PostgreSQL URL) runs the match benchmark on PostgreSQL, in a
+# schema of its own named by PANTHER_BENCH_SCHEMA; empty: SQLite in a temporary folder.
+_DB_URL = os.environ.get("PANTHER_BENCH_DATABASE_URL", "")
+
+
+def _schema() -> str | None:
+    return os.environ.get("PANTHER_BENCH_SCHEMA") if _DB_URL else None
 
 
 def _peak_mb() -> float:
@@ -51,7 +58,7 @@ def _system(data_dir: Path) -> Any:
     from panther.server.services import parties, relations
     from panther.server.settings import Settings
 
-    ports = compose(Settings.from_env(data_dir=data_dir, database_url=""))
+    ports = compose(Settings.from_env(data_dir=data_dir, database_url=_DB_URL), schema=_schema())
     creds = json.loads((data_dir / "operator-credentials.json").read_text())
     tok = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
     operator = parties.read_token(ports, tok["access_token"])
@@ -168,7 +175,9 @@ def _open(data: str) -> Any:
     from panther.server.settings import Settings
 
     ports = compose(
-        Settings.from_env(data_dir=Path(data), database_url=""), ensure_operator_party=False
+        Settings.from_env(data_dir=Path(data), database_url=_DB_URL),
+        schema=_schema(),
+        ensure_operator_party=False,
     )
     return ports, Caller(party_id="sup", client_id="bench")
 
@@ -185,7 +194,7 @@ def _match_ours(data: str, rel: str) -> dict[str, Any]:
     assert created
     return {
         "bench": "match",
-        "impl": "ours (stored reports -> stored results, SQLite)",
+        "impl": f"ours (stored reports -> stored results, {'PostgreSQL' if _DB_URL else 'SQLite'})",
         "seconds": round(seconds, 3),
         "counts": view["counts"],
         "peak_mb": round(_peak_mb()),
@@ -232,6 +241,25 @@ def _match_baseline(data: str, rel: str) -> dict[str, Any]:
 
 
 def _match_bench(n: int, seed: int, baseline: bool) -> list[dict[str, Any]]:
+    import secrets
+
+    import sqlalchemy as sa
+
+    if _DB_URL:
+        os.environ["PANTHER_BENCH_SCHEMA"] = schema = f"bench_{secrets.token_hex(4)}"
+        admin = sa.create_engine(_DB_URL)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        return _match_bench_in(n, seed, baseline)
+    finally:
+        if _DB_URL:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def _match_bench_in(n: int, seed: int, baseline: bool) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         stored = _in_child(_store_pair, n, seed, tmp)
         print(json.dumps({"stored": stored}), flush=True)
