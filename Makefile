@@ -30,7 +30,9 @@ demo: install
 	$(BIN)/panther demo
 
 bench: install-test
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_spine.py upload --records 100000
+	$(BIN)/python bench/bench_spine.py match --records 100000
+	$(BIN)/python bench/bench_spine.py match --records 1020000
 
 lint: install-test
 	$(BIN)/ruff check panther tests bench conformance
