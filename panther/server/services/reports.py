@@ -113,9 +113,12 @@ def _store_report(
     media_type: str,
     origin: str,
     signature: str | None,
+    digest: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
+    """``digest`` is the leaves' content hash when the caller has it already (the parser
+    computes it), so a large report is not hashed twice."""
     side = side_of(relation, reporter["id"])
-    digest = content_hash(leaves)
+    digest = digest or content_hash(leaves)
     latest = repo.latest_report(conn, relation["id"], as_of, side)
     if latest is not None and latest["content_hash"] == digest:
         return latest, False
@@ -204,7 +207,7 @@ def upload_report(
                 truncated=exc.truncated,
             ) from exc
         fields = [(r["id"], r.get("externalId"), r["status"]) for r in parsed.records]
-        leaves = parsed.leaves
+        leaves, digest = parsed.leaves, parsed.content_hash
         del parsed  # the record dicts are no longer needed
         check_statuses(relation, [f[2] for f in fields])
         with ports.db.write() as conn:
@@ -221,6 +224,7 @@ def upload_report(
                 media_type=media_type,
                 origin="upload",
                 signature=signature,
+                digest=digest,
             )
         if created:
             cache_extract(ports, relation, row, leaves)
