@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
@@ -23,7 +24,9 @@ __all__ = [
     "PANTHER_TRANSACTION_TYPE",
     "LedgerDomain",
     "address_of",
+    "chained_entry_hash",
     "digest",
+    "iso_seconds",
     "endorse",
     "new_key",
     "recover",
@@ -201,3 +204,27 @@ def recover_all(domain: LedgerDomain, tx: Transaction) -> tuple[str, ...]:
     """Recover every signature of `tx` against its digest (computed once)."""
     msg_hash = digest(domain, tx)
     return tuple(_recover_digest(msg_hash, sig, tx.type.value) for sig in tx.signatures)
+
+
+def chained_entry_hash(
+    domain: LedgerDomain, seq: int, tx: Transaction, prev_hash: bytes, recorded_at: str
+) -> bytes:
+    """The entry hash the on-chain ledger contract chains: keccak256(prevHash || seq ||
+    EIP-712 digest || keccak256(signatures concatenated) || uint64 block time). The time is
+    the block's, in whole seconds; `recorded_at` must spell exactly that second."""
+    when = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    seconds = int(when.timestamp())
+    if when.microsecond or iso_seconds(seconds) != recorded_at:
+        raise ValueError(f"{recorded_at!r} is not a block time")
+    return keccak(
+        prev_hash
+        + seq.to_bytes(32, "big")
+        + digest(domain, tx)
+        + keccak(b"".join(tx.signatures))
+        + seconds.to_bytes(8, "big")
+    )
+
+
+def iso_seconds(seconds: int) -> str:
+    """A block time (Unix seconds) as the ledger spells times: ISO-8601 UTC, microseconds, Z."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

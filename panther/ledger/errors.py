@@ -9,7 +9,8 @@ LedgerError
 ├── ChainBroken             stored entries whose hashes or links do not check out
 ├── EntryNotFound           no entry at that sequence number
 ├── ConflictError           another writer appended first (retry)
-└── LedgerUnavailable       the backing store cannot be reached
+├── LedgerUnavailable       the backing store cannot be reached
+└── LedgerMisconfigured     the backing store is not the one configured (chain id, contract)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidSignature",
     "InvalidTransaction",
     "LedgerError",
+    "LedgerMisconfigured",
     "LedgerUnavailable",
     "MalleableSignature",
     "PolicyViolation",
@@ -90,4 +92,9 @@ class ConflictError(LedgerError):
 
 @dataclass(eq=False)
 class LedgerUnavailable(LedgerError):
+    detail: str
+
+
+@dataclass(eq=False)
+class LedgerMisconfigured(LedgerError):
     detail: str

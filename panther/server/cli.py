@@ -95,6 +95,82 @@ def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool)
     sys.exit(0 if result["ok"] else 1)
 
 
+@ledger.command("replay")
+@click.option("--data-dir")
+@click.option("--database-url")
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--into",
+    "into_url",
+    metavar="DATABASE_URL",
+    help="also write the rebuilt projections into this empty database (migrated first)",
+)
+def ledger_replay(
+    data_dir: str | None, database_url: str | None, as_json: bool, into_url: str | None
+) -> None:
+    """Rebuild the projections from the ledger alone and compare them with the database.
+
+    Exits 0 when the database holds what the ledger determines, 1 when it does not.
+    """
+    from panther.adapters.sql.db import Database, make_engine
+    from panther.adapters.sql.db import migrate as run_migrations
+    from panther.ledger.errors import LedgerError
+
+    from .bootstrap import compose
+    from .services import replay
+
+    settings = _settings(data_dir, database_url, None)
+    ports = compose(settings, ensure_operator_party=False)
+    try:
+        with ports.db.read() as conn:
+            rebuilt, result = replay.replay(ports.ledger, conn)
+    except LedgerError as exc:
+        click.echo(f"ledger unreadable: {exc!r}", err=True)
+        sys.exit(1)
+    finally:
+        ports.db.engine.dispose()
+    if into_url:
+        engine = make_engine(into_url)
+        try:
+            run_migrations(engine)
+            with Database(engine).write() as conn:
+                written = replay.write_projections(conn, rebuilt)
+        except replay.ReplayError as exc:
+            raise click.UsageError(f"--into: {exc}") from exc
+        finally:
+            engine.dispose()
+        result["into"] = {"url": into_url.split("@")[-1], "written": written}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        _echo_replay(result)
+    sys.exit(0 if result["equal"] else 1)
+
+
+def _echo_replay(result: dict[str, Any]) -> None:
+    skipped = ", ".join(f"{n} {t}" for t, n in result["notProjected"].items())
+    click.echo(
+        f"ledger: {result['entries']} entries" + (f" (not projected: {skipped})" if skipped else "")
+    )
+    click.echo(f"{'projection':<20} {'ledger':>8} {'database':>8}")
+    for name, n in result["counts"].items():
+        click.echo(f"{name:<20} {n['ledger']:>8} {n['database']:>8}")
+    if "into" in result:
+        total = sum(result["into"]["written"].values())
+        click.echo(f"wrote {total} rebuilt rows into {result['into']['url']}")
+    for problem in result["ledgerProblems"]:
+        click.echo(f"ledger problem: {problem}")
+    for problem in result["databaseProblems"]:
+        click.echo(f"database problem: {problem}")
+    for d in result["differences"]:
+        click.echo(f"  {d['detail']}")
+    if result["equal"]:
+        click.echo("replay EQUAL: the database holds what the ledger determines")
+    else:
+        n = len(result["differences"])
+        click.echo(f"replay DIFFERS: {n} difference(s)")
+
+
 @ledger.command("check-proof")
 @click.argument("path", type=click.Path(exists=True))
 def ledger_check_proof(path: str) -> None:

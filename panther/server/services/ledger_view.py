@@ -22,7 +22,16 @@ from panther.matching.profile import MatchProfile
 from .context import Caller, Ports
 from .errors import NotFound
 
-__all__ = ["entry_view", "get_entry", "list_entries", "proof", "verify"]
+__all__ = [
+    "JSON_COLUMNS",
+    "decode_row",
+    "entry_columns",
+    "entry_view",
+    "get_entry",
+    "list_entries",
+    "proof",
+    "verify",
+]
 
 
 def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
@@ -93,34 +102,53 @@ def _differs(row: dict[str, Any] | None, expected: dict[str, Any]) -> bool:
     return row is None or any(row[k] != v for k, v in expected.items())
 
 
-def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
-    """What a projection row says differently from its ledger entry, if anything."""
-    p, t = entry.tx.payload, entry.tx.type
+# Projection columns that hold JSON text; entry_columns gives their values decoded.
+JSON_COLUMNS = frozenset({"terms", "counts"})
+
+
+def decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A projection row with its JSON text columns decoded (text that is not JSON stays)."""
+    out = dict(row)
+    for name in JSON_COLUMNS.intersection(out):
+        try:
+            out[name] = json.loads(out[name])
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[str, Any]] | None:
+    """The projection row an entry speaks for and what it says: (table, key, columns).
+
+    This is the one place that says which column holds which payload field; verification
+    and the replay (``replay.py``) both read it. An inventory report is found by its
+    ledger_seq (its id is not in the payload). None for types with no projection yet.
+    """
+    p, t, seq = entry.tx.payload, entry.tx.type, entry.seq
     root = entry.tx.merkle_root.hex() if entry.tx.merkle_root else None
     if t == TxType.PartyRegistered:
-        row = repo.get_row(conn, repo.T.party, id=p["partyId"])
-        if _differs(row, {"address": p["address"], "name": p["name"], "role": p["role"]}):
-            return f"party {p['partyId']} differs from its PartyRegistered entry"
-    elif t == TxType.RelationAgreed:
-        row = repo.get_row(conn, repo.T.relation, id=p["relationId"])
-        if (
-            _differs(
-                row,
-                {
-                    "supplier_id": p["supplier"],
-                    "customer_id": p["customer"],
-                    "profile_hash": p["profileHash"],
-                    "ledger_seq": entry.seq,
-                },
-            )
-            or json.loads(row["terms"]) != p["terms"]
-            or MatchProfile.from_dict(json.loads(row["profile"])).profile_hash() != p["profileHash"]
-        ):
-            return f"relation {p['relationId']} differs from its RelationAgreed entry"
-    elif t == TxType.InventoryReported:
-        row = repo.get_row(conn, repo.T.report, ledger_seq=entry.seq)
-        if _differs(
-            row,
+        return (
+            repo.T.party,
+            {"id": p["partyId"]},
+            {"address": p["address"], "name": p["name"], "role": p["role"], "ledger_seq": seq},
+        )
+    if t == TxType.RelationAgreed:
+        return (
+            repo.T.relation,
+            {"id": p["relationId"]},
+            {
+                "supplier_id": p["supplier"],
+                "customer_id": p["customer"],
+                "profile_hash": p["profileHash"],
+                "terms": p["terms"],
+                "state": "agreed",
+                "ledger_seq": seq,
+            },
+        )
+    if t == TxType.InventoryReported:
+        return (
+            repo.T.report,
+            {"ledger_seq": seq},
             {
                 "relation_id": p["relationId"],
                 "reporter_id": p["reporter"],
@@ -131,32 +159,55 @@ def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
                 "content_hash": p["contentHash"],
                 "merkle_root": root,
             },
-        ):
-            return f"the inventory report of entry {entry.seq} differs from it"
-    elif t == TxType.MatchRecorded:
-        row = repo.get_row(conn, repo.T.run, id=p["runId"])
-        if (
-            _differs(
-                row,
-                {
-                    "relation_id": p["relationId"],
-                    "as_of": p["asOf"],
-                    "supplier_report_id": p["supplierReport"],
-                    "customer_report_id": p["customerReport"],
-                    "profile_hash": p["profileHash"],
-                    "item_count": p["itemCount"],
-                    "items_root": root,
-                    "ledger_seq": entry.seq,
-                },
-            )
-            or json.loads(row["counts"]) != p["counts"]
-        ):
-            return f"match run {p['runId']} differs from its MatchRecorded entry"
-    elif t == TxType.MatchEndorsed:
-        row = repo.get_row(conn, repo.T.run, id=p["runId"])
-        if _differs(row, {"state": "final", "endorsed_seq": entry.seq, "items_root": root}):
-            return f"match run {p['runId']} differs from its MatchEndorsed entry"
+        )
+    if t == TxType.MatchRecorded:
+        return (
+            repo.T.run,
+            {"id": p["runId"]},
+            {
+                "relation_id": p["relationId"],
+                "as_of": p["asOf"],
+                "supplier_report_id": p["supplierReport"],
+                "customer_report_id": p["customerReport"],
+                "profile_hash": p["profileHash"],
+                "counts": p["counts"],
+                "item_count": p["itemCount"],
+                "items_root": root,
+                "ledger_seq": seq,
+            },
+        )
+    if t == TxType.MatchEndorsed:
+        return (
+            repo.T.run,
+            {"id": p["runId"]},
+            {
+                "state": "final",
+                "endorsed_seq": seq,
+                "counts": p["counts"],
+                "items_root": root,
+                "ledger_seq": p["recordedSeq"],
+            },
+        )
     return None
+
+
+def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
+    """What a projection row says differently from its ledger entry, if anything."""
+    found = entry_columns(entry)
+    if found is None:
+        return None
+    table, key, expected = found
+    row = repo.get_row(conn, table, **key)
+    broken = row is None or _differs(decode_row(row), expected)
+    if not broken and row is not None and entry.tx.type == TxType.RelationAgreed:
+        stored = MatchProfile.from_dict(json.loads(row["profile"]))
+        broken = stored.profile_hash() != expected["profile_hash"]
+    if not broken:
+        return None
+    if table is repo.T.report:
+        return f"the inventory report of entry {entry.seq} differs from it"
+    noun = {"party": "party", "relation": "relation", "match_run": "match run"}[table.name]
+    return f"{noun} {key['id']} differs from its {entry.tx.type.value} entry"
 
 
 def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:

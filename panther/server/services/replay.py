@@ -1,0 +1,486 @@
+"""Rebuild the server's projections from the ledger alone and compare them with the database.
+
+``rebuild`` reads the ledger once, through the LedgerAdapter port only, and builds plain
+comparable rows; ``read_database`` reads the same rows from the system of record; ``compare``
+lists every difference (table, key, field, ledger value, database value). ``write_projections``
+writes a rebuild into an empty database. Replay trusts the entries it reads: the hash chain,
+the signatures and the Merkle roots are ``panther ledger verify``'s job.
+
+What the ledger determines, per table (an inventory report is keyed by its ledger_seq, as its
+id is not in the payload; JSON columns are compared decoded):
+
+- party: id, name, role, address, ledger_seq
+- relation: id, supplier_id, customer_id, profile_hash, terms, state, ledger_seq
+- relation_agreement: relation_id, party_id, signature (the RelationAgreed signers)
+- inventory_report: ledger_seq, relation_id, reporter_id, side, as_of, version, record_count,
+  content_hash, merkle_root, signature
+- match_run: id, relation_id, as_of, supplier_report_id, customer_report_id, profile_hash,
+  counts, item_count, items_root, state, ledger_seq, endorsed_seq
+- match_endorsement: run_id, party_id, signature (the MatchEndorsed signers)
+
+What it does not determine, so replay neither compares nor truly restores it:
+
+- every created_at (an adapter's recorded_at is its own clock: the EVM block time);
+- party.custody, and the custodial keys, API clients and server secrets;
+- relation.profile (the payload carries only its hash) and relation.proposed_by;
+- inventory_report.id, media_type and origin, and the records themselves (off-ledger,
+  proven by the Merkle root);
+- the match items (off-ledger, proven by items_root and item_count);
+- what is not on the ledger yet: a proposed relation, and the first of two signatures on a
+  relation or a run. Such rows are left out on the database side too: a relation counts once
+  it says it is agreed or has a ledger_seq, an endorsement once its run says it is final or
+  has an endorsed_seq.
+
+``write_projections`` fills what the ledger lacks with stand-ins: created_at is the entry's
+recorded_at, custody is ``external`` (the rebuilt database holds no keys), proposed_by is
+empty, the profile is the default profile when its hash matches and JSON ``null`` otherwise,
+media_type is empty and origin is ``replay``. A report's id is taken from the match runs that
+name it (the newest report of its side for the run's date before the run, as the server picks
+it); a report no run names gets ``rpt-ledger-<seq>``. No records or items are written, so the
+rebuilt database serves metadata, not matching. On a live server, writes between the two
+reads show up as differences; run it again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from panther.adapters.sql import repository as repo
+from panther.ledger.port import LedgerAdapter
+from panther.ledger.transactions import LedgerEntry, TxType
+from panther.matching.profile import DEFAULT_PROFILE
+
+from .ledger_view import decode_row, entry_columns
+
+__all__ = [
+    "FIELDS",
+    "KEYS",
+    "Difference",
+    "Projections",
+    "Rebuild",
+    "ReplayError",
+    "TargetNotEmpty",
+    "UnresolvedReport",
+    "compare",
+    "read_database",
+    "rebuild",
+    "replay",
+    "write_projections",
+]
+
+# Table name -> the columns that identify a row, and every column the ledger determines
+# (key columns included), in the order a difference is reported.
+KEYS: dict[str, tuple[str, ...]] = {
+    "party": ("id",),
+    "relation": ("id",),
+    "relation_agreement": ("relation_id", "party_id"),
+    "inventory_report": ("ledger_seq",),
+    "match_run": ("id",),
+    "match_endorsement": ("run_id", "party_id"),
+}
+FIELDS: dict[str, tuple[str, ...]] = {
+    "party": ("id", "name", "role", "address", "ledger_seq"),
+    "relation": (
+        "id",
+        "supplier_id",
+        "customer_id",
+        "profile_hash",
+        "terms",
+        "state",
+        "ledger_seq",
+    ),
+    "relation_agreement": ("relation_id", "party_id", "signature"),
+    "inventory_report": (
+        "ledger_seq",
+        "relation_id",
+        "reporter_id",
+        "side",
+        "as_of",
+        "version",
+        "record_count",
+        "content_hash",
+        "merkle_root",
+        "signature",
+    ),
+    "match_run": (
+        "id",
+        "relation_id",
+        "as_of",
+        "supplier_report_id",
+        "customer_report_id",
+        "profile_hash",
+        "counts",
+        "item_count",
+        "items_root",
+        "state",
+        "ledger_seq",
+        "endorsed_seq",
+    ),
+    "match_endorsement": ("run_id", "party_id", "signature"),
+}
+# Columns a later entry moves on (a run becomes final); any other column a second entry
+# about the same row states must agree with the first.
+_MOVES = frozenset({"state", "endorsed_seq"})
+
+Key = tuple[Any, ...]
+Rows = dict[Key, dict[str, Any]]
+
+
+def _plain(value: Any) -> Any:
+    """Payload values as plain JSON types (the port may hand out read-only mappings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Projections:
+    """Rows per table, keyed by ``KEYS``; each row holds exactly the ``FIELDS`` columns.
+
+    ``problems`` are what kept a side from being one clean projection: the ledger saying two
+    things about one row, or two database rows with the same key.
+    """
+
+    tables: dict[str, Rows] = field(default_factory=lambda: {name: {} for name in KEYS})
+    problems: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.tables.items()}
+
+    def put(self, table: str, row: dict[str, Any]) -> bool:
+        key = tuple(row[k] for k in KEYS[table])
+        if key in self.tables[table]:
+            return False
+        self.tables[table][key] = {f: row.get(f) for f in FIELDS[table]}
+        return True
+
+
+@dataclass
+class Rebuild:
+    """The projections the ledger determines, with what the ledger said besides."""
+
+    projections: Projections
+    entries: int = 0
+    head: int | None = None
+    not_projected: Counter[str] = field(default_factory=Counter)
+    recorded_at: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One disagreement. ``field`` None: the whole row is missing on one side (that side's
+    value is None, the other side's is the row)."""
+
+    table: str
+    key: dict[str, Any]
+    field: str | None
+    ledger: Any
+    database: Any
+
+    @property
+    def kind(self) -> str:
+        if self.field is not None:
+            return "differs"
+        return "missing_in_database" if self.database is None else "missing_on_ledger"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "key": self.key,
+            "field": self.field,
+            "kind": self.kind,
+            "ledger": self.ledger,
+            "database": self.database,
+            "detail": str(self),
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.table}[{', '.join(f'{k}={v}' for k, v in self.key.items())}]"
+        if self.kind == "differs":
+            return (
+                f"{where}.{self.field}: ledger {json.dumps(self.ledger)}, "
+                f"database {json.dumps(self.database)}"
+            )
+        if self.kind == "missing_in_database":
+            return f"{where}: on the ledger, missing in the database"
+        return f"{where}: in the database, not on the ledger"
+
+
+class ReplayError(Exception):
+    """Writing a rebuild failed.
+
+    ReplayError
+     ├── TargetNotEmpty     the database to write into already holds projections
+     └── UnresolvedReport   a match run names a report no ledger entry can be
+    """
+
+
+@dataclass(eq=False)
+class TargetNotEmpty(ReplayError):
+    table: str
+    rows: int
+
+    def __str__(self) -> str:
+        return f"the target database is not empty: {self.table} has {self.rows} row(s)"
+
+
+@dataclass(eq=False)
+class UnresolvedReport(ReplayError):
+    """No report on the ledger can be the one a match run names."""
+
+    run_id: str
+    side: str
+    report_id: str
+
+    def __str__(self) -> str:
+        return (
+            f"match run {self.run_id} names {self.side} report {self.report_id}, and no "
+            f"{self.side} report on the ledger before it can be that one"
+        )
+
+
+# ---- from the ledger ----
+
+
+def _signature_rows(
+    entry: LedgerEntry, key_col: str, key: str, parties: dict[str, str]
+) -> Iterable[dict[str, Any]]:
+    for signer, signature in zip(entry.tx.signers, entry.tx.signatures, strict=True):
+        yield {
+            key_col: key,
+            "party_id": parties.get(signer.lower(), signer),
+            "signature": "0x" + signature.hex(),
+        }
+
+
+def rebuild(ledger: LedgerAdapter) -> Rebuild:
+    """Read every entry once and build the projections it determines."""
+    out = Rebuild(Projections())
+    proj = out.projections
+    parties: dict[str, str] = {}  # address (lowercase) -> party id
+    addresses: dict[str, str] = {}  # party id -> address (lowercase)
+    for entry in ledger.iterate(0):
+        out.entries += 1
+        out.head = entry.seq
+        out.recorded_at[entry.seq] = entry.recorded_at
+        tx = entry.tx
+        found = entry_columns(entry)
+        if found is None:
+            out.not_projected[tx.type.value] += 1
+            continue
+        table, key, columns = found
+        row = {**key, **_plain(columns)}
+        if tx.type == TxType.PartyRegistered:
+            parties[str(row["address"]).lower()] = str(row["id"])
+            addresses[str(row["id"])] = str(row["address"]).lower()
+        elif tx.type == TxType.InventoryReported:
+            by = {s.lower(): sig for s, sig in zip(tx.signers, tx.signatures, strict=True)}
+            signature = by.get(addresses.get(row["reporter_id"], ""))
+            row["signature"] = "0x" + signature.hex() if signature is not None else None
+        elif tx.type == TxType.MatchRecorded:
+            row |= {"state": "recorded", "endorsed_seq": None}
+        if tx.type == TxType.MatchEndorsed:
+            run = proj.tables["match_run"].get((row["id"],))
+            if run is None:
+                proj.problems.append(f"entry {entry.seq} endorses match run {row['id']}, unknown")
+                continue
+            if run["state"] == "final":
+                proj.problems.append(f"entry {entry.seq} endorses match run {row['id']} again")
+            for name, value in row.items():
+                if name in _MOVES:
+                    run[name] = value
+                elif run[name] != value:
+                    proj.problems.append(
+                        f"entry {entry.seq} says match run {row['id']} has {name} "
+                        f"{json.dumps(value)}, its MatchRecorded entry {json.dumps(run[name])}"
+                    )
+            for sig_row in _signature_rows(entry, "run_id", row["id"], parties):
+                proj.put("match_endorsement", sig_row)
+            continue
+        if not proj.put(table.name, row):
+            proj.problems.append(
+                f"entry {entry.seq} ({tx.type.value}) is about {table.name} "
+                f"{'/'.join(str(v) for v in key.values())} again"
+            )
+            continue
+        if tx.type == TxType.RelationAgreed:
+            for sig_row in _signature_rows(entry, "relation_id", row["id"], parties):
+                proj.put("relation_agreement", sig_row)
+    return out
+
+
+# ---- from the database ----
+
+
+def read_database(conn: sa.Connection) -> Projections:
+    """The same projections as the server's database holds them."""
+    proj = Projections()
+    rel, run = repo.T.relation, repo.T.run
+    on_ledger_relations = sa.or_(rel.c.state == "agreed", rel.c.ledger_seq.is_not(None))
+    final_runs = sa.or_(run.c.state == "final", run.c.endorsed_seq.is_not(None))
+    agreement, endorsement = repo.T.relation_agreement, repo.T.endorsement
+    queries: dict[str, sa.Select[Any]] = {
+        "party": sa.select(repo.T.party),
+        "relation": sa.select(rel).where(on_ledger_relations),
+        "relation_agreement": sa.select(agreement).where(
+            agreement.c.relation_id.in_(sa.select(rel.c.id).where(on_ledger_relations))
+        ),
+        "inventory_report": sa.select(repo.T.report),
+        "match_run": sa.select(run),
+        "match_endorsement": sa.select(endorsement).where(
+            endorsement.c.run_id.in_(sa.select(run.c.id).where(final_runs))
+        ),
+    }
+    for name, query in queries.items():
+        for row in conn.execute(query).mappings():
+            values = decode_row(dict(row))
+            if not proj.put(name, values):
+                key = ", ".join(f"{k}={values[k]}" for k in KEYS[name])
+                proj.problems.append(f"more than one {name} row with {key}")
+    return proj
+
+
+# ---- comparing ----
+
+
+def _sort_key(key: Key) -> tuple[tuple[int, Any], ...]:
+    # ledger_seq keys in number order; None (a row without one) and text after numbers
+    return tuple((0, v) if isinstance(v, int) else (1, str(v)) for v in key)
+
+
+def compare(ledger: Projections, database: Projections) -> list[Difference]:
+    """Every row missing on one side and every column that differs, table by table."""
+    out: list[Difference] = []
+    for name, keys in KEYS.items():
+        mine, theirs = ledger.tables[name], database.tables[name]
+        for key in sorted(mine.keys() | theirs.keys(), key=_sort_key):
+            key_dict = dict(zip(keys, key, strict=True))
+            left, right = mine.get(key), theirs.get(key)
+            if left is None or right is None:
+                out.append(Difference(name, key_dict, None, left, right))
+                continue
+            for column in FIELDS[name]:
+                if column not in keys and left[column] != right[column]:
+                    out.append(Difference(name, key_dict, column, left[column], right[column]))
+    return out
+
+
+def replay(ledger: LedgerAdapter, conn: sa.Connection) -> tuple[Rebuild, dict[str, Any]]:
+    """Rebuild from ``ledger``, read through ``conn``, compare: the rebuild and a summary
+    ready for JSON (``equal`` is true when nothing differs and neither side has problems)."""
+    rebuilt = rebuild(ledger)
+    database = read_database(conn)
+    differences = compare(rebuilt.projections, database)
+    ours, theirs = rebuilt.projections.counts(), database.counts()
+    equal = not differences and not rebuilt.projections.problems and not database.problems
+    return rebuilt, {
+        "@type": "LedgerReplay",
+        "equal": equal,
+        "entries": rebuilt.entries,
+        "head": rebuilt.head,
+        "notProjected": dict(sorted(rebuilt.not_projected.items())),
+        "counts": {name: {"ledger": ours[name], "database": theirs[name]} for name in KEYS},
+        "ledgerProblems": list(rebuilt.projections.problems),
+        "databaseProblems": list(database.problems),
+        "differences": [d.to_dict() for d in differences],
+    }
+
+
+# ---- writing a rebuild ----
+
+
+def _report_ids(proj: Projections) -> dict[int, str]:
+    """Report ids by ledger_seq, from the runs that name them (see the module docstring)."""
+    slots: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for report in proj.tables["inventory_report"].values():
+        slots.setdefault((report["relation_id"], report["side"], report["as_of"]), []).append(
+            report
+        )
+    ids: dict[int, str] = {}
+    seq_of: dict[str, int] = {}
+    for run in sorted(proj.tables["match_run"].values(), key=lambda r: r["ledger_seq"]):
+        for side in ("supplier", "customer"):
+            report_id = run[f"{side}_report_id"]
+            if report_id in seq_of:
+                continue
+            before = [
+                r
+                for r in slots.get((run["relation_id"], side, run["as_of"]), [])
+                if r["ledger_seq"] < run["ledger_seq"] and r["ledger_seq"] not in ids
+            ]
+            if not before:
+                raise UnresolvedReport(run["id"], side, report_id)
+            newest = max(before, key=lambda r: r["version"])
+            ids[newest["ledger_seq"]] = report_id
+            seq_of[report_id] = newest["ledger_seq"]
+    for seq in proj.tables["inventory_report"]:
+        ids.setdefault(seq[0], f"rpt-ledger-{seq[0]}")
+    return ids
+
+
+def _profile_text(profile_hash: str) -> str:
+    if DEFAULT_PROFILE.profile_hash() == profile_hash:
+        return json.dumps(DEFAULT_PROFILE.to_dict(), sort_keys=True)
+    return "null"
+
+
+def write_projections(conn: sa.Connection, rebuilt: Rebuild) -> dict[str, int]:
+    """Insert the rebuilt projections into an empty database (migrated, no rows); returns the
+    rows written per table. Raises TargetNotEmpty or UnresolvedReport before writing."""
+    for table in (repo.T.party, repo.T.relation, repo.T.report, repo.T.run):
+        rows = repo.count_where(conn, table)
+        if rows:
+            raise TargetNotEmpty(table.name, rows)
+    proj = rebuilt.projections
+    report_ids = _report_ids(proj)
+    at = rebuilt.recorded_at
+    t = proj.tables
+    for row in t["party"].values():
+        values = {**row, "custody": "external", "created_at": at[row["ledger_seq"]]}
+        repo.insert_row(conn, repo.T.party, values)
+    for row in t["relation"].values():
+        repo.insert_row(
+            conn,
+            repo.T.relation,
+            {
+                **row,
+                "terms": json.dumps(row["terms"], sort_keys=True),
+                "profile": _profile_text(row["profile_hash"]),
+                "proposed_by": "",
+                "created_at": at[row["ledger_seq"]],
+            },
+        )
+    for row in t["relation_agreement"].values():
+        agreed_at = at[t["relation"][(row["relation_id"],)]["ledger_seq"]]
+        repo.insert_row(conn, repo.T.relation_agreement, {**row, "created_at": agreed_at})
+    for (seq,), row in t["inventory_report"].items():
+        repo.insert_row(
+            conn,
+            repo.T.report,
+            {
+                **row,
+                "id": report_ids[seq],
+                "media_type": "",
+                "origin": "replay",
+                "created_at": at[seq],
+            },
+        )
+    for row in t["match_run"].values():
+        values = {
+            **row,
+            "counts": json.dumps(row["counts"], sort_keys=True),
+            "created_at": at[row["ledger_seq"]],
+        }
+        repo.insert_row(conn, repo.T.run, values)
+    for row in t["match_endorsement"].values():
+        endorsed_at = at[t["match_run"][(row["run_id"],)]["endorsed_seq"]]
+        repo.insert_row(conn, repo.T.endorsement, {**row, "created_at": endorsed_at})
+    return proj.counts()
