@@ -81,3 +81,30 @@ def ports(
     """One composed system per backend for the whole session; tests use fresh parties."""
     with make_ports(request.param, tmp_path_factory.mktemp(f"data-{request.param}")) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[Any]:
+    """One fresh anvil node per test session (automine), on a free 127.0.0.1 port,
+    stopped by its pid at the end."""
+    from panther.adapters.evm.anvil import Anvil
+
+    node = Anvil().start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def evm_ledger(anvil_node: Any) -> Iterator[Any]:
+    """A freshly deployed ledger contract on the session's node, relayed by a new key."""
+    from panther.adapters.evm.ledger import EvmConfig, EvmLedger
+    from panther.ledger.eip712 import new_key
+
+    key, _ = new_key()
+    ledger = EvmLedger(EvmConfig(anvil_node.url, anvil_node.chain_id, key))
+    try:
+        yield ledger
+    finally:
+        ledger.close()

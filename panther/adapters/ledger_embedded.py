@@ -31,6 +31,7 @@ from panther.ledger.transactions import (
     LedgerEntry,
     Transaction,
     TxType,
+    compute_entry_hash,
     make_entry,
 )
 
@@ -238,3 +239,6 @@ class EmbeddedLedger:
                 sa.select(ledger_entry).order_by(ledger_entry.c.seq.desc()).limit(1)
             ).first()
         return _entry_from_row(row) if row is not None else None
+
+    def hash_entry(self, seq: int, tx: Transaction, prev_hash: bytes, recorded_at: str) -> bytes:
+        return compute_entry_hash(seq, tx, prev_hash, recorded_at)

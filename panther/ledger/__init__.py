@@ -22,8 +22,8 @@ from panther.ledger.errors import (
     InvalidSignature,
     InvalidTransaction,
     LedgerError,
-    LedgerUnavailable,
     LedgerMisconfigured,
+    LedgerUnavailable,
     MalleableSignature,
     PolicyViolation,
     UnknownParty,
@@ -33,7 +33,12 @@ from panther.ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_r
 from panther.ledger.policy import LedgerRegistry, PartyRegistry, authorize, check_policy
 from panther.ledger.port import LedgerAdapter
 from panther.ledger.transactions import GENESIS_PREV_HASH, LedgerEntry, Transaction, TxType
-from panther.ledger.verify import VerificationFailure, VerificationReport, verify_ledger
+from panther.ledger.verify import (
+    VerificationFailure,
+    VerificationReport,
+    verify_adapter,
+    verify_ledger,
+)
 
 __all__ = [
     "GENESIS_PREV_HASH",
@@ -73,6 +78,7 @@ __all__ = [
     "recover",
     "sha256",
     "sign",
+    "verify_adapter",
     "verify_ledger",
     "verify_proof",
     "verify_signature",

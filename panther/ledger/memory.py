@@ -8,7 +8,13 @@ from collections.abc import Iterator
 from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.errors import EntryNotFound
 from panther.ledger.policy import LedgerRegistry, authorize
-from panther.ledger.transactions import GENESIS_PREV_HASH, LedgerEntry, Transaction, make_entry
+from panther.ledger.transactions import (
+    GENESIS_PREV_HASH,
+    LedgerEntry,
+    Transaction,
+    compute_entry_hash,
+    make_entry,
+)
 
 __all__ = ["InMemoryLedger"]
 
@@ -49,3 +55,6 @@ class InMemoryLedger:
 
     def head(self) -> LedgerEntry | None:
         return self.entries[-1] if self.entries else None
+
+    def hash_entry(self, seq: int, tx: Transaction, prev_hash: bytes, recorded_at: str) -> bytes:
+        return compute_entry_hash(seq, tx, prev_hash, recorded_at)

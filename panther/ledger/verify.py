@@ -12,9 +12,23 @@ from typing import Literal
 from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.errors import ChainBroken, InvalidSignature, LedgerError
 from panther.ledger.policy import LedgerRegistry, check_policy, check_signatures
-from panther.ledger.transactions import GENESIS_PREV_HASH, LedgerEntry, compute_entry_hash
+from panther.ledger.port import LedgerAdapter
+from panther.ledger.transactions import (
+    GENESIS_PREV_HASH,
+    LedgerEntry,
+    Transaction,
+    compute_entry_hash,
+)
 
-__all__ = ["FailureKind", "VerificationFailure", "VerificationReport", "verify_ledger"]
+EntryHasher = Callable[[int, Transaction, bytes, str], bytes]
+
+__all__ = [
+    "FailureKind",
+    "VerificationFailure",
+    "VerificationReport",
+    "verify_adapter",
+    "verify_ledger",
+]
 
 FailureKind = Literal["hash", "link", "signature", "policy", "merkle", "payload"]
 _KINDS = frozenset({"hash", "link", "signature", "policy", "merkle", "payload"})
@@ -41,6 +55,7 @@ def _check_entry(
     domain: LedgerDomain,
     registry: LedgerRegistry,
     recompute_root: Callable[[LedgerEntry], bytes | None] | None,
+    entry_hasher: EntryHasher,
 ) -> VerificationFailure | None:
     if not isinstance(entry, LedgerEntry):
         return VerificationFailure(expected_seq, "payload", "not a ledger entry")
@@ -52,7 +67,7 @@ def _check_entry(
         return VerificationFailure(expected_seq, "link", "prev hash does not match the chain")
     tx = entry.tx
     try:
-        recomputed = compute_entry_hash(entry.seq, tx, entry.prev_hash, entry.recorded_at)
+        recomputed = entry_hasher(entry.seq, tx, entry.prev_hash, entry.recorded_at)
     except Exception as exc:  # noqa: BLE001 - a non-JSON payload cannot be hashed
         return VerificationFailure(expected_seq, "payload", f"cannot hash payload: {exc!r}")
     if recomputed != entry.entry_hash:
@@ -78,12 +93,15 @@ def verify_ledger(
     domain: LedgerDomain,
     *,
     recompute_root: Callable[[LedgerEntry], bytes | None] | None = None,
+    entry_hasher: EntryHasher = compute_entry_hash,
 ) -> VerificationReport:
     """Walk the chain from seq 0 and stop at the first entry that does not check out.
 
     `entries` may raise ChainBroken while iterating (an adapter that cannot even decode a
     stored row); that is reported as the failure at that seq. `recompute_root` returns the
     Merkle root recomputed from stored data for an entry, or None when it has none to check.
+    `entry_hasher` is how the ledger chains entries (`LedgerAdapter.hash_entry`): the SQL
+    ledgers hash canonical JSON with SHA-256, the contract hashes with keccak256.
     """
     registry = LedgerRegistry()
     prev_hash = GENESIS_PREV_HASH
@@ -102,7 +120,9 @@ def verify_ledger(
                     checked,
                     VerificationFailure(exc.seq, kind, exc.detail),  # type: ignore[arg-type]
                 )
-            failure = _check_entry(entry, checked, prev_hash, domain, registry, recompute_root)
+            failure = _check_entry(
+                entry, checked, prev_hash, domain, registry, recompute_root, entry_hasher
+            )
             if failure is not None:
                 return VerificationReport(False, checked, failure)
             prev_hash = entry.entry_hash
@@ -112,3 +132,20 @@ def verify_ledger(
             False, checked, VerificationFailure(checked, "payload", f"unreadable entry: {exc!r}")
         )
     return VerificationReport(True, checked, None)
+
+
+def verify_adapter(
+    ledger: LedgerAdapter,
+    *,
+    recompute_root: Callable[[LedgerEntry], bytes | None] | None = None,
+) -> VerificationReport:
+    """`verify_ledger` over everything an adapter holds, with the adapter's entry hashing."""
+    try:
+        entries = ledger.iterate(0)
+    except Exception as exc:  # noqa: BLE001 - verification reports, it never raises
+        return VerificationReport(
+            False, 0, VerificationFailure(0, "payload", f"cannot read the ledger: {exc!r}")
+        )
+    return verify_ledger(
+        entries, ledger.domain, recompute_root=recompute_root, entry_hasher=ledger.hash_entry
+    )

@@ -353,10 +353,9 @@ class AsyncEvmLedger:
                 # The node may have lost it: learn the nonce afresh before the next send.
                 self._nonce = None
                 if not pending.future.done():
+                    why = getattr(cause, "detail", cause)
                     pending.future.set_exception(
-                        LedgerUnavailable(
-                            f"{pending.tx.type.value} {pending.tx_hash}: {getattr(cause, 'detail', cause)}"
-                        )
+                        LedgerUnavailable(f"{pending.tx.type.value} {pending.tx_hash}: {why}")
                     )
 
     async def _resubmit_stale(self, oldest: _Pending) -> None:
@@ -496,7 +495,9 @@ class EvmLedger:
         self._config = config
         self._timeout = call_timeout if call_timeout is not None else config.receipt_timeout + 15
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="evm-ledger", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="evm-ledger", daemon=True
+        )
         self._thread.start()
         factory = client_factory or (
             lambda: httpx.AsyncClient(

@@ -70,7 +70,10 @@ RPC_ERROR_CODES: dict[int, type[LedgerError]] = {
 TX_SEND_MESSAGES: tuple[tuple[re.Pattern[str], type[LedgerError] | None], ...] = (
     (re.compile(r"already known|known transaction|already imported", re.I), None),
     (re.compile(r"nonce too low|nonce.*(lower|already used)|OldNonce", re.I), ConflictError),
-    (re.compile(r"replacement transaction underpriced|ReplacementUnderpriced", re.I), ConflictError),
+    (
+        re.compile(r"replacement transaction underpriced|ReplacementUnderpriced", re.I),
+        ConflictError,
+    ),
     (re.compile(r"insufficient funds|upfront cost", re.I), LedgerMisconfigured),
     (re.compile(r"underpriced|base fee|gas price|fee cap", re.I), LedgerMisconfigured),
     (re.compile(r"chain ?id|invalid sender|wrong chain", re.I), LedgerMisconfigured),

@@ -236,7 +236,12 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
             return None
 
         entries = list(ports.ledger.iterate(0))
-        report = verify_ledger(entries, ports.domain, recompute_root=recompute_root)
+        report = verify_ledger(
+            entries,
+            ports.domain,
+            recompute_root=recompute_root,
+            entry_hasher=ports.ledger.hash_entry,
+        )
         if report.ok:
             for entry in entries:
                 problem = _projection_problem(conn, entry)
