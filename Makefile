@@ -13,10 +13,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-install-test: install $(VENV)/.installed-test
+install-test: install $(VENV)/.installed-test node_modules/.installed
 
 $(VENV)/.installed-test: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+# anvil (a local Ethereum node) and solc-js, pinned in package-lock.json, for the EVM ledger.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 run: install
@@ -38,4 +43,4 @@ lint: install-test
 	$(BIN)/ruff check panther tests bench conformance
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data node_modules

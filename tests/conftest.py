@@ -20,7 +20,9 @@ from panther.server.settings import Settings
 PG_URL = os.environ.get("PANTHER_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("PANTHER_REQUIRE_POSTGRES") == "1"
 
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# sqlite and postgres: the embedded ledger in that database. evm: SQLite for the system of
+# record and the ledger contract on the session's anvil node.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "evm"]
 
 
 def pytest_configure(config: Any) -> None:
@@ -50,6 +52,9 @@ def pg_schema() -> Iterator[str]:
 
 @contextmanager
 def make_ports(backend: str, data_dir: Path, **settings: Any) -> Iterator[Ports]:
+    if backend == "evm":
+        settings = {"ledger": "evm", **settings}
+        backend = "sqlite"
     if backend == "sqlite":
         ports = compose(
             Settings.from_env(
@@ -60,6 +65,8 @@ def make_ports(backend: str, data_dir: Path, **settings: Any) -> Iterator[Ports]
             yield ports
         finally:
             ports.db.engine.dispose()
+            if hasattr(ports.ledger, "close"):
+                ports.ledger.close()
         return
     with pg_schema() as schema:
         ports = compose(
@@ -79,7 +86,11 @@ def ports(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Ports]:
     """One composed system per backend for the whole session; tests use fresh parties."""
-    with make_ports(request.param, tmp_path_factory.mktemp(f"data-{request.param}")) as p:
+    extra: dict[str, Any] = {}
+    if request.param == "evm":
+        node = request.getfixturevalue("anvil_node")
+        extra = {"evm_rpc_url": node.url, "chain_id": node.chain_id}
+    with make_ports(request.param, tmp_path_factory.mktemp(f"data-{request.param}"), **extra) as p:
         yield p
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
@@ -23,12 +25,64 @@ def _keystore_password(settings: Settings) -> str:
     env = os.environ.get("PANTHER_KEYSTORE_PASSWORD")
     if env:
         return env
-    path = Path(settings.data_dir) / "keystore.secret"
+    return _secret_file(Path(settings.data_dir) / "keystore.secret", secrets.token_urlsafe(32))
+
+
+def _secret_file(path: Path, make: str) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(make)
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _evm_ledger(settings: Settings) -> Any:
+    """The ledger contract on a JSON-RPC node. Without PANTHER_EVM_CONTRACT the contract is
+    deployed once and remembered in the data folder; with it, or remembered, the node must
+    be the configured chain and the address must hold a PantherLedger, or start fails."""
+    from panther.adapters.evm.ledger import EvmConfig, EvmLedger
+    from panther.ledger.errors import LedgerMisconfigured
+
+    if settings.chain_id is None:
+        raise LedgerMisconfigured("PANTHER_CHAIN_ID is required with PANTHER_LEDGER=evm")
+    key_hex = settings.evm_key or _secret_file(
+        Path(settings.data_dir) / "evm-sender.key", secrets.token_hex(32)
+    )
+    key = bytes.fromhex(key_hex.removeprefix("0x"))
+    memo = Path(settings.data_dir) / "evm-ledger.json"
+    remembered = json.loads(memo.read_text()) if memo.exists() else None
+    contract = settings.evm_contract or None
+    from_block = settings.evm_from_block
+    if contract is None and remembered is not None:
+        if remembered.get("chainId") != settings.chain_id:
+            raise LedgerMisconfigured(
+                f"{memo} records chain {remembered.get('chainId')}, the configuration says "
+                f"{settings.chain_id}; set PANTHER_EVM_CONTRACT or move the data folder"
+            )
+        contract = remembered["contract"]
+        from_block = remembered["fromBlock"] if from_block is None else from_block
+    config = EvmConfig(
+        rpc_url=settings.evm_rpc_url,
+        chain_id=settings.chain_id,
+        sender_key=key,
+        contract=contract,
+        from_block=from_block or 0,
+        receipt_timeout=settings.evm_receipt_timeout,
+    )
+    ledger = EvmLedger(config)
+    if contract is None:
+        memo.write_text(
+            json.dumps(
+                {
+                    "chainId": settings.chain_id,
+                    "contract": ledger.contract,
+                    "fromBlock": ledger.from_block,
+                    "rpcUrl": settings.evm_rpc_url,
+                },
+                indent=1,
+            )
+        )
+    return ledger
 
 
 def compose(
@@ -38,19 +92,23 @@ def compose(
     run_migrations: bool = True,
     ensure_operator_party: bool = True,
 ) -> Ports:
-    if settings.ledger != "embedded":
-        raise ValueError(f"unknown ledger adapter {settings.ledger!r} (embedded is built in)")
+    if settings.ledger not in ("embedded", "evm"):
+        raise ValueError(f"unknown ledger adapter {settings.ledger!r} (embedded or evm)")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url, schema=schema)
     if run_migrations:
         migrate(engine)
-    domain = LedgerDomain(chain_id=settings.chain_id)
+    if settings.ledger == "evm":
+        ledger = _evm_ledger(settings)
+    else:
+        chain_id = settings.chain_id if settings.chain_id is not None else 1337
+        ledger = EmbeddedLedger(engine, LedgerDomain(chain_id=chain_id))
     ports = Ports(
         settings=settings,
         db=Database(engine),
-        ledger=EmbeddedLedger(engine, domain),
+        ledger=ledger,
         keystore=Keystore(_keystore_password(settings)),
-        domain=domain,
+        domain=ledger.domain,
         extract_cache=ExtractCache(Path(settings.data_dir) / "cache" / "extract"),
     )
     if ensure_operator_party:

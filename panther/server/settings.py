@@ -14,14 +14,24 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _optional_int(name: str) -> int | None:
+    raw = os.environ.get(name)
+    return int(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: SQLite file in data_dir
     host: str = "127.0.0.1"
     port: int = 8080
-    ledger: str = "embedded"
-    chain_id: int = 1337
+    ledger: str = "embedded"  # or "evm"
+    chain_id: int | None = None  # embedded: 1337 when unset; evm: required, checked at start
+    evm_rpc_url: str = "http://127.0.0.1:8545"
+    evm_contract: str = ""  # empty: deploy once, remember it in data_dir/evm-ledger.json
+    evm_key: str = ""  # hex key of the relaying account; empty: one kept in data_dir
+    evm_from_block: int | None = None
+    evm_receipt_timeout: float = 30.0
     max_upload_bytes: int = 1024 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
     token_ttl_seconds: int = 3600
@@ -44,7 +54,12 @@ class Settings:
             "host": env.get("PANTHER_HOST", "127.0.0.1"),
             "port": _int("PANTHER_PORT", 8080),
             "ledger": env.get("PANTHER_LEDGER", "embedded"),
-            "chain_id": _int("PANTHER_CHAIN_ID", 1337),
+            "chain_id": _optional_int("PANTHER_CHAIN_ID"),
+            "evm_rpc_url": env.get("PANTHER_EVM_RPC_URL", "http://127.0.0.1:8545"),
+            "evm_contract": env.get("PANTHER_EVM_CONTRACT", ""),
+            "evm_key": env.get("PANTHER_EVM_KEY", ""),
+            "evm_from_block": _optional_int("PANTHER_EVM_FROM_BLOCK"),
+            "evm_receipt_timeout": float(env.get("PANTHER_EVM_RECEIPT_TIMEOUT", "30")),
             "max_upload_bytes": _int("PANTHER_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024),
             "token_ttl_seconds": _int("PANTHER_TOKEN_TTL", 3600),
             "validate_responses": env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",

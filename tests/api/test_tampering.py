@@ -73,6 +73,8 @@ async def endorsed(http: Any, ports: Ports) -> World:
 async def test_tampering_is_detected(
     endorsed: World, ports: Ports, table: str, column: str, where: str, value: str
 ) -> None:
+    if table == "ledger_entry" and ports.settings.ledger == "evm":
+        pytest.skip("a chain's events cannot be edited; tests/contract make a node lie instead")
     w = endorsed
     params = {
         "relation": w.relation_id,

@@ -23,8 +23,8 @@ def anvil_binary() -> Path:
     """The anvil executable: $PANTHER_ANVIL, the project's node_modules, or PATH."""
     env = os.environ.get("PANTHER_ANVIL")
     candidates = [Path(env)] if env else []
-    candidates.append(ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil")
-    candidates.append(ROOT / "node_modules" / ".bin" / "anvil")
+    # The platform package (anvil-linux-amd64, anvil-linux-arm64, ...) carries the binary.
+    candidates += sorted((ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
     found = shutil.which("anvil")
     if found:
         candidates.append(Path(found))
