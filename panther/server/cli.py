@@ -129,6 +129,9 @@ def ledger_replay(
         sys.exit(1)
     finally:
         ports.db.engine.dispose()
+        close = getattr(ports.ledger, "close", None)  # the EVM ledger runs an RPC thread
+        if close is not None:
+            close()
     if into_url:
         engine = make_engine(into_url)
         try:

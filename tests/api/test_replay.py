@@ -290,20 +290,25 @@ async def test_a_changed_projection_is_exactly_one_difference(
 # ---- the command ----
 
 
-def _location(ports: Ports) -> list[str]:
-    """``--data-dir`` and ``--database-url`` that reach the fixture's database (PostgreSQL:
-    its schema, through the search_path)."""
-    url = ports.settings.resolved_database_url
+def _location(ports: Ports) -> tuple[list[str], dict[str, str]]:
+    """Options and environment that make the command compose the fixture's database and
+    ledger (PostgreSQL: its schema, through the search_path; EVM: the same node, and the
+    contract remembered in the data folder)."""
+    s = ports.settings
+    url = s.resolved_database_url
     if ports.db.engine.dialect.name == "postgresql":
         with ports.db.read() as conn:
             schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
         url += f"?options=-csearch_path%3D{schema}"
-    return ["--data-dir", str(ports.settings.data_dir), "--database-url", url]
+    env = {"PANTHER_LEDGER": s.ledger, "PANTHER_EVM_RPC_URL": s.evm_rpc_url}
+    if s.chain_id is not None:
+        env["PANTHER_CHAIN_ID"] = str(s.chain_id)
+    return ["--data-dir", str(s.data_dir), "--database-url", url], env
 
 
 async def test_cli_replay_exit_code_and_output(flow: Flow, ports: Ports) -> None:
-    runner = CliRunner()
-    where = _location(ports)
+    where, env = _location(ports)
+    runner = CliRunner(env=env)
     seq = flow.second["ledgerSeq"]
     counts = replay.rebuild(ports.ledger).projections.counts()
 
@@ -356,11 +361,10 @@ async def test_cli_replay_exit_code_and_output(flow: Flow, ports: Ports) -> None
 
 
 async def test_cli_replay_into_an_empty_database(flow: Flow, ports: Ports, tmp_path: Path) -> None:
-    runner = CliRunner()
+    where, env = _location(ports)
+    runner = CliRunner(env=env)
     target = f"sqlite:///{tmp_path / 'rebuilt.db'}"
-    result = runner.invoke(
-        main, ["ledger", "replay", *_location(ports), "--into", target, "--json"]
-    )
+    result = runner.invoke(main, ["ledger", "replay", *where, "--into", target, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     rebuilt = replay.rebuild(ports.ledger).projections
@@ -385,6 +389,6 @@ async def test_cli_replay_into_an_empty_database(flow: Flow, ports: Ports, tmp_p
     finally:
         engine.dispose()
 
-    result = runner.invoke(main, ["ledger", "replay", *_location(ports), "--into", target])
+    result = runner.invoke(main, ["ledger", "replay", *where, "--into", target])
     assert result.exit_code == 2
     assert "the target database is not empty: party has" in result.output

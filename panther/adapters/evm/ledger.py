@@ -359,27 +359,45 @@ class AsyncEvmLedger:
                     )
 
     async def _resubmit_stale(self, oldest: _Pending) -> None:
-        """A transaction the node no longer knows (dropped from its pool, or a node that
-        restarted) is sent again, byte for byte."""
+        """Transactions the node no longer knows (dropped from its pool, or a node that
+        restarted without its pool) are sent again, byte for byte, oldest nonce first."""
         if time.monotonic() - oldest.sent_at < self._config.resubmit_after:
             return
-        oldest.sent_at = time.monotonic()
+        waiting = [self._pending[n] for n in sorted(self._pending)]
+        for pending in waiting:
+            pending.sent_at = time.monotonic()
         try:
-            known = await self._rpc.call("eth_getTransactionByHash", [oldest.tx_hash])
-            if known is not None:
+            known = await self._rpc.batch(
+                [("eth_getTransactionByHash", [p.tx_hash]) for p in waiting]
+            )
+            lost = [p for p, k in zip(waiting, known, strict=True) if k is None]
+            if not lost:
                 return
-            log.warning("resubmitting dropped transaction %s", oldest.tx_hash)
-            await self._rpc.call("eth_sendRawTransaction", [_hex(oldest.raw)], raw=True)
-        except RpcError as exc:
-            mapped = map_rpc_error(exc, oldest.tx.type.value)
-            if isinstance(mapped, ConflictError):
-                # The nonce was used by another transaction: this one can never be mined.
-                del self._pending[oldest.nonce]
-                self._nonce = None
-                if not oldest.future.done():
-                    oldest.future.set_exception(mapped)
+            log.warning(
+                "resubmitting %d dropped transaction(s) from nonce %d", len(lost), lost[0].nonce
+            )
+            answers = await self._rpc.batch(
+                [("eth_sendRawTransaction", [_hex(p.raw)]) for p in lost]
+            )
         except LedgerError:
-            pass  # still unreachable; the deadline decides
+            return  # still unreachable; the deadline decides
+        for pending, answer in zip(lost, answers, strict=True):
+            if not isinstance(answer, RpcError):
+                continue
+            mapped = map_rpc_error(answer, pending.tx.type.value)
+            if isinstance(mapped, ConflictError) and pending.nonce in self._pending:
+                try:
+                    receipt = await self._rpc.call("eth_getTransactionReceipt", [pending.tx_hash])
+                except LedgerError:
+                    continue
+                del self._pending[pending.nonce]
+                if receipt is not None:  # mined since the last look
+                    await self._settle(pending, receipt)
+                    continue
+                # Its nonce went to another transaction: this one can never be mined.
+                self._nonce = None
+                if not pending.future.done():
+                    pending.future.set_exception(mapped)
 
     async def _settle(self, pending: _Pending, receipt: dict[str, Any]) -> None:
         future = pending.future
