@@ -7,7 +7,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_server(data_dir: Path, *, database_url: str = "", timeout: float = 30.0) -> Iterator[str]:
+def local_server(
+    data_dir: Path, *, database_url: str = "", timeout: float = 30.0, **overrides: Any
+) -> Iterator[str]:
     """A real server on 127.0.0.1 in this process; stopped when the block ends."""
     import uvicorn
 
@@ -37,7 +39,7 @@ def local_server(data_dir: Path, *, database_url: str = "", timeout: float = 30.
 
     port = _free_port()
     settings = Settings.from_env(
-        data_dir=data_dir, database_url=database_url, port=port, host="127.0.0.1"
+        data_dir=data_dir, database_url=database_url, port=port, host="127.0.0.1", **overrides
     )
     app = create_app(settings)
     server = uvicorn.Server(
@@ -67,13 +69,34 @@ def run_demo(
     records: int = 1000,
     seed: int = 7,
     data_dir: str | None = None,
+    ledger: str = "embedded",
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """The walkthrough. `ledger="evm"` starts a local anvil node (npm @foundry-rs/anvil),
+    deploys the ledger contract on it and runs the same flow against the chain."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="panther-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="panther-demo-") as tmp, ExitStack() as stack:
         folder = Path(data_dir) if data_dir else Path(tmp)
-        with local_server(folder) as url:
-            return _walk(url, folder, records, seed, echo, started)
+        overrides: dict[str, Any] = {}
+        if ledger == "evm":
+            from panther.adapters.evm.anvil import Anvil
+
+            node = stack.enter_context(Anvil(state=folder / "anvil-state.json"))
+            overrides = {"ledger": "evm", "evm_rpc_url": node.url, "chain_id": node.chain_id}
+            echo(f"0. local anvil node on {node.url} (chain {node.chain_id}, pid {node.pid})")
+        elif ledger != "embedded":
+            raise ValueError(f"unknown ledger {ledger!r}")
+        with local_server(folder, **overrides) as url:
+            result = _walk(url, folder, records, seed, echo, started)
+        result["ledger"] = ledger
+        if ledger == "evm":
+            memo = orjson.loads((folder / "evm-ledger.json").read_bytes())
+            result["contract"] = memo["contract"]
+            echo(
+                f"   the ledger is PantherLedger {memo['contract']} on chain {memo['chainId']}; "
+                f"the chain is kept in {folder / 'anvil-state.json'}"
+            )
+        return result
 
 
 def _walk(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ import click
 from .settings import Settings
 
 __all__ = ["main"]
+
+# connexion imports starlette's test client at import time; its deprecation notice is noise
+# on every command line.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 
 def _settings(data_dir: str | None, database_url: str | None, port: int | None) -> Settings:
@@ -190,7 +195,14 @@ def ledger_check_proof(path: str) -> None:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="one JSON object: counts, precision, recall")
 @click.option("--data-dir", help="keep the demo's data here (default: a temporary folder)")
-def demo(records: int, seed: int, as_json: bool, data_dir: str | None) -> None:
+@click.option(
+    "--ledger",
+    type=click.Choice(["embedded", "evm"]),
+    default="embedded",
+    show_default=True,
+    help="evm: start a local anvil node (npm ci first) and put the ledger on chain",
+)
+def demo(records: int, seed: int, as_json: bool, data_dir: str | None, ledger: str) -> None:
     """Two carriers, a relation, two generated inventories, a match, both endorsements."""
     from panther.demo.walkthrough import run_demo
 
@@ -198,6 +210,7 @@ def demo(records: int, seed: int, as_json: bool, data_dir: str | None) -> None:
         records=records,
         seed=seed,
         data_dir=data_dir,
+        ledger=ledger,
         echo=(lambda s: None) if as_json else click.echo,
     )
     if as_json:

@@ -91,3 +91,49 @@ def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:
     )
     assert broken.returncode == 1
     assert f"BROKEN at entry {seq} (merkle)" in broken.stdout, broken.stdout
+
+
+def test_demo_on_the_evm_ledger_then_verify_and_replay_from_the_kept_chain(
+    tmp_path: Path,
+) -> None:
+    """`panther demo --ledger evm` on its own anvil; afterwards the chain it kept is started
+    again and `panther ledger verify` and `panther ledger replay` read it back."""
+    import os
+
+    from panther.adapters.evm.anvil import Anvil
+
+    proc = subprocess.run(
+        [*_panther(), "demo", "--ledger", "evm", "--records", "1000", "--json"]
+        + ["--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert result["ledger"] == "evm" and result["ledgerOk"] is True
+    assert result["runState"] == "final"
+    assert all(q["precision"] == 1.0 and q["recall"] == 1.0 for q in result["quality"].values())
+    assert result["contract"].startswith("0x") and len(result["contract"]) == 42
+
+    with Anvil(state=tmp_path / "anvil-state.json") as node:
+        env = {
+            **os.environ,
+            "PANTHER_LEDGER": "evm",
+            "PANTHER_EVM_RPC_URL": node.url,
+            "PANTHER_CHAIN_ID": str(node.chain_id),
+            "PANTHER_DATA_DIR": str(tmp_path),
+        }
+        verify = subprocess.run(
+            [*_panther(), "ledger", "verify"], env=env, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert f"ledger OK: {result['ledgerEntries']} entries" in verify.stdout
+        replay = subprocess.run(
+            [*_panther(), "ledger", "replay"], env=env, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert replay.returncode == 0, replay.stdout + replay.stderr
+        assert "replay EQUAL" in replay.stdout

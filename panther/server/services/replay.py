@@ -22,7 +22,8 @@ What it does not determine, so replay neither compares nor truly restores it:
 
 - every created_at (an adapter's recorded_at is its own clock: the EVM block time);
 - party.custody, and the custodial keys, API clients and server secrets;
-- relation.profile (the payload carries only its hash) and relation.proposed_by;
+- relation.profile (the payload carries only its hash, which verification checks the stored
+  profile against) and relation.proposed_by;
 - inventory_report.id, media_type and origin, and the records themselves (off-ledger,
   proven by the Merkle root);
 - the match items (off-ledger, proven by items_root and item_count);
@@ -37,7 +38,8 @@ empty, the profile is the default profile when its hash matches and JSON ``null`
 media_type is empty and origin is ``replay``. A report's id is taken from the match runs that
 name it (the newest report of its side for the run's date before the run, as the server picks
 it); a report no run names gets ``rpt-ledger-<seq>``. No records or items are written, so the
-rebuilt database serves metadata, not matching. On a live server, writes between the two
+rebuilt database serves metadata, not matching, and holds no ledger of its own (an
+embedded ledger's entries stay in the source database). On a live server, writes between the two
 reads show up as differences; run it again.
 """
 
@@ -206,8 +208,8 @@ class Difference:
         where = f"{self.table}[{', '.join(f'{k}={v}' for k, v in self.key.items())}]"
         if self.kind == "differs":
             return (
-                f"{where}.{self.field}: ledger {json.dumps(self.ledger)}, "
-                f"database {json.dumps(self.database)}"
+                f"{where}.{self.field}: ledger {json.dumps(self.ledger, default=str)}, "
+                f"database {json.dumps(self.database, default=str)}"
             )
         if self.kind == "missing_in_database":
             return f"{where}: on the ledger, missing in the database"
@@ -261,6 +263,29 @@ def _signature_rows(
         }
 
 
+def _endorse_run(
+    proj: Projections, entry: LedgerEntry, row: dict[str, Any], parties: dict[str, str]
+) -> None:
+    """A MatchEndorsed entry makes its run final; what else it states must agree with the
+    run's MatchRecorded entry."""
+    run = proj.tables["match_run"].get((row["id"],))
+    if run is None:
+        proj.problems.append(f"entry {entry.seq} endorses match run {row['id']}, unknown")
+        return
+    if run["state"] == "final":
+        proj.problems.append(f"entry {entry.seq} endorses match run {row['id']} again")
+    for name, value in row.items():
+        if name in _MOVES:
+            run[name] = value
+        elif run[name] != value:
+            proj.problems.append(
+                f"entry {entry.seq} says match run {row['id']} has {name} "
+                f"{json.dumps(value)}, its MatchRecorded entry {json.dumps(run[name])}"
+            )
+    for sig_row in _signature_rows(entry, "run_id", row["id"], parties):
+        proj.put("match_endorsement", sig_row)
+
+
 def rebuild(ledger: LedgerAdapter) -> Rebuild:
     """Read every entry once and build the projections it determines."""
     out = Rebuild(Projections())
@@ -278,6 +303,9 @@ def rebuild(ledger: LedgerAdapter) -> Rebuild:
             continue
         table, key, columns = found
         row = {**key, **_plain(columns)}
+        if tx.type == TxType.MatchEndorsed:
+            _endorse_run(proj, entry, row, parties)
+            continue
         if tx.type == TxType.PartyRegistered:
             parties[str(row["address"]).lower()] = str(row["id"])
             addresses[str(row["id"])] = str(row["address"]).lower()
@@ -287,31 +315,12 @@ def rebuild(ledger: LedgerAdapter) -> Rebuild:
             row["signature"] = "0x" + signature.hex() if signature is not None else None
         elif tx.type == TxType.MatchRecorded:
             row |= {"state": "recorded", "endorsed_seq": None}
-        if tx.type == TxType.MatchEndorsed:
-            run = proj.tables["match_run"].get((row["id"],))
-            if run is None:
-                proj.problems.append(f"entry {entry.seq} endorses match run {row['id']}, unknown")
-                continue
-            if run["state"] == "final":
-                proj.problems.append(f"entry {entry.seq} endorses match run {row['id']} again")
-            for name, value in row.items():
-                if name in _MOVES:
-                    run[name] = value
-                elif run[name] != value:
-                    proj.problems.append(
-                        f"entry {entry.seq} says match run {row['id']} has {name} "
-                        f"{json.dumps(value)}, its MatchRecorded entry {json.dumps(run[name])}"
-                    )
-            for sig_row in _signature_rows(entry, "run_id", row["id"], parties):
-                proj.put("match_endorsement", sig_row)
-            continue
         if not proj.put(table.name, row):
             proj.problems.append(
                 f"entry {entry.seq} ({tx.type.value}) is about {table.name} "
                 f"{'/'.join(str(v) for v in key.values())} again"
             )
-            continue
-        if tx.type == TxType.RelationAgreed:
+        elif tx.type == TxType.RelationAgreed:
             for sig_row in _signature_rows(entry, "relation_id", row["id"], parties):
                 proj.put("relation_agreement", sig_row)
     return out
