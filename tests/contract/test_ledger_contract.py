@@ -7,6 +7,7 @@ about its logs); verification must find it at its seq like a tampered database r
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -354,4 +355,23 @@ def test_flip_any_byte_of_any_stored_entry_fails_verification(
         assert report.first_failure.seq == seq, (column, report.first_failure)
     finally:
         harness.write(seq, column, old)
+    assert verify_adapter(ledger).ok
+
+
+def test_a_large_payload_round_trips(harness: Harness) -> None:
+    """Payloads are metadata, but a statement's can run to kilobytes: the EVM ledger's gas
+    limit grows with the payload and the event carries it back byte for byte."""
+    ledger = harness.ledger
+    cast = seed_ledger(ledger)
+    payload = {
+        "statementId": "st-1",
+        "lines": [{"product": f"CID-{i:06d}", "amount": f"{i * 7}.50"} for i in range(150)],
+        "note": "Grüße — ünïcödé ✓",
+    }
+    tx = signed(
+        ledger.domain, TxType.StatementIssued, payload, cast.supplier, relation=cast.relation_id
+    )
+    entry = ledger.append(tx)
+    assert len(json.dumps(payload)) > 6000
+    assert ledger.get(entry.seq).tx.payload == payload
     assert verify_adapter(ledger).ok

@@ -81,7 +81,7 @@ def gas_limit(tx: Transaction, payload_bytes: bytes) -> int:
     """A gas limit with headroom for a kind and size (measured in bench/RESULTS.md): the
     signature checks and the event dominate; registry kinds also scan their JSON payload.
     Kept tight because a block packs transactions by their limit, not their use."""
-    limit = 90_000 + 25_000 * len(tx.signatures) + 40 * len(payload_bytes)
+    limit = 75_000 + 15_000 * len(tx.signatures) + 50 * len(payload_bytes)
     if tx.type in _REGISTRY_KINDS:
         limit += 200_000 + 700 * len(payload_bytes)
     return limit
@@ -214,7 +214,7 @@ class AsyncEvmLedger:
     async def append_many(self, txs: list[Transaction]) -> list[LedgerEntry]:
         """Pipelined: every transaction is sent before any receipt is awaited. The entries
         come back in order; the first refusal is raised after all have settled."""
-        futures = [await self.submit(tx) for tx in txs]
+        futures = await self.submit_many(txs)
         results = await asyncio.gather(*futures, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
@@ -234,6 +234,77 @@ class AsyncEvmLedger:
         self._ensure_poller()
         self._wake.set()
         return future
+
+    async def submit_many(
+        self, txs: list[Transaction], chunk: int = 100
+    ) -> list[asyncio.Future[LedgerEntry]]:
+        """Sign `txs` with consecutive nonces and send them in JSON-RPC batches; one future
+        per transaction. A transaction the node refuses at once gets its error on its
+        future; the nonce it would have used goes to the next transaction sent."""
+        # (A refusal at send time is a node's configuration problem, e.g. gas price, and
+        # then usually refuses the whole batch.)
+        loop = asyncio.get_running_loop()
+        prepared = []
+        for tx in txs:
+            if not tx.signers:
+                raise InvalidTransaction(tx.type.value, "unsigned transaction")
+            payload = canonical_json(dict(tx.payload))
+            prepared.append((tx, call_data(tx, payload), gas_limit(tx, payload)))
+        futures: list[asyncio.Future[LedgerEntry]] = []
+        for start in range(0, len(prepared), chunk):
+            part = prepared[start : start + chunk]
+            part_futures = [loop.create_future() for _ in part]
+            futures += part_futures
+            await self._send_batch(part, part_futures)
+        self._ensure_poller()
+        self._wake.set()
+        return futures
+
+    async def _send_batch(
+        self,
+        part: list[tuple[Transaction, bytes, int]],
+        futures: list[asyncio.Future[LedgerEntry]],
+    ) -> None:
+        async with self._send_lock:
+            for attempt in range(3):
+                if self._nonce is None:
+                    self._nonce = await self._sync_nonce()
+                first = self._nonce
+                signed = [
+                    self._sign(first + i, self.contract, data, gas)
+                    for i, (_, data, gas) in enumerate(part)
+                ]
+                try:
+                    answers = await self._rpc.batch(
+                        [("eth_sendRawTransaction", [_hex(raw)]) for raw, _ in signed]
+                    )
+                except LedgerUnavailable:
+                    self._nonce = None
+                    raise
+                errors = [
+                    map_rpc_error(a, tx.type.value) if isinstance(a, RpcError) else None
+                    for a, (tx, _, _) in zip(answers, part, strict=True)
+                ]
+                if isinstance(errors[0], ConflictError) and attempt < 2:
+                    self._nonce = None  # our nonce was taken: learn it and sign again
+                    continue
+                break
+            now = time.monotonic()
+            refused = False
+            for i, ((tx, data, _), (raw, tx_hash), error, future) in enumerate(
+                zip(part, signed, errors, futures, strict=True)
+            ):
+                if error is not None and not isinstance(error, TxAlreadyKnown):
+                    future.set_exception(error)
+                    refused = True
+                    continue
+                nonce = first + i
+                self._pending[nonce] = _Pending(
+                    nonce, tx_hash, raw, tx, data, future, now, now + self._config.receipt_timeout
+                )
+            # After a refusal the node's pending count says which nonce comes next (the
+            # refused one's, so a transaction queued behind it is not stuck).
+            self._nonce = None if refused else first + len(part)
 
     async def _sync_nonce(self) -> int:
         count = await self._rpc.call("eth_getTransactionCount", [self._sender, "pending"])
