@@ -222,3 +222,25 @@ def test_a_contract_address_that_is_not_the_ledger_is_refused_at_start(
     finally:
         again.ledger.close()
         again.db.engine.dispose()
+
+
+def test_pipelining_packs_many_transactions_into_each_one_second_block() -> None:
+    """With a QBFT-like block period, one transaction at a time is one per block; the
+    pipeline puts a whole batch in flight, so it lands in a block or two."""
+    with Anvil(block_time=1) as slow:
+        key, _ = new_key()
+        ledger = EvmLedger(EvmConfig(slow.url, slow.chain_id, key, receipt_timeout=30))
+        try:
+            cast = seed_ledger(ledger)  # four transactions, one block each
+            d = ledger.domain
+            txs = [
+                signed(d, TxType.DisputeOpened, {"n": i}, cast.customer, relation=cast.relation_id)
+                for i in range(150)
+            ]
+            entries = ledger.append_many(txs)
+            assert [e.seq for e in entries] == list(range(4, 154))
+            blocks = {e.recorded_at for e in entries}  # block times, one per block
+            assert len(blocks) <= 3, sorted(blocks)
+            assert verify_adapter(ledger).ok
+        finally:
+            ledger.close()
