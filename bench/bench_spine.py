@@ -323,7 +323,16 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--ledger",
+        choices=["embedded", "evm"],
+        default="embedded",
+        help="evm: the ledger contract on a fresh local anvil node (match only)",
+    )
     args = ap.parse_args()
+    if args.ledger == "evm":
+        _on_chain(args)
+        return
     print(
         json.dumps(
             {
@@ -351,6 +360,32 @@ def main() -> None:
                 }
             )
         )
+
+
+def _on_chain(args: argparse.Namespace) -> None:
+    """The match benchmark with the ledger on a fresh anvil node: the chain transactions
+    two reports and their match result cost, whatever their size (automine: one
+    transaction per block, block 0 is genesis and block 1 the contract's deployment)."""
+    import httpx
+
+    from panther.adapters.evm.anvil import Anvil
+
+    with Anvil() as node:
+        os.environ.update(
+            {
+                "PANTHER_LEDGER": "evm",
+                "PANTHER_EVM_RPC_URL": node.url,
+                "PANTHER_CHAIN_ID": str(node.chain_id),
+            }
+        )
+        results = _match_bench(args.records, args.seed, False)
+        blocks = httpx.post(
+            node.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+        ).json()["result"]
+    for r in results:
+        print(json.dumps(r), flush=True)
+    # deploy, operator + 2 carriers, relation: 5; then 2 reports and 1 match result.
+    print(json.dumps({"chain_transactions": int(blocks, 16), "of_which_setup": 5}))
 
 
 if __name__ == "__main__":
