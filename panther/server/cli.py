@@ -37,6 +37,17 @@ def main() -> None:
     """Stone Panther: carriers reconcile inventories and endorse the result on a ledger."""
 
 
+def _started(start: Any) -> Any:
+    """Start something that needs the ledger; a ledger that is unreachable or not the one
+    configured stops the command with a clear message instead of a traceback."""
+    from panther.ledger.errors import LedgerError
+
+    try:
+        return start()
+    except LedgerError as exc:
+        raise click.ClickException(f"the ledger cannot be used: {exc}") from exc
+
+
 @main.command()
 @click.option("--data-dir", help="where the SQLite file, keys and credentials live")
 @click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data folder)")
@@ -48,7 +59,7 @@ def serve(data_dir: str | None, database_url: str | None, port: int | None) -> N
     from .app import create_app
 
     settings = _settings(data_dir, database_url, port)
-    app = create_app(settings)
+    app = _started(lambda: create_app(settings))
     creds = Path(settings.data_dir) / "operator-credentials.json"
     click.echo(
         f"Stone Panther on http://{settings.host}:{settings.port} "
@@ -88,7 +99,7 @@ def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool)
     from .services.ledger_view import verify
 
     settings = _settings(data_dir, database_url, None)
-    ports = compose(settings, ensure_operator_party=False)
+    ports = _started(lambda: compose(settings, ensure_operator_party=False))
     result = verify(ports)
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -125,7 +136,7 @@ def ledger_replay(
     from .services import replay
 
     settings = _settings(data_dir, database_url, None)
-    ports = compose(settings, ensure_operator_party=False)
+    ports = _started(lambda: compose(settings, ensure_operator_party=False))
     try:
         with ports.db.read() as conn:
             rebuilt, result = replay.replay(ports.ledger, conn)

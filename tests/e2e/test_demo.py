@@ -137,3 +137,25 @@ def test_demo_on_the_evm_ledger_then_verify_and_replay_from_the_kept_chain(
         )  # fmt: skip
         assert replay.returncode == 0, replay.stdout + replay.stderr
         assert "replay EQUAL" in replay.stdout
+
+
+def test_serve_refuses_a_node_of_another_chain_with_a_clear_message(
+    tmp_path: Path, anvil_node: object
+) -> None:
+    import os
+
+    env = {
+        **os.environ,
+        "PANTHER_LEDGER": "evm",
+        "PANTHER_EVM_RPC_URL": anvil_node.url,  # type: ignore[attr-defined]
+        "PANTHER_CHAIN_ID": "1",
+        "PANTHER_DATA_DIR": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [*_panther(), "serve", "--port", "1"], env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "the ledger cannot be used" in proc.stderr
+    assert "the node is chain 31337, the configuration says 1" in proc.stderr
