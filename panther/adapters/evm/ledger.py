@@ -26,7 +26,7 @@ import httpx
 from eth_account import Account
 
 from panther.ledger.canonical import canonical_json
-from panther.ledger.eip712 import LedgerDomain, address_of, chained_entry_hash
+from panther.ledger.eip712 import LedgerDomain, address_of, chained_entry_hash, to_checksum
 from panther.ledger.errors import (
     ConflictError,
     EntryNotFound,
@@ -180,11 +180,9 @@ class AsyncEvmLedger:
 
     async def _deploy(self) -> tuple[str, int]:
         bytecode = bytes.fromhex(artifact()["bytecode"].removeprefix("0x"))
-        receipt = await self._send_and_wait(None, bytecode, 6_000_000)
+        receipt = await self._send_and_wait(bytecode, 6_000_000)
         if int(receipt["status"], 16) != 1 or not receipt.get("contractAddress"):
             raise LedgerMisconfigured("deploying the ledger contract failed")
-        from panther.ledger.eip712 import to_checksum
-
         address = to_checksum(bytes.fromhex(receipt["contractAddress"][2:]))
         log.info("deployed PantherLedger at %s (block %s)", address, receipt["blockNumber"])
         return address, int(receipt["blockNumber"], 16)
@@ -330,9 +328,10 @@ class AsyncEvmLedger:
         data: bytes,
         gas: int,
         future: asyncio.Future[LedgerEntry] | None,
-        to: str | None = "contract",
     ) -> _Pending:
-        target = self.contract if to == "contract" else to
+        """Sign and send one transaction: a call of the contract, or (no `tx`) its
+        deployment."""
+        target = self.contract if tx is not None else None
         kind = tx.type.value if tx is not None else "deploy"
         async with self._send_lock:
             for attempt in range(3):
@@ -371,9 +370,9 @@ class AsyncEvmLedger:
                 )
         raise ConflictError(-1, "the sender's nonce kept moving")  # pragma: no cover
 
-    async def _send_and_wait(self, to: str | None, data: bytes, gas: int) -> dict[str, Any]:
-        """Send one transaction outside the pipeline (deployment) and wait for its receipt."""
-        pending = await self._send(None, data, gas, None, to=to)
+    async def _send_and_wait(self, data: bytes, gas: int) -> dict[str, Any]:
+        """Deploy outside the pipeline and wait for the receipt."""
+        pending = await self._send(None, data, gas, None)
         deadline = time.monotonic() + self._config.receipt_timeout
         while time.monotonic() < deadline:
             receipt = await self._rpc.call("eth_getTransactionReceipt", [pending.tx_hash])
