@@ -248,6 +248,7 @@ def _enum_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
 register("exact", "exact", sql=_equal_sql, python=_equal)
 register("normalisedText", "text", sql=_equal_sql, python=_equal)
 register("bandwidth", "bandwidth", sql=_equal_sql, python=_equal)
+register("address", "address", sql=_equal_sql, python=_equal)
 register(
     "enum",
     "enum",
@@ -257,15 +258,27 @@ register(
     normaliser_params=_enum_params,
 )
 register("number", "number", sql=_within_sql, python=_within, check_params=_check_tolerance)
+_CONVERSION = ("currency", "rates", "taxRate")
+
+
+def _check_money(params: Mapping[str, Any]) -> list[str]:
+    tolerance = {k: v for k, v in params.items() if k not in _CONVERSION}
+    conversion = {k: v for k, v in params.items() if k in _CONVERSION}
+    return _check_tolerance(tolerance) + normalisers.check_money_params(conversion)
+
+
 register(
     "money",
     "money",
-    # A currency difference is always a difference, whatever the tolerance.
+    # A currency difference is always a difference, whatever the tolerance: amounts are
+    # compared in the relation's currency only when its terms give the rate (params
+    # currency and rates; taxRate for a price given with tax included).
     sql=lambda s, c, p: (
         f"({s}.currency = {c}.currency AND {_within_sql(f'{s}.value', f'{c}.value', p)})"
     ),
     python=lambda s, c, p: s[0] == c[0] and _within(s[1], c[1], p),
-    check_params=_check_tolerance,
+    check_params=_check_money,
+    normaliser_params=lambda p: {k: p[k] for k in _CONVERSION if k in p},
 )
 register(
     "date",

@@ -130,6 +130,17 @@ def _key_text(array: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(pc.utf8_length(array), 0), pa.scalar(None, pa.string()), array)
 
 
+def _rule_key(parts: list[pa.Array], unordered: tuple[tuple[int, int], ...]) -> pa.Array:
+    """A rule's composite key from its normalised parts; each unordered pair of positions
+    is put in sorted order first, so (FRA1, LON3) and (LON3, FRA1) make the same key."""
+    parts = list(parts)
+    for i, j in unordered:
+        a, b = parts[i], parts[j]
+        swap = pc.fill_null(pc.greater(a, b), False)
+        parts[i], parts[j] = pc.if_else(swap, b, a), pc.if_else(swap, a, b)
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
+
+
 def extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: Side) -> pa.Table:
     """One pass over a report: the narrow columns the profile needs for `side`.
 
@@ -160,8 +171,7 @@ def _extract(records: Sequence[Mapping[str, Any]], profile: MatchProfile, side: 
                 component.normaliser, values, component.params
             )
             parts.append(_key_text(normalised))
-        key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
-        columns[f"key{r}"] = key
+        columns[f"key{r}"] = _rule_key(parts, rule.unordered)
     for j, compared in enumerate(profile.compared_fields):
         path = compared.supplier_field if side == "supplier" else compared.customer_field
         values = _column_values(records, path)
@@ -194,22 +204,53 @@ def _check(table: pa.Table, side: str, profile_hash: str) -> None:
         raise ExtractMismatch(side, f"{side}/{profile_hash}", found)
 
 
-def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
-    """(agreement columns, diff_fields, differences) over the joined pair columns.
+@dataclass(frozen=True)
+class _Comparison:
+    """SQL pieces over the joined pair columns (see `_comparison_sql`)."""
 
-    The agreement columns a{j} are computed in an inner projection; lists and JSON are built
-    only under CASE WHEN NOT a{j}, so agreeing pairs cost no list or string work.
+    tests: str  # ", <test> AS t{j}, ..." and ", <crossed test> AS x{k}, ..."
+    agreements: str  # ", <agreement> AS a{j}, ..., <crossed and needed> AS w{k}, ..."
+    diff_fields: str
+    differences: str
+    swapped: str
+
+
+def _comparison_sql(profile: MatchProfile) -> _Comparison:
+    """The per-field agreement a{j} of every compared field, the names of those that
+    disagree, their JSON differences, and whether a swappable pair agreed only crossed.
+
+    Tests are computed in an inner projection and agreements in the next; lists and JSON
+    are built only under CASE WHEN NOT a{j}, so agreeing pairs cost no list or string work.
     """
     fields = profile.compared_fields
     if not fields:
-        return "", "CAST([] AS VARCHAR[])", "CAST(NULL AS VARCHAR)"
-    agreements = []
+        none = "CAST([] AS VARCHAR[])"
+        return _Comparison("", "", none, "CAST(NULL AS VARCHAR)", "false")
+    tests = []
+    for j, f in enumerate(fields):
+        test = comparators.agree_sql(
+            f.comparator, f"s_f{j}", f"c_f{j}", f"s_f{j}_raw", f"c_f{j}_raw", f.params
+        )
+        tests.append(f"{test} AS t{j}")
+    agreement = {j: f"t{j}" for j in range(len(fields))}
+    crossed_needed = []
+    for k, (i, j) in enumerate(profile.swap_index()):
+        f = fields[i]  # both fields of a pair share comparator and params
+        cross_ij = comparators.agree_sql(
+            f.comparator, f"s_f{i}", f"c_f{j}", f"s_f{i}_raw", f"c_f{j}_raw", f.params
+        )
+        cross_ji = comparators.agree_sql(
+            f.comparator, f"s_f{j}", f"c_f{i}", f"s_f{j}_raw", f"c_f{i}_raw", f.params
+        )
+        tests.append(f"({cross_ij} AND {cross_ji}) AS x{k}")
+        # Crossing counts only where the direct comparison fails.
+        crossed_needed.append(f"(NOT (t{i} AND t{j}) AND x{k}) AS w{k}")
+        agreement[i] = f"(t{i} OR w{k})"
+        agreement[j] = f"(t{j} OR w{k})"
     names = []
     entries = []
     for j, f in enumerate(fields):
         s, c, s_raw, c_raw = f"s_f{j}", f"c_f{j}", f"s_f{j}_raw", f"c_f{j}_raw"
-        test = comparators.agree_sql(f.comparator, s, c, s_raw, c_raw, f.params)
-        agreements.append(f"{test} AS a{j}")
         names.append(f"CASE WHEN NOT a{j} THEN {_sql_text(f.name)} END")
         entry = (
             "'{\"field\":' || "
@@ -225,12 +266,16 @@ def _differences_sql(profile: MatchProfile) -> tuple[str, str, str]:
             + " || '}'"
         )
         entries.append(f"CASE WHEN NOT a{j} THEN {entry} END")
+    agreements = crossed_needed + [f"{agreement[j]} AS a{j}" for j in range(len(fields))]
     all_agree = " AND ".join(f"a{j}" for j in range(len(fields)))
     listed = f"list_filter([{', '.join(names)}], lambda x: x IS NOT NULL)"
     diff_fields = f"CASE WHEN {all_agree} THEN CAST([] AS VARCHAR[]) ELSE {listed} END"
     joined = f"'[' || concat_ws(',', {', '.join(entries)}) || ']'"
     differences = f"CASE WHEN {all_agree} THEN NULL ELSE {joined} END"
-    return ", " + ", ".join(agreements), diff_fields, differences
+    swapped = " OR ".join(f"w{k}" for k in range(len(crossed_needed))) or "false"
+    return _Comparison(
+        ", " + ", ".join(tests), ", " + ", ".join(agreements), diff_fields, differences, swapped
+    )
 
 
 def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> MatchResult:
@@ -241,7 +286,7 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
     rules = profile.identifier_rules
     key_columns = ", ".join(f"key{r}" for r in range(len(rules)))
     rule_names = "[" + ", ".join(_sql_text(r.name) for r in rules) + "]"
-    agreements, diff_fields, differences = _differences_sql(profile)
+    comparison = _comparison_sql(profile)
 
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
     try:
@@ -301,8 +346,10 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
             FROM pairs p JOIN s_in s ON s.ref = p.sref JOIN c_in c ON c.ref = p.cref"""
         run(
             f"""CREATE TEMP TABLE cmp AS
-            SELECT rule, sref, cref, {diff_fields} AS diff_fields, {differences} AS differences
-            FROM (SELECT * {agreements} FROM ({aligned}))"""
+            SELECT rule, sref, cref, {comparison.diff_fields} AS diff_fields,
+                   {comparison.differences} AS differences, {comparison.swapped} AS swapped
+            FROM (SELECT * {comparison.agreements}
+                  FROM (SELECT * {comparison.tests} FROM ({aligned})))"""
         )
         empty_refs, empty_names = "CAST([] AS BIGINT[])", "CAST([] AS VARCHAR[])"
         no_text = "CAST(NULL AS VARCHAR)"
@@ -311,7 +358,8 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
             FROM (
               SELECT CASE WHEN differences IS NULL THEN 0 ELSE 1 END AS ord,
                      CASE WHEN differences IS NULL THEN 'matched' ELSE 'partial' END AS class,
-                     {no_text} AS reason, {rule_names}[rule + 1] AS rule,
+                     CASE WHEN swapped THEN 'endsSwapped' END AS reason,
+                     {rule_names}[rule + 1] AS rule,
                      [sref] AS supplier_refs, [cref] AS customer_refs,
                      diff_fields, differences, sref AS ms, cref AS mc
               FROM cmp

@@ -24,12 +24,12 @@ from panther.ledger.canonical import canonical_json
 
 from . import normalisers
 from .engine import (
-    _KEY_SEPARATOR,
     _META_PROFILE,
     _META_SIDE,
     MatchResult,
     Side,
     _key_text,
+    _rule_key,
     extract,
 )
 from .profile import MatchProfile
@@ -342,9 +342,14 @@ def _money_column(
     unit_string = pc.fill_null(pc.starts_with(unit.text, '"'), False)
     unit_slow = pc.and_(unit_string, pc.invert(ascii_unit))
     unit_none = pc.invert(pc.or_(currency_ok, unit_slow))
+    # An object without a unit may be a TMF Price (dutyFreeAmount / taxIncludedAmount):
+    # the scalar normaliser reads it.
+    price_like = pc.and_(is_object, pc.is_null(unit.text))
     decided = _decimals(amount)
-    none = pc.or_(pc.invert(is_object), pc.or_(unit_none, decided.none))
-    slow = pc.and_(pc.invert(none), pc.or_(unit_slow, decided.slow))
+    none = pc.and_(
+        pc.or_(pc.invert(is_object), pc.or_(unit_none, decided.none)), pc.invert(price_like)
+    )
+    slow = pc.or_(price_like, pc.and_(pc.invert(none), pc.or_(unit_slow, decided.slow)))
     ok = pc.invert(pc.or_(none, slow))
     currency = pc.utf8_upper(pc.utf8_trim(unit.content, " "))
     fast = pa.StructArray.from_arrays(
@@ -365,7 +370,7 @@ def _normalised(
     money_parts: tuple[_Values, _Values] | None,
 ) -> pa.Array:
     normaliser = normalisers.get(name)
-    if money_parts is not None:
+    if money_parts is not None and not params:
         return _money_column(values, *money_parts, params)
     if normaliser.scalar is normalisers.number:
         return _number_column(values, params)
@@ -502,9 +507,7 @@ class _Plan:
                 _key_text(_normalised(c.normaliser, c.params, values[c.field], None))
                 for c in (rule.supplier if supplier else rule.customer)
             ]
-            columns[f"key{r}"] = (
-                parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _KEY_SEPARATOR)
-            )
+            columns[f"key{r}"] = _rule_key(parts, rule.unordered)
         for j, compared in enumerate(self.profile.compared_fields):
             path = compared.supplier_field if supplier else compared.customer_field
             money = (values[path + ".unit"], values[path + ".value"]) if self.money[j] else None

@@ -297,6 +297,35 @@ def _text_column(values: Sequence[Any], params: Mapping[str, Any]) -> pa.Array |
     return _empty_to_null(out)
 
 
+# -- address ---------------------------------------------------------------------------
+
+# Street words carriers spell out or abbreviate, mapped to one abbreviation.
+_ADDRESS_WORDS = {
+    "street": "st", "str": "st", "strasse": "st", "straße": "st", "road": "rd",
+    "avenue": "ave", "av": "ave", "boulevard": "blvd", "lane": "ln", "drive": "dr",
+    "place": "pl", "square": "sq", "court": "ct", "suite": "ste", "floor": "fl",
+    "building": "bldg", "north": "n", "south": "s", "east": "e", "west": "w",
+}  # fmt: skip
+_ADDRESS_PUNCTUATION = re.compile(r"[.,;:/#'\"()\-]+")
+
+
+def address(value: Any, params: Mapping[str, Any]) -> str | None:
+    """Casefold, punctuation to spaces, street words abbreviated one way ("Street", "Str.",
+    "Straße" -> "st"), whitespace collapsed: "12, Main Street" = "12 MAIN ST."."""
+    raw = _as_text(value)
+    if raw is None:
+        return None
+    words = _ADDRESS_PUNCTUATION.sub(" ", raw.casefold()).split()
+    out = []
+    for word in words:
+        for suffix in ("straße", "strasse", "str"):
+            if word.endswith(suffix) and len(word) > len(suffix) + 1:
+                word = word.removesuffix(suffix) + " st"
+                break
+        out.append(_ADDRESS_WORDS.get(word, word))
+    return " ".join(out) or None
+
+
 # -- bandwidth ---------------------------------------------------------------------------
 
 _BANDWIDTH = re.compile(
@@ -455,8 +484,7 @@ def number(value: Any, params: Mapping[str, Any]) -> Decimal | None:
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def money(value: Any, params: Mapping[str, Any]) -> tuple[str, Decimal] | None:
-    """``{"unit": ISO 4217, "value": number}`` -> (currency, Decimal)."""
+def _money_parts(value: Any) -> tuple[str, Decimal] | None:
     if not isinstance(value, dict):
         return None
     unit = value.get("unit")
@@ -467,6 +495,72 @@ def money(value: Any, params: Mapping[str, Any]) -> tuple[str, Decimal] | None:
     if amount is None or not _CURRENCY.fullmatch(currency):
         return None
     return currency, amount
+
+
+def money(value: Any, params: Mapping[str, Any]) -> tuple[str, Decimal] | None:
+    """``{"unit": ISO 4217, "value": number}`` -> (currency, Decimal).
+
+    A TMF ``Price`` object (``dutyFreeAmount`` and/or ``taxIncludedAmount``) is read net of
+    tax: its duty-free amount, or else its tax-included amount divided by ``1 + taxRate``
+    (the relation's tax rate, param ``taxRate``; without it a gross-only price has no net
+    value). With param ``currency`` (the relation's currency) an amount in another currency
+    is converted at ``rates[currency]`` (units of the relation's currency per unit); an
+    amount in a currency without a rate keeps its currency, so it differs, visibly.
+    """
+    gross = False
+    if isinstance(value, dict) and "unit" not in value:
+        if isinstance(value.get("dutyFreeAmount"), dict):
+            value = value["dutyFreeAmount"]
+        elif isinstance(value.get("taxIncludedAmount"), dict):
+            value, gross = value["taxIncludedAmount"], True
+    parts = _money_parts(value)
+    if parts is None:
+        return None
+    currency, amount = parts
+    if gross:
+        rate = params.get("taxRate")
+        if rate is None:
+            return None
+        amount = amount / (1 + Decimal(rate))
+    target = params.get("currency")
+    if target and currency != target:
+        per_unit = (params.get("rates") or {}).get(currency)
+        if per_unit is not None:
+            amount, currency = amount * Decimal(per_unit), target
+    if gross or currency != parts[0]:
+        amount = amount.quantize(_QUANTUM)
+    return currency, amount
+
+
+def check_money_params(params: Mapping[str, Any]) -> list[str]:
+    """Problems with the money normaliser's conversion params (currency, rates, taxRate)."""
+    problems = []
+    currency = params.get("currency")
+    if currency is not None and not (isinstance(currency, str) and _CURRENCY.fullmatch(currency)):
+        problems.append("currency must be an ISO 4217 code such as EUR")
+    rates = params.get("rates")
+    if rates is not None:
+        if currency is None:
+            problems.append("rates need a currency to convert to")
+        if not isinstance(rates, dict) or not all(
+            isinstance(k, str) and _CURRENCY.fullmatch(k) and _positive_decimal(v)
+            for k, v in rates.items()
+        ):
+            problems.append("rates must map ISO 4217 codes to positive decimal strings")
+    tax = params.get("taxRate")
+    if tax is not None and not (_positive_decimal(tax) and Decimal(tax) < 10):
+        problems.append("taxRate must be a decimal string such as \"0.19\"")
+    return problems
+
+
+def _positive_decimal(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return False
+    return number.is_finite() and number > 0
 
 
 # -- exact -------------------------------------------------------------------------------
@@ -488,6 +582,7 @@ register(
 )
 register("text", text, arrow_type=pa.string(), column=_text_column)
 register("bandwidth", bandwidth, arrow_type=pa.int64())
+register("address", address, arrow_type=pa.string())
 register("enum", enum, arrow_type=pa.string(), check_params=_check_enum, column=_enum_column)
 register("date", date_, arrow_type=pa.date32())
 register("number", number, arrow_type=DECIMAL_TYPE)

@@ -64,16 +64,24 @@ class KeyComponent:
 
 @dataclass(frozen=True)
 class IdentifierRule:
+    """A (possibly composite) key. `unordered` lists pairs of component positions whose
+    values may come in either order (the A-end and B-end sites of a point-to-point service
+    that one side records the other way round): the key sorts each such pair."""
+
     name: str
     supplier: tuple[KeyComponent, ...]
     customer: tuple[KeyComponent, ...]
+    unordered: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "supplier": [c.to_dict() for c in self.supplier],
             "customer": [c.to_dict() for c in self.customer],
         }
+        if self.unordered:
+            out["unordered"] = [list(pair) for pair in self.unordered]
+        return out
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,10 @@ class MatchProfile:
     identifier_rules: tuple[IdentifierRule, ...]
     compared_fields: tuple[ComparedField, ...] = ()
     csv_mapping: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Pairs of compared fields (by name) that agree when crossed: supplier A = customer B
+    # and supplier B = customer A. Such items are matched or partial with reason
+    # `endsSwapped`.
+    swappable_pairs: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_dict(cls, document: Any) -> MatchProfile:
@@ -119,13 +131,21 @@ class MatchProfile:
         return _Parser().profile(document)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "identifierRules": [r.to_dict() for r in self.identifier_rules],
             "comparedFields": [f.to_dict() for f in self.compared_fields],
             "csvMapping": dict(self.csv_mapping),
         }
+        if self.swappable_pairs:
+            out["swappablePairs"] = [list(pair) for pair in self.swappable_pairs]
+        return out
+
+    def swap_index(self) -> tuple[tuple[int, int], ...]:
+        """`swappable_pairs` as positions in `compared_fields`."""
+        position = {f.name: j for j, f in enumerate(self.compared_fields)}
+        return tuple((position[a], position[b]) for a, b in self.swappable_pairs)
 
     def profile_hash(self) -> str:
         """SHA-256 hex of the canonical JSON (RFC 8785) of `to_dict()`."""
@@ -136,7 +156,8 @@ class MatchProfile:
         return replace(
             self,
             identifier_rules=tuple(
-                IdentifierRule(r.name, r.customer, r.supplier) for r in self.identifier_rules
+                IdentifierRule(r.name, r.customer, r.supplier, r.unordered)
+                for r in self.identifier_rules
             ),
             compared_fields=tuple(
                 replace(f, supplier_field=f.customer_field, customer_field=f.supplier_field)
@@ -194,7 +215,12 @@ class _Parser:
     def profile(self, doc: Any) -> MatchProfile:
         if not isinstance(doc, dict):
             raise InvalidProfile((ProfileProblem("", "a profile must be a JSON object"),))
-        self.keys(doc, "", {"name", "version", "identifierRules"}, {"comparedFields", "csvMapping"})
+        self.keys(
+            doc,
+            "",
+            {"name", "version", "identifierRules"},
+            {"comparedFields", "csvMapping", "swappablePairs"},
+        )
         name = self.name(doc.get("name"), "/name")
         version = doc.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -203,9 +229,47 @@ class _Parser:
         rules = self.rules(doc.get("identifierRules"))
         fields = self.compared(doc.get("comparedFields", []))
         mapping = self.csv(doc.get("csvMapping", {}))
+        pairs = self.swappable(doc.get("swappablePairs", []), fields)
         if self.problems:
             raise InvalidProfile(tuple(self.problems))
-        return MatchProfile(name, version, rules, fields, mapping)
+        return MatchProfile(name, version, rules, fields, mapping, pairs)
+
+    def swappable(
+        self, value: Any, fields: tuple[ComparedField, ...]
+    ) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, list):
+            self.fail("/swappablePairs", "must be an array of [field name, field name] pairs")
+            return ()
+        by_name = {f.name: f for f in fields}
+        used: set[str] = set()
+        out = []
+        for i, pair in enumerate(value):
+            pointer = f"/swappablePairs/{i}"
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(n, str) for n in pair)
+            ):
+                self.fail(pointer, "must be a pair of compared field names")
+                continue
+            a, b = pair
+            if a == b:
+                self.fail(pointer, "a field cannot swap with itself")
+                continue
+            missing = [n for n in (a, b) if n not in by_name]
+            if missing:
+                self.fail(pointer, f"no compared field named {missing[0]!r}")
+                continue
+            if used & {a, b}:
+                self.fail(pointer, "a field can be in one pair only")
+                continue
+            fa, fb = by_name[a], by_name[b]
+            if (fa.comparator, _plain(fa.params)) != (fb.comparator, _plain(fb.params)):
+                self.fail(pointer, "both fields must use the same comparator and params")
+                continue
+            used |= {a, b}
+            out.append((a, b))
+        return tuple(out)
 
     def rules(self, value: Any) -> tuple[IdentifierRule, ...]:
         if not isinstance(value, list) or not value:
@@ -219,7 +283,7 @@ class _Parser:
             if not isinstance(rule, dict):
                 self.fail(pointer, "must be an object")
                 continue
-            self.keys(rule, pointer, {"name", "supplier", "customer"}, set())
+            self.keys(rule, pointer, {"name", "supplier", "customer"}, {"unordered"})
             name = self.name(rule.get("name"), f"{pointer}/name")
             if name in seen:
                 self.fail(f"{pointer}/name", f"duplicate rule name {name!r}")
@@ -229,7 +293,32 @@ class _Parser:
                 sides[side] = self.components(rule.get(side), f"{pointer}/{side}")
             if len(sides["supplier"]) != len(sides["customer"]):
                 self.fail(pointer, "supplier and customer keys must have the same length")
-            out.append(IdentifierRule(name, sides["supplier"], sides["customer"]))
+            unordered = self.unordered(rule.get("unordered", []), len(sides["supplier"]), pointer)
+            out.append(IdentifierRule(name, sides["supplier"], sides["customer"], unordered))
+        return tuple(out)
+
+    def unordered(self, value: Any, size: int, pointer: str) -> tuple[tuple[int, int], ...]:
+        at = f"{pointer}/unordered"
+        if not isinstance(value, list):
+            self.fail(at, "must be an array of [position, position] pairs")
+            return ()
+        out: list[tuple[int, int]] = []
+        used: set[int] = set()
+        for i, pair in enumerate(value):
+            ok = (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(type(p) is int and 0 <= p < size for p in pair)
+                and pair[0] != pair[1]
+            )
+            if not ok:
+                self.fail(f"{at}/{i}", f"must be two different key positions below {size}")
+                continue
+            if used & set(pair):
+                self.fail(f"{at}/{i}", "a position can be in one pair only")
+                continue
+            used |= set(pair)
+            out.append((pair[0], pair[1]))
         return tuple(out)
 
     def components(self, value: Any, pointer: str) -> tuple[KeyComponent, ...]:

@@ -44,22 +44,47 @@ def _keys(record: Any, profile: MatchProfile, side: str) -> list[str | None]:
             parts.append(
                 _key_part(normalisers.normalise(component.normaliser, value, component.params))
             )
+        for i, j in rule.unordered:  # either order of these positions is the same key
+            if parts[i] is not None and parts[j] is not None and parts[i] > parts[j]:
+                parts[i], parts[j] = parts[j], parts[i]
         keys.append(None if any(p is None for p in parts) else "\x1f".join(parts))  # type: ignore[arg-type]
     return keys
 
 
 def _differences(
     supplier: Any, customer: Any, profile: MatchProfile
-) -> list[dict[str, Any]] | None:
-    out = []
-    for f in profile.compared_fields:
+) -> tuple[list[dict[str, Any]] | None, bool]:
+    """The differing fields of a linked pair, and whether a swappable pair agreed only
+    when crossed (A-end and B-end recorded the other way round)."""
+    fields = profile.compared_fields
+    values = []
+    for f in fields:
         s_value = compile_path(f.supplier_field).get(supplier)
         c_value = compile_path(f.customer_field).get(customer)
         s_raw, c_raw = normalisers.raw_json(s_value), normalisers.raw_json(c_value)
         s_norm = normalisers.normalise(f.normaliser, s_value, f.normaliser_params)
         c_norm = normalisers.normalise(f.normaliser, c_value, f.normaliser_params)
-        if comparators.agree(f.comparator, s_norm, c_norm, s_raw, c_raw, f.params):
+        values.append((s_value, c_value, s_raw, c_raw, s_norm, c_norm))
+    agree = [
+        comparators.agree(f.comparator, v[4], v[5], v[2], v[3], f.params)
+        for f, v in zip(fields, values, strict=True)
+    ]
+    swapped = False
+    for i, j in profile.swap_index():
+        f = fields[i]
+        if agree[i] and agree[j]:
             continue
+        vi, vj = values[i], values[j]
+        crossed = comparators.agree(
+            f.comparator, vi[4], vj[5], vi[2], vj[3], f.params
+        ) and comparators.agree(f.comparator, vj[4], vi[5], vj[2], vi[3], f.params)
+        if crossed:
+            agree[i] = agree[j] = swapped = True
+    out = []
+    for f, v, ok in zip(fields, values, agree, strict=True):
+        if ok:
+            continue
+        s_value, c_value, s_raw, c_raw, s_norm, c_norm = v
         out.append(
             {
                 "field": f.name,
@@ -70,7 +95,7 @@ def _differences(
                 "comparator": f.comparator,
             }
         )
-    return out or None
+    return out or None, swapped
 
 
 def reference_match(
@@ -110,8 +135,9 @@ def reference_match(
         for key in s_groups.keys() & c_groups.keys():
             srefs, crefs = s_groups[key], c_groups[key]
             if len(srefs) == 1 and len(crefs) == 1:
-                diff = _differences(supplier[srefs[0]], customer[crefs[0]], profile)
-                item("partial" if diff else "matched", None, rule.name, srefs, crefs, diff)
+                diff, swapped = _differences(supplier[srefs[0]], customer[crefs[0]], profile)
+                reason = "endsSwapped" if swapped else None
+                item("partial" if diff else "matched", reason, rule.name, srefs, crefs, diff)
             else:
                 item("mismatch", "ambiguous", rule.name, srefs, crefs)
             s_open.difference_update(srefs)

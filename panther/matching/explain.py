@@ -1,0 +1,376 @@
+"""Why an item of a match run is in its class: the rule that linked it (or the keys that did
+not), each compared field with both raw and normalised values, and the comparator's verdict.
+
+One item at a time, with the scalar normalisers and the Python comparators: the semantics the
+set-based engine runs in SQL (`reference.py` is the same per-record reading of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from panther.inventory.paths import compile_path
+
+from . import comparators, normalisers
+from .profile import ComparedField, IdentifierRule, KeyComponent, MatchProfile
+
+__all__ = ["RecordsMismatch", "explain", "format_explanation"]
+
+AGREE, DIFFER, BOTH_MISSING = "agree", "differ", "bothMissing"
+SIDES = ("supplier", "customer")
+
+
+@dataclass(frozen=True)
+class RecordsMismatch(ValueError):
+    """The records given for one side are not one per ref of the item."""
+
+    side: str
+    refs: int
+    records: int
+
+    def __str__(self) -> str:
+        return f"{self.side}: the item has {self.refs} refs but {self.records} records were given"
+
+
+def explain(
+    profile: MatchProfile,
+    supplier_records: Sequence[Mapping[str, Any]],
+    customer_records: Sequence[Mapping[str, Any]],
+    item: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The explanation of one stored item (JSON-ready).
+
+    `item` is the item as a run stores it (``class``, ``reason``, ``rule``, ``supplierRefs``,
+    ``customerRefs``); the records are the JSON bodies of its refs, in ref order.
+    """
+    records = {"supplier": list(supplier_records), "customer": list(customer_records)}
+    refs: dict[str, list[int]] = {}
+    for side in SIDES:
+        refs[side] = [int(r) for r in item.get(f"{side}Refs") or []]
+        if len(refs[side]) != len(records[side]):
+            raise RecordsMismatch(side, len(refs[side]), len(records[side]))
+    rule = _rule(profile, item.get("rule"))
+    one_to_one = len(records["supplier"]) == 1 and len(records["customer"]) == 1
+    record_keys = [
+        {
+            "side": side,
+            "ref": ref,
+            "id": _record_id(record),
+            "keys": [_record_key(r, record, side) for r in profile.identifier_rules],
+        }
+        for side in SIDES
+        for ref, record in zip(refs[side], records[side], strict=True)
+    ]
+    link = None
+    fields: list[dict[str, Any]] = []
+    if one_to_one and rule is not None:
+        supplier, customer = records["supplier"][0], records["customer"][0]
+        link = _link(rule, supplier, customer)
+        fields = _fields(profile, supplier, customer, crossing=item.get("reason") == "endsSwapped")
+    shared = _shared_key(rule, record_keys, records) if item.get("reason") == "ambiguous" else None
+    return {
+        "class": item["class"],
+        "reason": item.get("reason"),
+        "rule": item.get("rule"),
+        "summary": _summary(item, rule, link, shared, fields, record_keys),
+        "link": link,
+        "sharedKey": shared,
+        "fields": fields,
+        "records": record_keys,
+    }
+
+
+# -- keys --------------------------------------------------------------------------------
+
+
+def _rule(profile: MatchProfile, name: Any) -> IdentifierRule | None:
+    return next((r for r in profile.identifier_rules if r.name == name), None)
+
+
+def _record_id(record: Mapping[str, Any]) -> str | None:
+    value = record.get("id") if isinstance(record, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _key_text(value: Any) -> str | None:
+    """A normalised key component as the text the engine joins on (empty counts as missing)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text or None
+
+
+def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, Any]:
+    value = compile_path(component.field).get(record)
+    normalised = normalisers.normalise(component.normaliser, value, component.params)
+    return {
+        "field": component.field,
+        "normaliser": component.normaliser,
+        "raw": normalisers.raw_json(value),
+        "normalised": _key_text(normalised),
+    }
+
+
+def _unordered(rule: IdentifierRule) -> list[list[int]]:
+    return [list(pair) for pair in getattr(rule, "unordered", ())]
+
+
+def _key(rule: IdentifierRule, components: list[dict[str, Any]]) -> list[str] | None:
+    """The rule's key as the engine joins on it; None (no key: the record cannot link by
+    this rule) when a component is missing."""
+    parts = [c["normalised"] for c in components]
+    if any(p is None for p in parts):
+        return None
+    for i, j in _unordered(rule):  # either order of these positions is the same key
+        if parts[i] > parts[j]:
+            parts[i], parts[j] = parts[j], parts[i]
+    return parts
+
+
+def _record_key(rule: IdentifierRule, record: Mapping[str, Any], side: str) -> dict[str, Any]:
+    components = [_component(c, record) for c in getattr(rule, side)]
+    return {"rule": rule.name, "key": _key(rule, components), "components": components}
+
+
+def _link(
+    rule: IdentifierRule, supplier: Mapping[str, Any], customer: Mapping[str, Any]
+) -> dict[str, Any]:
+    supplier_parts = [_component(c, supplier) for c in rule.supplier]
+    customer_parts = [_component(c, customer) for c in rule.customer]
+    components = [
+        {
+            "supplierField": s["field"],
+            "customerField": c["field"],
+            "supplierNormaliser": s["normaliser"],
+            "customerNormaliser": c["normaliser"],
+            "supplierRaw": s["raw"],
+            "customerRaw": c["raw"],
+            "supplierNormalised": s["normalised"],
+            "customerNormalised": c["normalised"],
+        }
+        for s, c in zip(supplier_parts, customer_parts, strict=True)
+    ]
+    return {
+        "rule": rule.name,
+        "key": _key(rule, supplier_parts),
+        "unordered": _unordered(rule),
+        "components": components,
+    }
+
+
+def _shared_key(
+    rule: IdentifierRule | None,
+    record_keys: list[dict[str, Any]],
+    records: Mapping[str, list[Mapping[str, Any]]],
+) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    keys = [k["key"] for r in record_keys for k in r["keys"] if k["rule"] == rule.name and k["key"]]
+    return {
+        "rule": rule.name,
+        "key": keys[0] if keys else None,
+        "supplierCount": len(records["supplier"]),
+        "customerCount": len(records["customer"]),
+    }
+
+
+# -- compared fields ---------------------------------------------------------------------
+
+
+def _side_value(compared: ComparedField, record: Mapping[str, Any], path: str) -> dict[str, Any]:
+    value = compile_path(path).get(record)
+    normalised = normalisers.normalise(compared.normaliser, value, compared.normaliser_params)
+    return {
+        "field": path,
+        "raw": normalisers.raw_json(value),
+        "normalised": normalised,
+    }
+
+
+def _compare(
+    compared: ComparedField,
+    supplier: Mapping[str, Any],
+    customer: Mapping[str, Any],
+    customer_path: str,
+    *,
+    crossed: bool = False,
+) -> dict[str, Any]:
+    s = _side_value(compared, supplier, compared.supplier_field)
+    c = _side_value(compared, customer, customer_path)
+    if s["raw"] is None and c["raw"] is None:
+        verdict = BOTH_MISSING
+    elif comparators.agree(
+        compared.comparator, s["normalised"], c["normalised"], s["raw"], c["raw"], compared.params
+    ):
+        verdict = AGREE
+    else:
+        verdict = DIFFER
+    return {
+        "name": compared.name,
+        "comparator": compared.comparator,
+        "params": dict(compared.params),
+        "supplierField": s["field"],
+        "customerField": c["field"],
+        "supplierRaw": s["raw"],
+        "customerRaw": c["raw"],
+        "supplierNormalised": comparators.normalised_json(compared.normaliser, s["normalised"]),
+        "customerNormalised": comparators.normalised_json(compared.normaliser, c["normalised"]),
+        "verdict": verdict,
+        "crossed": crossed,
+    }
+
+
+def _fields(
+    profile: MatchProfile,
+    supplier: Mapping[str, Any],
+    customer: Mapping[str, Any],
+    *,
+    crossing: bool,
+) -> list[dict[str, Any]]:
+    out = {
+        f.name: _compare(f, supplier, customer, f.customer_field) for f in profile.compared_fields
+    }
+    if not crossing:
+        return list(out.values())
+    by_name = {f.name: f for f in profile.compared_fields}
+    for pair in getattr(profile, "swappable_pairs", ()):
+        a, b = (by_name.get(name) for name in pair)
+        if a is None or b is None or all(out[f.name]["verdict"] != DIFFER for f in (a, b)):
+            continue
+        # The ends are swapped when each field agrees with the other one on the customer side.
+        swapped = {
+            a.name: _compare(a, supplier, customer, b.customer_field, crossed=True),
+            b.name: _compare(b, supplier, customer, a.customer_field, crossed=True),
+        }
+        if all(v["verdict"] != DIFFER for v in swapped.values()):
+            out.update(swapped)
+    return list(out.values())
+
+
+# -- words -------------------------------------------------------------------------------
+
+
+def _key_words(key: Sequence[str] | None) -> str:
+    return "(none)" if key is None else " + ".join(key)
+
+
+def _rule_key_words(key: Mapping[str, Any]) -> str:
+    """``rule KEY``, or which components a rule's key lacks."""
+    if key["key"] is not None:
+        return f"{key['rule']} {_key_words(key['key'])}"
+    missing = [c["field"] for c in key["components"] if c["normalised"] is None]
+    return f"{key['rule']} no key ({', '.join(missing)} missing)"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _summary(
+    item: Mapping[str, Any],
+    rule: IdentifierRule | None,
+    link: dict[str, Any] | None,
+    shared: dict[str, Any] | None,
+    fields: list[dict[str, Any]],
+    record_keys: list[dict[str, Any]],
+) -> str:
+    reason = item.get("reason")
+    if link is not None:
+        words = f"linked one-to-one by rule {link['rule']}"
+        crossed = [f["name"] for f in fields if f["crossed"]]
+        differing = [f["name"] for f in fields if f["verdict"] == DIFFER]
+        if crossed:
+            words += f"; the ends are swapped: {' and '.join(crossed)} agree when crossed"
+        if not differing:
+            rest = "every other compared field" if crossed else "every compared field"
+            return f"{words} and {rest} agrees"
+        verb = "differs" if len(differing) == 1 else "differ"
+        listed = ", ".join(differing)
+        return f"{words}; {_plural(len(differing), 'compared field')} {verb}: {listed}"
+    if reason == "ambiguous":
+        if shared is None:
+            return "ambiguous: the records share an identifier of a rule this profile lacks"
+        counts = []
+        for side in SIDES:
+            n = shared[f"{side}Count"]
+            if n:
+                counts.append(_plural(n, f"{side} record"))
+        words = (
+            f"ambiguous: {' and '.join(counts)} share the key {_key_words(shared['key'])} "
+            f"of rule {shared['rule']}"
+        )
+        if not shared["supplierCount"] or not shared["customerCount"]:
+            other = "customer" if shared["supplierCount"] else "supplier"
+            words += f" and no {other} record has it"
+        return words + "; a duplicate identifier is never linked by guess"
+    if reason in ("missingAtCustomer", "missingAtSupplier"):
+        other = "customer" if reason == "missingAtCustomer" else "supplier"
+        head = "missing at " + other
+        keys = [k for r in record_keys for k in r["keys"]]
+        if all(k["key"] is None for k in keys):
+            return f"{head}: the record has no complete key under any rule"
+        listed = "; ".join(_rule_key_words(k) for k in keys)
+        return (
+            f"{head}: no {other} record has any of these keys ({listed}); a record linked "
+            "by an earlier rule is not looked at again"
+        )
+    if rule is None and item.get("rule") is not None:
+        return f"{item['class']}: rule {item['rule']} is not in this profile"
+    return f"{item['class']}" + (f" ({reason})" if reason else "")
+
+
+def _value_words(raw: str | None, normalised: Any) -> str:
+    if raw is None:
+        return "(absent)"
+    shown = "(unusable)" if normalised is None else str(normalised)
+    return f"{raw} → {shown}"
+
+
+def format_explanation(explanation: Mapping[str, Any]) -> str:
+    """The explanation as text for a terminal: the summary, the link or the keys, then one
+    line per compared field (name, verdict, supplier raw → normalised, customer raw →
+    normalised)."""
+    head = f"{explanation['class']}"
+    if explanation.get("reason"):
+        head += f" ({explanation['reason']})"
+    if "itemNo" in explanation:
+        head = f"item {explanation['itemNo']}: {head}"
+        if "runId" in explanation:
+            head += f" in run {explanation['runId']}"
+    lines = [head, explanation["summary"]]
+    link = explanation.get("link")
+    if link is not None:
+        for c in link["components"]:
+            lines.append(
+                f"  link {link['rule']}: supplier {c['supplierField']} "
+                f"{_value_words(c['supplierRaw'], c['supplierNormalised'])}, customer "
+                f"{c['customerField']} {_value_words(c['customerRaw'], c['customerNormalised'])}"
+            )
+    else:
+        for record in explanation.get("records", []):
+            label = f"  {record['side']} #{record['ref']}"
+            if record.get("id"):
+                label += f" {record['id']}"
+            keys = "; ".join(_rule_key_words(k) for k in record["keys"])
+            lines.append(f"{label}: {keys}")
+    fields = explanation.get("fields") or []
+    if fields:
+        verdicts = [f["verdict"] + (" (crossed)" if f.get("crossed") else "") for f in fields]
+        width = max(len(f["name"]) for f in fields)
+        verdict_width = max(len(v) for v in verdicts)
+        for f, verdict in zip(fields, verdicts, strict=True):
+            lines.append(
+                f"  {f['name']:<{width}}  {verdict:<{verdict_width}}  supplier "
+                f"{_value_words(f['supplierRaw'], f['supplierNormalised'])}  |  customer "
+                f"{_value_words(f['customerRaw'], f['customerNormalised'])}"
+            )
+    return "\n".join(lines)
