@@ -23,6 +23,7 @@ from . import comparators, normalisers
 __all__ = [
     "DEFAULT_PROFILE",
     "ComparedField",
+    "FuzzySettings",
     "IdentifierRule",
     "InvalidProfile",
     "KeyComponent",
@@ -114,6 +115,27 @@ class ComparedField:
 
 
 @dataclass(frozen=True)
+class FuzzySettings:
+    """Fuzzy candidates for the leftovers: the rule (by position) whose normalised key is
+    compared by edit distance, the largest distance proposed, the blocks (each a list of
+    compared field names whose normalised values must be equal; a swappable pair in either
+    order), and how many candidates an item gets at most."""
+
+    rule: int
+    max_distance: int
+    blocks: tuple[tuple[str, ...], ...]
+    max_candidates: int = 3
+
+    def to_dict(self, rules: tuple[IdentifierRule, ...]) -> dict[str, Any]:
+        return {
+            "rule": rules[self.rule].name,
+            "maxDistance": self.max_distance,
+            "blockBy": [list(b) for b in self.blocks],
+            "maxCandidates": self.max_candidates,
+        }
+
+
+@dataclass(frozen=True)
 class MatchProfile:
     name: str
     version: int
@@ -124,6 +146,7 @@ class MatchProfile:
     # and supplier B = customer A. Such items are matched or partial with reason
     # `endsSwapped`.
     swappable_pairs: tuple[tuple[str, str], ...] = ()
+    fuzzy: FuzzySettings | None = None
 
     @classmethod
     def from_dict(cls, document: Any) -> MatchProfile:
@@ -140,6 +163,8 @@ class MatchProfile:
         }
         if self.swappable_pairs:
             out["swappablePairs"] = [list(pair) for pair in self.swappable_pairs]
+        if self.fuzzy is not None:
+            out["fuzzy"] = self.fuzzy.to_dict(self.identifier_rules)
         return out
 
     def swap_index(self) -> tuple[tuple[int, int], ...]:
@@ -219,7 +244,7 @@ class _Parser:
             doc,
             "",
             {"name", "version", "identifierRules"},
-            {"comparedFields", "csvMapping", "swappablePairs"},
+            {"comparedFields", "csvMapping", "swappablePairs", "fuzzy"},
         )
         name = self.name(doc.get("name"), "/name")
         version = doc.get("version")
@@ -230,9 +255,48 @@ class _Parser:
         fields = self.compared(doc.get("comparedFields", []))
         mapping = self.csv(doc.get("csvMapping", {}))
         pairs = self.swappable(doc.get("swappablePairs", []), fields)
+        fuzzy = self.fuzzy(doc.get("fuzzy"), rules, fields)
         if self.problems:
             raise InvalidProfile(tuple(self.problems))
-        return MatchProfile(name, version, rules, fields, mapping, pairs)
+        return MatchProfile(name, version, rules, fields, mapping, pairs, fuzzy)
+
+    def fuzzy(
+        self, value: Any, rules: tuple[IdentifierRule, ...], fields: tuple[ComparedField, ...]
+    ) -> FuzzySettings | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail("/fuzzy", "must be an object")
+            return None
+        self.keys(value, "/fuzzy", {"rule", "maxDistance", "blockBy"}, {"maxCandidates"})
+        names = [r.name for r in rules]
+        rule = value.get("rule")
+        if rule not in names:
+            self.fail("/fuzzy/rule", f"no identifier rule named {rule!r}")
+        distance = value.get("maxDistance")
+        if type(distance) is not int or not 1 <= distance <= 5:
+            self.fail("/fuzzy/maxDistance", "must be an integer from 1 to 5")
+        most = value.get("maxCandidates", 3)
+        if type(most) is not int or not 1 <= most <= 10:
+            self.fail("/fuzzy/maxCandidates", "must be an integer from 1 to 10")
+        known = {f.name for f in fields}
+        blocks = value.get("blockBy")
+        out: list[tuple[str, ...]] = []
+        if not isinstance(blocks, list) or not blocks:
+            self.fail("/fuzzy/blockBy", "must be a non-empty array of field-name lists")
+        else:
+            for i, block in enumerate(blocks):
+                if (
+                    not isinstance(block, list)
+                    or not block
+                    or not all(isinstance(n, str) and n in known for n in block)
+                ):
+                    self.fail(f"/fuzzy/blockBy/{i}", "must be a list of compared field names")
+                    continue
+                out.append(tuple(block))
+        if self.problems:
+            return None
+        return FuzzySettings(names.index(rule), distance, tuple(out), most)
 
     def swappable(
         self, value: Any, fields: tuple[ComparedField, ...]

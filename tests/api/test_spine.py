@@ -17,7 +17,7 @@ def inventories() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     supplier = [
         product("CID-000001", order="PO-1"),  # matched
         product("CID-000002", order="PO-2", mrc=1300.0),  # partial: price
-        product("CID-000003", order="PO-3"),  # missing at customer
+        product("CID-000003", order="PO-3", site_a="MAD2"),  # missing at customer
         product("CID-000004", order="PO-4"),  # ambiguous (dup below)
         product("CID-000004", order="PO-4b"),
         product("CID-000006", order="PO-6", bandwidth="10G"),  # matched via order ref
@@ -26,7 +26,7 @@ def inventories() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         product("VF-1", external="cid 1", order="PO-1"),
         product("VF-2", external="CID_000002", order="PO-2"),
         product("VF-4", external="CID-4", order="PO-4"),
-        product("VF-5", external="CID-000005", order="PO-5"),  # missing at supplier
+        product("VF-5", external="CID-000005", order="PO-5", site_b="AMS9"),  # missing at supplier
         product("VF-6", order="PO-6", bandwidth="10000 Mbps"),
     ]
     return supplier, customer

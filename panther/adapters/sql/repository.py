@@ -20,6 +20,7 @@ from .tables import (
     InventoryReport,
     MatchEndorsement,
     MatchItem,
+    MatchSuggestion,
     MatchRun,
     Party,
     Relation,
@@ -57,6 +58,7 @@ class T:
     run = MatchRun.__table__
     endorsement = MatchEndorsement.__table__
     item = MatchItem.__table__
+    suggestion = MatchSuggestion.__table__
     subscription = EventSubscription.__table__
 
 

@@ -156,6 +156,21 @@ class MatchItem(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON of the item
 
 
+class MatchSuggestion(SQLModel, table=True):
+    """A fuzzy candidate pair between a run's missing items, for both carriers to confirm.
+    Advisory: not part of the items the run's Merkle root commits to."""
+
+    __tablename__ = "match_suggestion"
+    run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
+    supplier_item: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    customer_item: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    distance: int
+    score: float
+    reason: str = Field(max_length=1000)
+    confirmed_by: str = Field(default="[]", max_length=1000)  # JSON list of party ids
+    linked_run_id: str | None = Field(default=None, max_length=64)
+
+
 class EventSubscription(SQLModel, table=True):
     """A TMF hub listener: events go to ``<callback>/listener/<eventType>``."""
 

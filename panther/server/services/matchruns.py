@@ -19,7 +19,10 @@ from panther.ledger import eip712
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 from panther.matching.engine import MatchResult, match
+from panther.matching.explain import explain
 from panther.matching.fastpath import extract_json, item_columns
+from panther.matching.fuzzy import suggest
+from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
 from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, NotFound
@@ -28,6 +31,7 @@ from .signing import co_sign, endorse
 
 __all__ = [
     "endorse_run",
+    "explain_item",
     "get_item",
     "get_run",
     "list_items",
@@ -136,6 +140,56 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
     return rows, cols.leaves()
 
 
+def _store_suggestions(conn: sa.Connection, run_id: str, suggestions: pa.Table) -> None:
+    if suggestions.num_rows == 0:
+        return
+    rows = [
+        {
+            "run_id": run_id,
+            "supplier_item": r["supplier_item"],
+            "customer_item": r["customer_item"],
+            "distance": r["distance"],
+            "score": r["score"],
+            "reason": r["reason"][:1000],
+            "confirmed_by": "[]",
+            "linked_run_id": None,
+        }
+        for r in suggestions.to_pylist()
+    ]
+    conn.execute(repo.T.suggestion.insert(), rows)
+
+
+def _suggestions_for(
+    conn: sa.Connection, run_id: str, item_nos: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The candidates shown on each of the given items (both items of a pair show it)."""
+    sg = repo.T.suggestion
+    rows = conn.execute(
+        sa.select(sg).where(
+            sg.c.run_id == run_id,
+            sa.or_(sg.c.supplier_item.in_(item_nos), sg.c.customer_item.in_(item_nos)),
+        )
+    ).mappings()
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        for mine, other in (("supplier_item", "customer_item"), ("customer_item", "supplier_item")):
+            out.setdefault(r[mine], []).append(
+                {
+                    "itemNo": r[other],
+                    "supplierItemNo": r["supplier_item"],
+                    "customerItemNo": r["customer_item"],
+                    "distance": r["distance"],
+                    "score": r["score"],
+                    "reason": r["reason"],
+                    "confirmedBy": json.loads(r["confirmed_by"]),
+                    "linkedRun": r["linked_run_id"],
+                }
+            )
+    for listed in out.values():
+        listed.sort(key=lambda c: (-c["score"], c["itemNo"]))
+    return out
+
+
 def recorded_tx(row: dict[str, Any]) -> Transaction:
     return Transaction(
         type=TxType.MatchRecorded,
@@ -214,6 +268,7 @@ def _run_match(
         profile = load_profile(relation)
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     result = match(sup_table, cus_table, profile)
+    suggestions = suggest(sup_table, cus_table, result, profile)
     del sup_table, cus_table
     run_id = f"run-{secrets.token_hex(10)}"
     item_rows, leaves = _item_rows(run_id, result)
@@ -250,6 +305,7 @@ def _run_match(
             ),
             item_rows,
         )
+        _store_suggestions(conn, run_id, suggestions)
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)
         sig = endorse(ports, conn, operator, tx, None)
@@ -345,6 +401,7 @@ def _item_view(row: dict[str, Any], base: str, run_id: str) -> dict[str, Any]:
         "supplierRefs": body["supplierRefs"],
         "customerRefs": body["customerRefs"],
         "differences": body.get("differences") or [],
+        "suggestions": [],
     }
 
 
@@ -374,8 +431,14 @@ def list_items(
         _run_for(conn, caller, run_id)
         total = repo.count_where(conn, it, where)
         rows = repo.list_rows(conn, it, where, order_by=[it.c.item_no], offset=offset, limit=limit)
+        candidates = _suggestions_for(
+            conn, run_id, [r["item_no"] for r in rows if r["class"] == "mismatch"]
+        )
     base = ports.settings.public_base_url
-    return [_item_view(r, base, run_id) for r in rows], total
+    views = [_item_view(r, base, run_id) for r in rows]
+    for view in views:
+        view["suggestions"] = candidates.get(view["itemNo"], [])
+    return views, total
 
 
 def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[str, Any]:
@@ -387,6 +450,7 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
         if row is None:
             raise NotFound(f"no item {item_no} in match run {run_id}")
         view = _item_view(row, ports.settings.public_base_url, run_id)
+        view["suggestions"] = _suggestions_for(conn, run_id, [item_no]).get(item_no, [])
         for side, report_id in (
             ("supplier", run["supplier_report_id"]),
             ("customer", run["customer_report_id"]),
@@ -425,3 +489,55 @@ def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None
             )
             row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
     return run_view(ports, row, signed.rows)
+
+
+def _run_profile(conn: sa.Connection, run: dict[str, Any]) -> MatchProfile:
+    """The profile the run was matched with: its relation's, or the default, by hash."""
+    relation = repo.get_row(conn, repo.T.relation, id=run["relation_id"])
+    if relation is not None and relation["profile_hash"] == run["profile_hash"]:
+        if json.loads(relation["profile"]) is not None:  # a relation rebuilt by replay has none
+            return load_profile(relation)
+    if DEFAULT_PROFILE.profile_hash() == run["profile_hash"]:
+        return DEFAULT_PROFILE
+    raise Conflict(
+        f"the match profile {run['profile_hash']} of match run {run['id']} is not stored here"
+    )
+
+
+def _records_by_ref(conn: sa.Connection, report_id: str, refs: list[int]) -> list[Any]:
+    """The record bodies of a report at these positions (seq), in the order of `refs`."""
+    rec = repo.T.record
+    if not refs:
+        return []
+    rows = conn.execute(
+        sa.select(rec.c.seq, rec.c.body).where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
+    ).all()
+    bodies = {seq: body for seq, body in rows}
+    missing = [ref for ref in refs if ref not in bodies]
+    if missing:
+        raise Conflict(f"report {report_id} lacks the records at {missing}")
+    return [orjson.loads(bodies[ref]) for ref in refs]
+
+
+def explain_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[str, Any]:
+    """Why one item is in its class (see `panther.matching.explain`), with the profile the
+    run was matched with and the item's records as stored."""
+    with ports.db.read() as conn:
+        run = _run_for(conn, caller, run_id)
+        row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+        if row is None:
+            raise NotFound(f"no item {item_no} in match run {run_id}")
+        item = orjson.loads(row["body"])
+        profile = _run_profile(conn, run)
+        supplier = _records_by_ref(conn, run["supplier_report_id"], item["supplierRefs"])
+        customer = _records_by_ref(conn, run["customer_report_id"], item["customerRefs"])
+    base = ports.settings.public_base_url
+    return {
+        "id": str(item_no),
+        "href": f"{base}/panther/v1/matchRun/{run_id}/item/{item_no}/explanation",
+        "@type": "MatchItemExplanation",
+        "runId": run_id,
+        "itemNo": item_no,
+        "profileHash": run["profile_hash"],
+        **explain(profile, supplier, customer, item),
+    }
