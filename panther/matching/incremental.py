@@ -41,6 +41,10 @@ class Correction:
         return cls(np.arange(size, dtype=np.int64), np.asarray(changed, dtype=np.int64))
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _ref_table(refs: np.ndarray) -> pa.Table:
     return pa.table({"ref": pa.array(np.asarray(refs, dtype=np.int64))})
 
@@ -94,15 +98,38 @@ def rematch(
                 UNION SELECT key{r} FROM c1_in WHERE ref IN (SELECT ref FROM c_aff)
                   AND key{r} IS NOT NULL"""
             )
+        # How deep into the rules each unchanged record went last time: a record linked (or
+        # found ambiguous) by rule q was never looked at by later rules, so only its keys of
+        # rules up to q can connect it to a correction. Leftovers went through every rule.
+        con.register("prev", previous.items)
+        rule_index = " ".join(
+            f"WHEN {_sql_text(rule.name)} THEN {r}"
+            for r, rule in enumerate(profile.identifier_rules)
+        )
+        for side, refs, other in (
+            ("s", "supplier_refs", "customer_refs"),
+            ("c", "customer_refs", "supplier_refs"),
+        ):
+            run(
+                f"""CREATE TEMP TABLE {side}_depth AS
+                SELECT m.new AS ref,
+                       CASE WHEN len(p.{other}) = 0 THEN {rules}
+                            ELSE CASE p.rule {rule_index} ELSE {rules} END END AS depth
+                FROM (SELECT unnest({refs}) AS old, {other}, rule FROM prev) p
+                JOIN {side}_map m ON m.old = p.old WHERE m.new >= 0"""
+            )
         rounds = 0
         size = -1
         while True:
             rounds += 1
             for side in ("s", "c"):
-                hits = " OR ".join(f"key{r} IN (SELECT k FROM k{r})" for r in range(rules))
+                hits = " OR ".join(
+                    f"(key{r} IN (SELECT k FROM k{r}) AND d.depth >= {r})" for r in range(rules)
+                )
                 run(
-                    f"""INSERT INTO {side}_aff SELECT ref FROM {side}1_in
-                    WHERE ({hits}) AND ref NOT IN (SELECT ref FROM {side}_aff)"""
+                    f"""INSERT INTO {side}_aff SELECT i.ref FROM {side}1_in i
+                    JOIN {side}_depth d ON d.ref = i.ref
+                    WHERE ({hits}) AND i.ref NOT IN (SELECT ref FROM {side}_aff)"""
                 )
             now = run("SELECT (SELECT count(*) FROM s_aff) + (SELECT count(*) FROM c_aff)")
             total = now.fetchall()[0][0]
@@ -120,7 +147,6 @@ def rematch(
         s_aff = con.sql("SELECT ref FROM s_aff ORDER BY ref").to_arrow_table().column("ref")
         c_aff = con.sql("SELECT ref FROM c_aff ORDER BY ref").to_arrow_table().column("ref")
         # Previous items none of whose records is affected stand, refs renumbered.
-        con.register("prev", previous.items)
         kept = con.sql(
             """WITH s_old_aff AS (
                   SELECT ref FROM s_gone UNION
