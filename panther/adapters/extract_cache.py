@@ -29,7 +29,19 @@ class ExtractCache:
         return self.folder / f"{content_hash}-{side}-{profile_hash}.parquet"
 
     def get(self, content_hash: str, side: str, profile_hash: str) -> pa.Table | None:
-        path = self._path(content_hash, side, profile_hash)
+        return self._read(self._path(content_hash, side, profile_hash))
+
+    def put(self, content_hash: str, side: str, profile_hash: str, table: pa.Table) -> None:
+        self._write(self._path(content_hash, side, profile_hash), table)
+
+    def get_items(self, run_id: str) -> pa.Table | None:
+        """A match run's items as the engine produced them (for incremental re-matches)."""
+        return self._read(self.folder / f"items-{run_id}.parquet")
+
+    def put_items(self, run_id: str, table: pa.Table) -> None:
+        self._write(self.folder / f"items-{run_id}.parquet", table)
+
+    def _read(self, path: Path) -> pa.Table | None:
         try:
             return pq.read_table(path)
         except FileNotFoundError:
@@ -38,9 +50,8 @@ class ExtractCache:
             log.warning("unreadable extract cache %s (%s): extracting again", path.name, exc)
             return None
 
-    def put(self, content_hash: str, side: str, profile_hash: str, table: pa.Table) -> None:
+    def _write(self, final: Path, table: pa.Table) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        final = self._path(content_hash, side, profile_hash)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(fd)
         try:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from .engine import ITEMS_SCHEMA, MatchResult, _counts, match
 from .profile import MatchProfile
 
-__all__ = ["Correction", "rematch"]
+__all__ = ["Correction", "correspondence", "rematch"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,40 @@ class Correction:
     @classmethod
     def in_place(cls, size: int, changed: list[int] | np.ndarray) -> Correction:
         return cls(np.arange(size, dtype=np.int64), np.asarray(changed, dtype=np.int64))
+
+
+def correspondence(old: pa.Table, new: pa.Table) -> Correction:
+    """How a new version of a report relates to the old one, from their extracts: a record
+    whose extracted columns are identical in both (the only thing a match looks at) keeps
+    its items; the others are new or changed. Identical rows pair up in ref order."""
+    columns = [c for c in old.column_names if c != "ref"]
+    if columns != [c for c in new.column_names if c != "ref"]:
+        raise ValueError("the two extracts were made with different profiles")
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        con.register("o_in", old)
+        con.register("n_in", new)
+        row_hash = f"hash({', '.join(columns)})" if columns else "0"
+        same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in columns) or "true"
+        pairs = con.sql(
+            f"""WITH o AS (SELECT *, {row_hash} AS h,
+                             row_number() OVER (PARTITION BY {row_hash} ORDER BY ref) AS occ
+                           FROM o_in),
+                     n AS (SELECT *, {row_hash} AS h,
+                             row_number() OVER (PARTITION BY {row_hash} ORDER BY ref) AS occ
+                           FROM n_in)
+            SELECT o.ref AS old, n.ref AS new FROM o JOIN n ON o.h = n.h AND o.occ = n.occ
+            WHERE {same}"""
+        ).to_arrow_table()
+    finally:
+        con.close()
+    old_to_new = np.full(old.num_rows, -1, dtype=np.int64)
+    old_refs = pairs.column("old").to_numpy()
+    new_refs = pairs.column("new").to_numpy()
+    old_to_new[old_refs] = new_refs
+    kept = np.zeros(new.num_rows, dtype=bool)
+    kept[new_refs] = True
+    return Correction(old_to_new, np.flatnonzero(~kept).astype(np.int64))
 
 
 def _sql_text(value: str) -> str:

@@ -134,6 +134,10 @@ class MatchRun(SQLModel, table=True):
     ledger_seq: int | None = None
     endorsed_seq: int | None = None
     created_at: str = Field(max_length=40)
+    # The run for the same relation and date that this one re-matched incrementally, and
+    # what it re-matched (JSON); both null for a full match.
+    previous_run_id: str | None = Field(default=None, max_length=64)
+    rematched: str | None = Field(default=None, max_length=1000)
 
 
 class MatchEndorsement(SQLModel, table=True):

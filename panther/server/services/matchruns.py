@@ -18,10 +18,11 @@ from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
-from panther.matching.engine import MatchResult, match
+from panther.matching.engine import MatchResult, _counts, match
 from panther.matching.explain import explain
 from panther.matching.fastpath import extract_json, item_columns
 from panther.matching.fuzzy import suggest
+from panther.matching.incremental import correspondence, rematch
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
 from .context import Caller, Ports, gc_paused, now_iso
@@ -67,6 +68,8 @@ def run_view(
         "ledgerSeq": row["ledger_seq"],
         "endorsedSeq": row["endorsed_seq"],
         "createdAt": row["created_at"],
+        "previousRun": row.get("previous_run_id"),
+        "rematched": json.loads(row["rematched"]) if row.get("rematched") else None,
         "endorsementDigest": "0x" + eip712.digest(ports.domain, endorsed_tx(row)).hex(),
     }
 
@@ -266,11 +269,35 @@ def _run_match(
             row = dict(existing)
             return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
         profile = load_profile(relation)
+        previous = (
+            conn.execute(
+                sa.select(run)
+                .where(
+                    run.c.relation_id == relation_id,
+                    run.c.as_of == as_of,
+                    run.c.profile_hash == relation["profile_hash"],
+                )
+                .order_by(run.c.created_at.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
-    result = match(sup_table, cus_table, profile)
+    rematched = None
+    incremental = _incremental(ports, profile, previous, sup_table, cus_table)
+    if incremental is not None:
+        result, rematched = incremental
+    else:
+        result = match(sup_table, cus_table, profile)
     suggestions = suggest(sup_table, cus_table, result, profile)
     del sup_table, cus_table
     run_id = f"run-{secrets.token_hex(10)}"
+    if ports.extract_cache is not None:
+        try:
+            ports.extract_cache.put_items(run_id, result.items)
+        except Exception:  # noqa: BLE001  (an optimisation must never fail the run)
+            log.exception("could not cache the items of run %s", run_id)
     item_rows, leaves = _item_rows(run_id, result)
     with ports.db.write() as conn:
         operator = repo.get_row(conn, repo.T.party, id="operator")
@@ -289,6 +316,8 @@ def _run_match(
             "ledger_seq": None,
             "endorsed_seq": None,
             "created_at": now_iso(),
+            "previous_run_id": previous["id"] if rematched is not None else None,
+            "rematched": json.dumps(rematched, sort_keys=True) if rematched else None,
         }
         repo.insert_row(conn, repo.T.run, row)
         count = repo.bulk_insert(
@@ -320,6 +349,56 @@ def _run_match(
         )
         row["ledger_seq"] = entry.seq
     return run_view(ports, row, []), True
+
+
+def _incremental(
+    ports: Ports,
+    profile: MatchProfile,
+    previous: Any,
+    sup_table: pa.Table,
+    cus_table: pa.Table,
+) -> tuple[MatchResult, dict[str, Any]] | None:
+    """Re-match only what changed since the previous run for the relation and date (the same
+    result as a full match, checked by property tests), when that run's items and its
+    reports' extracts are in the cache; None means: match in full."""
+    cache = ports.extract_cache
+    if previous is None or cache is None:
+        return None
+    items = cache.get_items(previous["id"])
+    if items is None:
+        return None
+    with ports.db.read() as conn:
+        old = [
+            repo.get_row(conn, repo.T.report, id=previous[f"{side}_report_id"])
+            for side in ("supplier", "customer")
+        ]
+    tables = []
+    for report, side in zip(old, ("supplier", "customer"), strict=True):
+        table = (
+            None
+            if report is None
+            else cache.get(report["content_hash"], side, previous["profile_hash"])
+        )
+        if table is None or table.num_rows != report["record_count"]:
+            return None
+        tables.append(table)
+    try:
+        fixes = (
+            correspondence(tables[0], sup_table),
+            correspondence(tables[1], cus_table),
+        )
+        result, stats = rematch(
+            MatchResult(_counts(items), items),
+            (tables[0], tables[1]),
+            (sup_table, cus_table),
+            fixes,
+            profile,
+        )
+    except Exception:  # noqa: BLE001  (fall back to the full match, which is the truth)
+        log.exception("incremental re-match after run %s failed; matching in full", previous["id"])
+        return None
+    stats["previousRun"] = previous["id"]
+    return result, stats
 
 
 def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""fuzzy candidate pairs of a match run (match_suggestion)
+"""fuzzy candidate pairs of a match run (match_suggestion); incremental run versions
 
 Revision ID: 0002
 Revises: 0001
@@ -14,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("match_run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("previous_run_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("rematched", sa.String(length=1000), nullable=True))
     op.create_table(
         "match_suggestion",
         sa.Column("run_id", sa.String(length=64), nullable=False),
@@ -35,3 +38,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("match_suggestion")
+    with op.batch_alter_table("match_run", schema=None) as batch_op:
+        batch_op.drop_column("rematched")
+        batch_op.drop_column("previous_run_id")
