@@ -27,6 +27,7 @@ from . import comparators, normalisers
 from .profile import MatchProfile
 
 __all__ = [
+    "CONFIRMED_RULE",
     "ITEMS_SCHEMA",
     "ExtractMismatch",
     "MatchResult",
@@ -278,14 +279,28 @@ def _comparison_sql(profile: MatchProfile) -> _Comparison:
     )
 
 
-def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> MatchResult:
-    """Link and classify two extracted reports (see DESIGN.md section 3)."""
+CONFIRMED_RULE = "confirmedCandidate"
+
+
+def match(
+    supplier: pa.Table,
+    customer: pa.Table,
+    profile: MatchProfile,
+    links: Sequence[tuple[int, int]] = (),
+) -> MatchResult:
+    """Link and classify two extracted reports (see DESIGN.md section 3).
+
+    `links` are (supplier ref, customer ref) pairs both carriers confirmed (a fuzzy candidate
+    they agreed is the same service): they are linked before any rule, as rule
+    `confirmedCandidate`, and compared like any other link.
+    """
     profile_hash = profile.profile_hash()
     _check(supplier, "supplier", profile_hash)
     _check(customer, "customer", profile_hash)
     rules = profile.identifier_rules
     key_columns = ", ".join(f"key{r}" for r in range(len(rules)))
-    rule_names = "[" + ", ".join(_sql_text(r.name) for r in rules) + "]"
+    names = [r.name for r in rules] + [CONFIRMED_RULE]
+    rule_names = "[" + ", ".join(_sql_text(n) for n in names) + "]"
     comparison = _comparison_sql(profile)
 
     con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False})
@@ -297,6 +312,28 @@ def match(supplier: pa.Table, customer: pa.Table, profile: MatchProfile) -> Matc
         run(f"CREATE TEMP TABLE c_open AS SELECT ref, {key_columns} FROM c_in")
         run("CREATE TEMP TABLE pairs (rule INTEGER, sref BIGINT, cref BIGINT)")
         run("CREATE TEMP TABLE groups (rule INTEGER, srefs BIGINT[], crefs BIGINT[])")
+        if links:
+            con.register(
+                "links_in",
+                pa.table(
+                    {
+                        "sref": pa.array([s for s, _ in links], pa.int64()),
+                        "cref": pa.array([c for _, c in links], pa.int64()),
+                    }
+                ),
+            )
+            # Only links between records that exist, each record in one link at most.
+            run(
+                f"""INSERT INTO pairs SELECT {len(rules)}, l.sref, l.cref FROM links_in l
+                WHERE l.sref IN (SELECT ref FROM s_open) AND l.cref IN (SELECT ref FROM c_open)
+                  AND l.sref IN (SELECT sref FROM links_in GROUP BY sref HAVING count(*) = 1)
+                  AND l.cref IN (SELECT cref FROM links_in GROUP BY cref HAVING count(*) = 1)"""
+            )
+            for side, col in (("s", "sref"), ("c", "cref")):
+                run(
+                    f"CREATE OR REPLACE TEMP TABLE {side}_open AS SELECT * FROM {side}_open "
+                    f"WHERE ref NOT IN (SELECT {col} FROM pairs)"
+                )
         for r in range(len(rules)):
             k = f"key{r}"
             # Keys present on both sides: one-to-one ones link, the others are ambiguous;
@@ -414,8 +451,12 @@ def match_records(
     supplier: Sequence[Mapping[str, Any]],
     customer: Sequence[Mapping[str, Any]],
     profile: MatchProfile,
+    links: Sequence[tuple[int, int]] = (),
 ) -> MatchResult:
     """`extract` both reports, then `match` them."""
     return match(
-        extract(supplier, profile, "supplier"), extract(customer, profile, "customer"), profile
+        extract(supplier, profile, "supplier"),
+        extract(customer, profile, "customer"),
+        profile,
+        links,
     )

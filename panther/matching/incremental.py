@@ -11,6 +11,7 @@ reports, item for item (a property test checks it); only its cost differs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -89,16 +90,26 @@ def rematch(
     new: tuple[pa.Table, pa.Table],
     corrections: tuple[Correction, Correction],
     profile: MatchProfile,
+    links: Sequence[tuple[int, int]] = (),
 ) -> tuple[MatchResult, dict[str, int]]:
     """The new result, and what was re-matched (records per side, closure rounds).
 
     `old` and `new` are the (supplier, customer) extracts of the previous and the corrected
-    reports under `profile`; `previous` is the result of matching the old ones.
+    reports under `profile`; `previous` is the result of matching the old ones. `links` are
+    the confirmed links of the new result (new refs); their records are always re-matched
+    (they are few: each is a pair two carriers confirmed by hand).
     """
     rules = len(profile.identifier_rules)
     s_old, c_old = old
     s_new, c_new = new
     s_fix, c_fix = corrections
+    if links:
+        s_fix = Correction(
+            s_fix.old_to_new, np.union1d(s_fix.changed, [s for s, _ in links]).astype(np.int64)
+        )
+        c_fix = Correction(
+            c_fix.old_to_new, np.union1d(c_fix.changed, [c for _, c in links]).astype(np.int64)
+        )
     con = duckdb.connect(config={"threads": 2})
     try:
         for name, table in (("s0", s_old), ("c0", c_old), ("s1", s_new), ("c1", c_new)):
@@ -204,6 +215,7 @@ def rematch(
         s_new.filter(pc.is_in(s_new.column("ref"), value_set=s_aff)),
         c_new.filter(pc.is_in(c_new.column("ref"), value_set=c_aff)),
         profile,
+        links,
     )
     fresh = sub.items.drop_columns(["item_no"])
     kept = kept.set_column(

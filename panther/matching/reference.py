@@ -102,6 +102,7 @@ def reference_match(
     supplier: Sequence[Mapping[str, Any]],
     customer: Sequence[Mapping[str, Any]],
     profile: MatchProfile,
+    links: Sequence[tuple[int, int]] = (),
 ) -> list[dict[str, Any]]:
     """The items, in item order, in the form of `MatchResult.item_dicts()`."""
     s_keys = [_keys(r, profile, "supplier") for r in supplier]
@@ -122,6 +123,21 @@ def reference_match(
                 "differences": differences,
             }
         )
+
+    # Confirmed links first: each between existing records, each record in one link only.
+    s_uses = defaultdict(int)
+    c_uses = defaultdict(int)
+    for sref, cref in links:
+        s_uses[sref] += 1
+        c_uses[cref] += 1
+    for sref, cref in links:
+        if sref in s_open and cref in c_open and s_uses[sref] == 1 and c_uses[cref] == 1:
+            diff, swapped = _differences(supplier[sref], customer[cref], profile)
+            reason = "endsSwapped" if swapped else None
+            item("partial" if diff else "matched", reason, "confirmedCandidate", [sref], [cref],
+                 diff)  # fmt: skip
+            s_open.discard(sref)
+            c_open.discard(cref)
 
     for r, rule in enumerate(profile.identifier_rules):
         s_groups: dict[str, list[int]] = defaultdict(list)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from panther.matching import DEFAULT_PROFILE
 from panther.matching.engine import extract, match
 from panther.matching.incremental import Correction, rematch
+from panther.matching.reference import reference_match
 from tests.unit.matching.test_matching_fidelity import _messy, service
 
 
@@ -71,3 +72,43 @@ def test_rematch_equals_full_match(supplier: list[Any], customer: list[Any], dat
             changed.append(i)
     _check(supplier, customer, new_s, new_c, Correction.in_place(len(supplier), s_changed),
            Correction.in_place(len(customer), c_changed))  # fmt: skip
+
+
+_links = st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_messy("id"), min_size=1, max_size=10),
+    st.lists(_messy("external"), min_size=1, max_size=10),
+    _links,
+    _links,
+)
+def test_confirmed_links_engine_reference_and_rematch_agree(
+    supplier: list[Any], customer: list[Any], before: list[Any], added: list[Any]
+) -> None:
+    """Links (possibly to records that do not exist, or claiming a record twice) behave the
+    same in the engine, the reference, and an incremental re-match that adds some."""
+    links = [(s, c) for s, c in before if s < len(supplier) and c < len(customer)] + before
+    s0, c0 = (
+        extract(supplier, DEFAULT_PROFILE, "supplier"),
+        extract(customer, DEFAULT_PROFILE, "customer"),
+    )
+    previous = match(s0, c0, DEFAULT_PROFILE, links)
+    assert list(previous.item_dicts()) == reference_match(
+        supplier, customer, DEFAULT_PROFILE, links
+    )
+    all_links = links + added
+    expected = match(s0, c0, DEFAULT_PROFILE, all_links)
+    assert list(expected.item_dicts()) == reference_match(
+        supplier, customer, DEFAULT_PROFILE, all_links
+    )
+    result, _ = rematch(
+        previous,
+        (s0, c0),
+        (s0, c0),
+        (Correction.in_place(len(supplier), []), Correction.in_place(len(customer), [])),
+        DEFAULT_PROFILE,
+        all_links,
+    )
+    assert list(result.item_dicts()) == list(expected.item_dicts())
