@@ -185,9 +185,7 @@ def gas_per_kind(node: Anvil) -> dict[str, int]:
             (TxType.NettingCertified, (op,)),
         ):
             payload = endorsement if kind is TxType.MatchEndorsed else small
-            ledger.append(
-                signed(d, kind, payload, *signers, relation=rel, merkle_root=root)
-            )
+            ledger.append(signed(d, kind, payload, *signers, relation=rel, merkle_root=root))
             out[kind.value] = _last_gas(node)
         return out
     finally:
@@ -234,8 +232,12 @@ def main() -> None:
             cast = seed_ledger(ledger)
             txs = [
                 signed(
-                    ledger.domain, TxType.MatchEndorsed, {"runId": f"run-{i}"},
-                    cast.supplier, cast.customer, relation=cast.relation_id,
+                    ledger.domain,
+                    TxType.MatchEndorsed,
+                    {"runId": f"run-{i}"},
+                    cast.supplier,
+                    cast.customer,
+                    relation=cast.relation_id,
                 )  # fmt: skip
                 for i in range(args.pipelined // 2)
             ]

@@ -60,14 +60,14 @@ def _prepare(n: int, k: int, seed: int, folder: str) -> dict[str, Any]:
     c_table = extract_json(_bodies(customer), DEFAULT_PROFILE, "customer")
     previous = match(s_table, c_table, DEFAULT_PROFILE)
     rng = random.Random(seed)
-    by_id = {r.get("id"): r for r in supplier}
+    ids = [r["id"] for r in supplier if r.get("id")]
     changed = sorted(rng.sample(range(len(customer)), k))
     corrected = []
     for n_fix, ref in enumerate(changed):
         record = json.loads(json.dumps(customer[ref]))
-        if n_fix % 2 == 0 and by_id:
+        if n_fix % 2 == 0 and ids:
             # The customer learns the supplier's circuit id (some already had it).
-            record["externalId"] = rng.choice(list(by_id))
+            record["externalId"] = rng.choice(ids)
         else:
             record["productPrice"][0]["price"]["dutyFreeAmount"]["value"] = 999.0
         corrected.append(record)

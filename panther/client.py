@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -122,6 +123,10 @@ class PantherClient:
 
     def run_match(self, relation_id: str, as_of: str) -> Any:
         return self.post("/panther/v1/matchRun", {"relationId": relation_id, "asOf": as_of})
+
+    def explain(self, run_id: str, item_no: int) -> Any:
+        """Why an item of a run is in its class (GET .../item/{itemNo}/explanation)."""
+        return self.get(f"/panther/v1/matchRun/{quote(run_id, safe='')}/item/{item_no}/explanation")
 
     def endorse(self, run_id: str) -> Any:
         return self.post(f"/panther/v1/matchRun/{run_id}/endorsement", {})

@@ -235,18 +235,58 @@ def _client(ctx: click.Context) -> Any:
     from panther.client import PantherClient
 
     o = ctx.obj
-    return PantherClient(o["url"], o["client_id"], o["client_secret"])
+    client_id, client_secret = o["client_id"], o["client_secret"]
+    if o["credentials"]:
+        c = json.loads(Path(o["credentials"]).read_text())
+        client_id, client_secret = c["clientId"], c["clientSecret"]
+    if not client_id or not client_secret:
+        raise click.UsageError("give --credentials or --client-id and --client-secret")
+    return PantherClient(o["url"], client_id, client_secret)
+
+
+def _connection_options(command: Any) -> Any:
+    """The options of every group that talks to a running server."""
+    for option in reversed(
+        [
+            click.option(
+                "--url", default=lambda: os.environ.get("PANTHER_URL", "http://127.0.0.1:8080")
+            ),
+            click.option("--client-id", default=lambda: os.environ.get("PANTHER_CLIENT_ID")),
+            click.option(
+                "--client-secret", default=lambda: os.environ.get("PANTHER_CLIENT_SECRET")
+            ),
+            click.option(
+                "--credentials",
+                type=click.Path(exists=True),
+                help=(
+                    "a JSON file with clientId and clientSecret "
+                    "(e.g. data/operator-credentials.json)"
+                ),
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _connect(
+    ctx: click.Context,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
+    # Checked when a command connects, so that `--help` of a command needs no credentials.
+    ctx.obj = {
+        "url": url,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "credentials": credentials,
+    }
 
 
 @main.group()
-@click.option("--url", default=lambda: os.environ.get("PANTHER_URL", "http://127.0.0.1:8080"))
-@click.option("--client-id", default=lambda: os.environ.get("PANTHER_CLIENT_ID"))
-@click.option("--client-secret", default=lambda: os.environ.get("PANTHER_CLIENT_SECRET"))
-@click.option(
-    "--credentials",
-    type=click.Path(exists=True),
-    help="a JSON file with clientId and clientSecret (e.g. data/operator-credentials.json)",
-)
+@_connection_options
 @click.pass_context
 def api(
     ctx: click.Context,
@@ -256,12 +296,7 @@ def api(
     credentials: str | None,
 ) -> None:
     """Call a running server as a carrier or the operator."""
-    if credentials:
-        c = json.loads(Path(credentials).read_text())
-        client_id, client_secret = c["clientId"], c["clientSecret"]
-    if not client_id or not client_secret:
-        raise click.UsageError("give --credentials or --client-id and --client-secret")
-    ctx.obj = {"url": url, "client_id": client_id, "client_secret": client_secret}
+    _connect(ctx, url, client_id, client_secret, credentials)
 
 
 def _out(value: Any) -> None:
@@ -348,6 +383,46 @@ def api_endorse(ctx: click.Context, run_id: str) -> None:
 @click.pass_context
 def api_verify(ctx: click.Context) -> None:
     _out(_client(ctx).verify_ledger())
+
+
+@main.group("match")
+@_connection_options
+@click.pass_context
+def match_group(
+    ctx: click.Context,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
+    """Look into the match runs of a running server (the connection options of `api`)."""
+    _connect(ctx, url, client_id, client_secret, credentials)
+
+
+@match_group.command("explain")
+@click.argument("run_id")
+@click.argument("item_no", type=click.IntRange(min=0))
+@click.option("--json", "as_json", is_flag=True, help="the API's explanation document")
+@click.pass_context
+def match_explain(ctx: click.Context, run_id: str, item_no: int, as_json: bool) -> None:
+    """Why item ITEM_NO of match run RUN_ID is in its class: the rule that linked it (or each
+    record's keys), then one line per compared field with its verdict and both sides' raw
+    and normalised values."""
+    import httpx
+
+    from panther.client import ApiError
+    from panther.matching.explain import format_explanation
+
+    try:
+        explanation = _client(ctx).explain(run_id, item_no)
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"cannot reach {ctx.obj['url']}: {exc}") from exc
+    if as_json:
+        _out(explanation)
+    else:
+        click.echo(format_explanation(explanation))
 
 
 if __name__ == "__main__":

@@ -138,6 +138,8 @@ class MatchRun(SQLModel, table=True):
     # what it re-matched (JSON); both null for a full match.
     previous_run_id: str | None = Field(default=None, max_length=64)
     rematched: str | None = Field(default=None, max_length=1000)
+    # Confirmed candidate pairs linked before any rule: JSON [[supplier ref, customer ref]].
+    links: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
 
 
 class MatchEndorsement(SQLModel, table=True):

@@ -163,6 +163,18 @@ def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any
     return one(matchruns.get_item(st.ports(), _c(token_info), id_, item_no))
 
 
+def retrieveMatchItemExplanation(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
+    return one(matchruns.explain_item(st.ports(), _c(token_info), id_, item_no))
+
+
+def createSuggestionConfirmation(
+    token_info: dict[str, Any], id_: str, item_no: int, other_item_no: int
+) -> Any:
+    return one(
+        matchruns.confirm_suggestion(st.ports(), _c(token_info), id_, item_no, other_item_no)
+    )
+
+
 def createMatchEndorsement(
     token_info: dict[str, Any], id_: str, body: dict[str, Any] | None = None
 ) -> Any:

@@ -26,11 +26,12 @@ from panther.matching.incremental import correspondence, rematch
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
 from .context import Caller, Ports, gc_paused, now_iso
-from .errors import Conflict, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .relations import load_profile, relation_for
 from .signing import co_sign, endorse
 
 __all__ = [
+    "confirm_suggestion",
     "endorse_run",
     "explain_item",
     "get_item",
@@ -232,15 +233,24 @@ def endorsed_tx(row: dict[str, Any]) -> Transaction:
 
 
 def run_match(
-    ports: Ports, caller: Caller | None, relation_id: str, as_of: str
+    ports: Ports,
+    caller: Caller | None,
+    relation_id: str,
+    as_of: str,
+    extra_links: Sequence[tuple[int, int]] = (),
 ) -> tuple[dict[str, Any], bool]:
-    """Match the newest reports of both sides for the date; the same inputs give the same run."""
+    """Match the newest reports of both sides for the date; the same inputs give the same run.
+    `extra_links` are newly confirmed candidate pairs (refs of the newest reports)."""
     with gc_paused():
-        return _run_match(ports, caller, relation_id, as_of)
+        return _run_match(ports, caller, relation_id, as_of, extra_links)
 
 
 def _run_match(
-    ports: Ports, caller: Caller | None, relation_id: str, as_of: str
+    ports: Ports,
+    caller: Caller | None,
+    relation_id: str,
+    as_of: str,
+    extra_links: Sequence[tuple[int, int]] = (),
 ) -> tuple[dict[str, Any], bool]:
     with ports.db.read() as conn:
         if caller is None:
@@ -254,21 +264,6 @@ def _run_match(
             missing = "supplier" if sup is None else "customer"
             raise Conflict(f"no {missing} report for relation {relation_id} as of {as_of}")
         run = repo.T.run
-        existing = (
-            conn.execute(
-                sa.select(run).where(
-                    run.c.supplier_report_id == sup["id"],
-                    run.c.customer_report_id == cus["id"],
-                    run.c.profile_hash == relation["profile_hash"],
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if existing is not None:
-            row = dict(existing)
-            return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
-        profile = load_profile(relation)
         previous = (
             conn.execute(
                 sa.select(run)
@@ -277,19 +272,31 @@ def _run_match(
                     run.c.as_of == as_of,
                     run.c.profile_hash == relation["profile_hash"],
                 )
-                .order_by(run.c.created_at.desc())
+                .order_by(run.c.created_at.desc(), run.c.ledger_seq.desc())
                 .limit(1)
             )
             .mappings()
             .first()
         )
+        same_reports = previous is not None and (
+            previous["supplier_report_id"],
+            previous["customer_report_id"],
+        ) == (sup["id"], cus["id"])
+        if same_reports and not extra_links:
+            row = dict(previous)  # type: ignore[arg-type]
+            return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
+        profile = load_profile(relation)
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     rematched = None
-    incremental = _incremental(ports, profile, previous, sup_table, cus_table)
+    incremental = _incremental(ports, profile, previous, sup_table, cus_table, extra_links)
     if incremental is not None:
-        result, rematched = incremental
+        result, rematched, links = incremental
     else:
-        result = match(sup_table, cus_table, profile)
+        # Without the previous run's cached items the links carry over only when the
+        # reports (so the refs) are the same.
+        carried = json.loads(previous["links"]) if same_reports and previous else []
+        links = _unique_links([*map(tuple, carried), *extra_links])
+        result = match(sup_table, cus_table, profile, links)
     suggestions = suggest(sup_table, cus_table, result, profile)
     del sup_table, cus_table
     run_id = f"run-{secrets.token_hex(10)}"
@@ -318,6 +325,7 @@ def _run_match(
             "created_at": now_iso(),
             "previous_run_id": previous["id"] if rematched is not None else None,
             "rematched": json.dumps(rematched, sort_keys=True) if rematched else None,
+            "links": json.dumps([list(pair) for pair in links]),
         }
         repo.insert_row(conn, repo.T.run, row)
         count = repo.bulk_insert(
@@ -351,16 +359,25 @@ def _run_match(
     return run_view(ports, row, []), True
 
 
+def _unique_links(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    seen: dict[tuple[int, int], None] = {}
+    for s_ref, c_ref in links:
+        seen[(int(s_ref), int(c_ref))] = None
+    return list(seen)
+
+
 def _incremental(
     ports: Ports,
     profile: MatchProfile,
     previous: Any,
     sup_table: pa.Table,
     cus_table: pa.Table,
-) -> tuple[MatchResult, dict[str, Any]] | None:
+    extra_links: Sequence[tuple[int, int]],
+) -> tuple[MatchResult, dict[str, Any], list[tuple[int, int]]] | None:
     """Re-match only what changed since the previous run for the relation and date (the same
     result as a full match, checked by property tests), when that run's items and its
-    reports' extracts are in the cache; None means: match in full."""
+    reports' extracts are in the cache; None means: match in full. The previous run's
+    confirmed links carry over to records that did not change."""
     cache = ports.extract_cache
     if previous is None or cache is None:
         return None
@@ -387,18 +404,127 @@ def _incremental(
             correspondence(tables[0], sup_table),
             correspondence(tables[1], cus_table),
         )
+        s_changed, c_changed = set(fixes[0].changed.tolist()), set(fixes[1].changed.tolist())
+        carried = []
+        for s_old, c_old in json.loads(previous["links"]):
+            s_new, c_new = int(fixes[0].old_to_new[s_old]), int(fixes[1].old_to_new[c_old])
+            if s_new >= 0 and c_new >= 0 and s_new not in s_changed and c_new not in c_changed:
+                carried.append((s_new, c_new))
+        links = _unique_links([*carried, *extra_links])
         result, stats = rematch(
             MatchResult(_counts(items), items),
             (tables[0], tables[1]),
             (sup_table, cus_table),
             fixes,
             profile,
+            links,
         )
     except Exception:  # noqa: BLE001  (fall back to the full match, which is the truth)
         log.exception("incremental re-match after run %s failed; matching in full", previous["id"])
         return None
     stats["previousRun"] = previous["id"]
-    return result, stats
+    return result, stats, links
+
+
+def confirm_suggestion(
+    ports: Ports, caller: Caller, run_id: str, item_no: int, other_no: int
+) -> dict[str, Any]:
+    """One carrier confirms a fuzzy candidate pair (a ReviewActionTaken it signs); with both
+    carriers' confirmations the pair is linked in a new run for the relation and date."""
+    sg = repo.T.suggestion
+    with ports.db.write() as conn:
+        run = _run_for(conn, caller, run_id)
+        relation = repo.get_row(conn, repo.T.relation, id=run["relation_id"])
+        assert relation is not None
+        if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
+            raise Forbidden("only the two carriers of the relation confirm candidates")
+        row = (
+            conn.execute(
+                sa.select(sg).where(
+                    sg.c.run_id == run_id,
+                    sa.or_(
+                        sa.and_(sg.c.supplier_item == item_no, sg.c.customer_item == other_no),
+                        sa.and_(sg.c.supplier_item == other_no, sg.c.customer_item == item_no),
+                    ),
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"items {item_no} and {other_no} of run {run_id} are not a suggestion")
+        newest = conn.execute(
+            sa.select(repo.T.run.c.id)
+            .where(
+                repo.T.run.c.relation_id == run["relation_id"],
+                repo.T.run.c.as_of == run["as_of"],
+            )
+            .order_by(repo.T.run.c.created_at.desc(), repo.T.run.c.ledger_seq.desc())
+            .limit(1)
+        ).scalar_one()
+        confirmed = json.loads(row["confirmed_by"])
+        key = {"run_id": run_id, "supplier_item": row["supplier_item"],
+               "customer_item": row["customer_item"]}  # fmt: skip
+        if caller.party_id in confirmed:
+            return _suggestion_view(dict(row), item_no)
+        if newest != run_id:
+            raise Conflict(f"run {newest} is newer for this relation and date: confirm there")
+        refs = {}
+        for side, no in (("supplier", row["supplier_item"]), ("customer", row["customer_item"])):
+            item = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=no)
+            assert item is not None
+            refs[side] = orjson.loads(item["body"])[f"{side}Refs"][0]
+        party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+        assert party is not None
+        tx = Transaction(
+            type=TxType.ReviewActionTaken,
+            version=1,
+            relation=run["relation_id"],
+            payload={
+                "action": "confirmCandidate",
+                "runId": run_id,
+                "relationId": run["relation_id"],
+                "party": caller.party_id,
+                "supplierItemNo": row["supplier_item"],
+                "customerItemNo": row["customer_item"],
+                "supplierRef": refs["supplier"],
+                "customerRef": refs["customer"],
+            },
+        )
+        signature = endorse(ports, conn, party, tx, None)
+        ports.ledger.append(
+            replace(tx, signers=(party["address"],), signatures=(signature,)), conn=conn
+        )
+        confirmed = sorted({*confirmed, caller.party_id})
+        repo.update_row(conn, sg, key, {"confirmed_by": json.dumps(confirmed)})
+        both = {relation["supplier_id"], relation["customer_id"]} <= set(confirmed)
+    if both:
+        view, _ = run_match(
+            ports, None, run["relation_id"], run["as_of"], [(refs["supplier"], refs["customer"])]
+        )
+        with ports.db.write() as conn:
+            repo.update_row(conn, sg, key, {"linked_run_id": view["id"]})
+    with ports.db.read() as conn:
+        final = (
+            conn.execute(sa.select(sg).where(*(sg.c[k] == v for k, v in key.items())))
+            .mappings()
+            .one()
+        )
+    return _suggestion_view(dict(final), item_no)
+
+
+def _suggestion_view(row: dict[str, Any], mine: int) -> dict[str, Any]:
+    other = row["customer_item"] if row["supplier_item"] == mine else row["supplier_item"]
+    return {
+        "itemNo": other,
+        "supplierItemNo": row["supplier_item"],
+        "customerItemNo": row["customer_item"],
+        "distance": row["distance"],
+        "score": row["score"],
+        "reason": row["reason"],
+        "confirmedBy": json.loads(row["confirmed_by"]),
+        "linkedRun": row["linked_run_id"],
+    }
 
 
 def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table("match_run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("previous_run_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("rematched", sa.String(length=1000), nullable=True))
+        batch_op.add_column(sa.Column("links", sa.Text(), nullable=False, server_default="[]"))
     op.create_table(
         "match_suggestion",
         sa.Column("run_id", sa.String(length=64), nullable=False),
@@ -39,5 +40,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("match_suggestion")
     with op.batch_alter_table("match_run", schema=None) as batch_op:
+        batch_op.drop_column("links")
         batch_op.drop_column("rematched")
         batch_op.drop_column("previous_run_id")
