@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -76,12 +77,41 @@ def correspondence(old: pa.Table, new: pa.Table) -> Correction:
     return Correction(old_to_new, np.flatnonzero(~kept).astype(np.int64))
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _flat(lists: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A list column's values and each value's row (numpy)."""
+    array = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    values = array.flatten().to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    return values, parents
 
 
-def _ref_table(refs: np.ndarray) -> pa.Table:
-    return pa.table({"ref": pa.array(np.asarray(refs, dtype=np.int64))})
+def _depths(
+    items: pa.Table, side: str, size: int, rules: list[str], old_to_new: np.ndarray
+) -> np.ndarray:
+    """For each record of the new report: the position of the rule that linked it (or found
+    it ambiguous) last time, or the number of rules for a leftover or a new record."""
+    deep = len(rules)
+    other = "customer_refs" if side == "supplier_refs" else "supplier_refs"
+    position = {name: r for r, name in enumerate(rules)}
+    rule_of_item = np.array(
+        [position.get(name, deep) if name is not None else deep
+         for name in items.column("rule").to_pylist()],
+        dtype=np.int64,
+    )  # fmt: skip
+    others = items.column(other).combine_chunks()
+    one_sided = pc.list_value_length(others).to_numpy(zero_copy_only=False) == 0
+    item_depth = np.where(one_sided, deep, rule_of_item)
+    values, parents = _flat(items.column(side))
+    depth_old = np.full(len(old_to_new), deep, dtype=np.int64)
+    depth_old[values] = item_depth[parents]
+    depth = np.full(size, deep, dtype=np.int64)
+    alive = old_to_new >= 0
+    depth[old_to_new[alive]] = depth_old[alive]
+    return depth
+
+
+def _keys(table: pa.Table, rules: int) -> list[pa.Array]:
+    return [table.column(f"key{r}").combine_chunks().cast(pa.large_string()) for r in range(rules)]
 
 
 def rematch(
@@ -95,13 +125,12 @@ def rematch(
     """The new result, and what was re-matched (records per side, closure rounds).
 
     `old` and `new` are the (supplier, customer) extracts of the previous and the corrected
-    reports under `profile`; `previous` is the result of matching the old ones. `links` are
-    the confirmed links of the new result (new refs); their records are always re-matched
-    (they are few: each is a pair two carriers confirmed by hand).
+    reports under `profile` (rows in ref order); `previous` is the result of matching the
+    old ones. `links` are the confirmed links of the new result (new refs); their records are
+    always re-matched (they are few: each is a pair two carriers confirmed by hand).
     """
-    rules = len(profile.identifier_rules)
-    s_old, c_old = old
-    s_new, c_new = new
+    names = [r.name for r in profile.identifier_rules]
+    rules = len(names)
     s_fix, c_fix = corrections
     if links:
         s_fix = Correction(
@@ -110,114 +139,80 @@ def rematch(
         c_fix = Correction(
             c_fix.old_to_new, np.union1d(c_fix.changed, [c for _, c in links]).astype(np.int64)
         )
-    con = duckdb.connect(config={"threads": 2})
-    try:
-        for name, table in (("s0", s_old), ("c0", c_old), ("s1", s_new), ("c1", c_new)):
-            con.register(f"{name}_in", table.select(["ref", *[f"key{r}" for r in range(rules)]]))
-        for side, fix in (("s", s_fix), ("c", c_fix)):
-            mapping = pa.table(
-                {
-                    "old": pa.array(np.arange(len(fix.old_to_new), dtype=np.int64)),
-                    "new": pa.array(fix.old_to_new.astype(np.int64, copy=False)),
-                }
-            )
-            con.register(f"{side}_map", mapping)
-            con.register(f"{side}_changed", _ref_table(fix.changed))
-        run = con.execute
+    sides: list[dict[str, Any]] = []
+    for refs, old_table, new_table, fix in (
+        ("supplier_refs", old[0], new[0], s_fix),
+        ("customer_refs", old[1], new[1], c_fix),
+    ):
+        changed = np.zeros(new_table.num_rows, dtype=bool)
+        # (A link may name a record that does not exist: the match ignores it.)
+        changed[fix.changed[(fix.changed >= 0) & (fix.changed < len(changed))]] = True
+        alive = fix.old_to_new >= 0
         # Old records that are gone or changed: their old keys may free or split groups.
-        for side in ("s", "c"):
-            run(
-                f"""CREATE TEMP TABLE {side}_gone AS SELECT old AS ref FROM {side}_map
-                WHERE new < 0 OR new IN (SELECT ref FROM {side}_changed)"""
-            )
-            run(f"CREATE TEMP TABLE {side}_aff AS SELECT ref FROM {side}_changed")
-        for r in range(rules):
-            run(
-                f"""CREATE TEMP TABLE k{r} AS
-                SELECT key{r} AS k FROM s0_in WHERE ref IN (SELECT ref FROM s_gone)
-                  AND key{r} IS NOT NULL
-                UNION SELECT key{r} FROM c0_in WHERE ref IN (SELECT ref FROM c_gone)
-                  AND key{r} IS NOT NULL
-                UNION SELECT key{r} FROM s1_in WHERE ref IN (SELECT ref FROM s_aff)
-                  AND key{r} IS NOT NULL
-                UNION SELECT key{r} FROM c1_in WHERE ref IN (SELECT ref FROM c_aff)
-                  AND key{r} IS NOT NULL"""
-            )
-        # How deep into the rules each unchanged record went last time: a record linked (or
-        # found ambiguous) by rule q was never looked at by later rules, so only its keys of
-        # rules up to q can connect it to a correction. Leftovers went through every rule.
-        con.register("prev", previous.items)
-        rule_index = " ".join(
-            f"WHEN {_sql_text(rule.name)} THEN {r}"
-            for r, rule in enumerate(profile.identifier_rules)
+        gone = ~alive
+        gone[alive] = changed[fix.old_to_new[alive]]
+        sides.append(
+            {
+                "refs": refs,
+                "fix": fix,
+                "new_keys": _keys(new_table, rules),
+                "old_keys": _keys(old_table, rules),
+                "gone": gone,
+                "aff": changed,
+                "depth": _depths(previous.items, refs, new_table.num_rows, names, fix.old_to_new),
+            }
         )
-        for side, refs, other in (
-            ("s", "supplier_refs", "customer_refs"),
-            ("c", "customer_refs", "supplier_refs"),
-        ):
-            run(
-                f"""CREATE TEMP TABLE {side}_depth AS
-                SELECT m.new AS ref,
-                       CASE WHEN len(p.{other}) = 0 THEN {rules}
-                            ELSE CASE p.rule {rule_index} ELSE {rules} END END AS depth
-                FROM (SELECT unnest({refs}) AS old, {other}, rule FROM prev) p
-                JOIN {side}_map m ON m.old = p.old WHERE m.new >= 0"""
-            )
-        rounds = 0
-        size = -1
-        while True:
-            rounds += 1
-            for side in ("s", "c"):
-                hits = " OR ".join(
-                    f"(key{r} IN (SELECT k FROM k{r}) AND d.depth >= {r})" for r in range(rules)
-                )
-                run(
-                    f"""INSERT INTO {side}_aff SELECT i.ref FROM {side}1_in i
-                    JOIN {side}_depth d ON d.ref = i.ref
-                    WHERE ({hits}) AND i.ref NOT IN (SELECT ref FROM {side}_aff)"""
-                )
-            now = run("SELECT (SELECT count(*) FROM s_aff) + (SELECT count(*) FROM c_aff)")
-            total = now.fetchall()[0][0]
-            if total == size:
-                break
-            size = total
+    # The keys the corrections touch, rule by rule: old keys of gone or changed records and
+    # new keys of changed ones; then every record still open at that rule that holds one of
+    # them, and their keys, until nothing more is reached.
+    keys: list[pa.Array] = []
+    for r in range(rules):
+        parts = []
+        for sd in sides:
+            parts.append(sd["old_keys"][r].filter(pa.array(sd["gone"])))
+            parts.append(sd["new_keys"][r].filter(pa.array(sd["aff"])))
+        keys.append(pc.drop_null(pc.unique(pa.concat_arrays(parts))))
+    rounds = 0
+    while True:
+        rounds += 1
+        grown = []
+        for sd in sides:
+            hit = np.zeros(len(sd["aff"]), dtype=bool)
             for r in range(rules):
-                run(
-                    f"""INSERT INTO k{r}
-                    SELECT key{r} FROM s1_in WHERE ref IN (SELECT ref FROM s_aff)
-                      AND key{r} IS NOT NULL AND key{r} NOT IN (SELECT k FROM k{r})
-                    UNION SELECT key{r} FROM c1_in WHERE ref IN (SELECT ref FROM c_aff)
-                      AND key{r} IS NOT NULL AND key{r} NOT IN (SELECT k FROM k{r})"""
-                )
-        s_aff = con.sql("SELECT ref FROM s_aff ORDER BY ref").to_arrow_table().column("ref")
-        c_aff = con.sql("SELECT ref FROM c_aff ORDER BY ref").to_arrow_table().column("ref")
-        # Previous items none of whose records is affected stand, refs renumbered.
-        kept = con.sql(
-            """WITH s_old_aff AS (
-                  SELECT ref FROM s_gone UNION
-                  SELECT old FROM s_map WHERE new IN (SELECT ref FROM s_aff)),
-                c_old_aff AS (
-                  SELECT ref FROM c_gone UNION
-                  SELECT old FROM c_map WHERE new IN (SELECT ref FROM c_aff)),
-                touched AS (
-                  SELECT item_no FROM (SELECT item_no, unnest(supplier_refs) AS ref FROM prev)
-                  WHERE ref IN (SELECT ref FROM s_old_aff)
-                  UNION
-                  SELECT item_no FROM (SELECT item_no, unnest(customer_refs) AS ref FROM prev)
-                  WHERE ref IN (SELECT ref FROM c_old_aff))
-            SELECT p.class, p.reason, p.rule, p.supplier_refs, p.customer_refs,
-                   p.diff_fields, p.differences
-            FROM prev p WHERE p.item_no NOT IN (SELECT item_no FROM touched)"""
-        ).to_arrow_table()
-    finally:
-        con.close()
+                if len(keys[r]) == 0:
+                    continue
+                member = pc.fill_null(pc.is_in(sd["new_keys"][r], value_set=keys[r]), False)
+                hit |= member.to_numpy(zero_copy_only=False) & (sd["depth"] >= r)
+            fresh = hit & ~sd["aff"]
+            sd["aff"] |= fresh
+            grown.append(fresh)
+        if not any(f.any() for f in grown):
+            break
+        for r in range(rules):
+            parts = [keys[r]] + [
+                sd["new_keys"][r].filter(pa.array(f)) for sd, f in zip(sides, grown, strict=True)
+            ]
+            keys[r] = pc.drop_null(pc.unique(pa.concat_arrays(parts)))
+    # Previous items none of whose records is affected stand, refs renumbered.
+    touched = np.zeros(previous.items.num_rows, dtype=bool)
+    for sd in sides:
+        fix = sd["fix"]
+        old_aff = sd["gone"].copy()
+        alive = fix.old_to_new >= 0
+        old_aff[alive] |= sd["aff"][fix.old_to_new[alive]]
+        values, parents = _flat(previous.items.column(sd["refs"]))
+        touched[parents[old_aff[values]]] = True
+    kept = previous.items.filter(pa.array(~touched)).drop_columns(["item_no"])
+    s_aff = pa.array(np.flatnonzero(sides[0]["aff"]), pa.int64())
+    c_aff = pa.array(np.flatnonzero(sides[1]["aff"]), pa.int64())
+    s_new, c_new = new
     sub = match(
         s_new.filter(pc.is_in(s_new.column("ref"), value_set=s_aff)),
         c_new.filter(pc.is_in(c_new.column("ref"), value_set=c_aff)),
         profile,
         links,
     )
-    fresh = sub.items.drop_columns(["item_no"])
+    fresh_items = sub.items.drop_columns(["item_no"])
     kept = kept.set_column(
         kept.schema.get_field_index("supplier_refs"),
         "supplier_refs",
@@ -227,7 +222,7 @@ def rematch(
         "customer_refs",
         _remap(kept.column("customer_refs"), c_fix.old_to_new),
     )
-    merged = pa.concat_tables([kept.cast(fresh.schema), fresh])
+    merged = pa.concat_tables([kept.cast(fresh_items.schema), fresh_items])
     result = _ordered(merged)
     stats = {
         "supplierRematched": len(s_aff),
@@ -239,28 +234,44 @@ def rematch(
 
 
 def _remap(refs: pa.ChunkedArray, old_to_new: np.ndarray) -> pa.Array:
-    """Each list of old refs as the same list of new refs (kept items have no gone ref)."""
+    """Each list of old refs as the sorted list of their new refs (kept items have no gone
+    ref)."""
     lists = refs.combine_chunks()
-    values = lists.flatten().to_numpy(zero_copy_only=False)
-    mapped = pa.array(old_to_new[values].astype(np.int64, copy=False))
-    return pa.ListArray.from_arrays(lists.offsets, mapped)
+    values, parents = _flat(lists)
+    mapped = old_to_new[values]
+    if len(mapped) > 1:
+        # Sorted within each list (a new version may reorder records); lists stay in place.
+        mapped = mapped[np.lexsort((mapped, parents))]
+    offsets = lists.offsets.to_numpy(zero_copy_only=False)
+    return pa.ListArray.from_arrays(
+        pa.array(offsets - offsets[0], pa.int32()), pa.array(mapped, pa.int64())
+    )
+
+
+def _first(lists: pa.ChunkedArray) -> np.ndarray:
+    """Each (sorted) list's first value; empty lists sort last."""
+    array = lists.combine_chunks()
+    offsets = array.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    values = array.flatten().to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    out = np.full(len(array), np.iinfo(np.int64).max, dtype=np.int64)
+    nonempty = np.diff(offsets) > 0
+    out[nonempty] = values[(offsets[:-1] - offsets[0])[nonempty]]
+    return out
+
+
+_CLASS_ORDER = {"matched": 0, "partial": 1}
 
 
 def _ordered(items: pa.Table) -> MatchResult:
     """Items in the engine's order (class, then smallest supplier ref, then smallest
     customer ref), numbered from 0."""
-    con = duckdb.connect(config={"threads": 2})
-    try:
-        con.register("items", items)
-        table = con.sql(
-            """SELECT class, reason, rule, list_sort(supplier_refs) AS supplier_refs,
-                   list_sort(customer_refs) AS customer_refs, diff_fields, differences
-            FROM items
-            ORDER BY CASE class WHEN 'matched' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,
-                     list_min(supplier_refs) NULLS LAST, list_min(customer_refs) NULLS LAST"""
-        ).to_arrow_table()
-    finally:
-        con.close()
+    classes = items.column("class").combine_chunks().dictionary_encode()
+    rank = np.array([_CLASS_ORDER.get(c, 2) for c in classes.dictionary.to_pylist()])
+    order = rank[classes.indices.to_numpy(zero_copy_only=False)] if len(rank) else np.array([])
+    permutation = np.lexsort(
+        (_first(items.column("customer_refs")), _first(items.column("supplier_refs")), order)
+    )
+    table = items.take(pa.array(permutation, pa.int64()))
     table = table.add_column(0, "item_no", pa.array(range(table.num_rows), type=pa.int64()))
     out = table.cast(ITEMS_SCHEMA)
     return MatchResult(_counts(out), out)
