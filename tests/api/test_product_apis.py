@@ -111,10 +111,16 @@ async def test_tmf637_create_patch_delete_change_the_inventory_and_rematch(
     assert {x["origin"] for x in reports if x["version"] > 1} == {"productChange"}
 
     runs = (await w.supplier.get("/panther/v1/matchRun", relationId=w.relation_id)).json()
-    assert len(runs) == len(runs_before)  # product changes record; matching is on request
+    # Each change re-matched at once, incrementally, from the run before it.
+    assert len(runs) == len(runs_before) + 3
+    added = sorted((x for x in runs if x["id"] not in {b["id"] for b in runs_before}),
+                   key=lambda x: x["createdAt"])  # fmt: skip
+    assert all(x["rematched"] is not None for x in added)
+    assert [x["previousRun"] for x in added[1:]] == [x["id"] for x in added[:-1]]
     r = await w.supplier.post("/panther/v1/matchRun", {"relationId": w.relation_id, "asOf": TODAY})
+    assert r.status_code == 200  # the newest run already matches the newest reports
+    assert r.json()["id"] == added[-1]["id"]
     counts = r.json()["counts"]
-    assert r.status_code == 201
     assert counts["missingAtCustomer"] == 2  # CID-1 (deleted at customer) and CID-6
     assert counts["partial"] == 2  # VF-3 (status) and VF-9: suspended, the supplier says active
     assert (await w.operator.post("/panther/v1/ledger/verification")).json()["ok"]

@@ -67,3 +67,25 @@ async def test_a_corrected_report_is_rematched_incrementally(world: World) -> No
     assert got == want
     check = (await w.operator.post("/panther/v1/ledger/verification")).json()
     assert check["ok"], check
+
+
+async def test_a_tmf637_product_change_rematches_at_once(world: World) -> None:
+    w = world
+    supplier, customer = _inventories()
+    assert (await w.supplier.upload(w.relation_id, supplier)).status_code == 201
+    r = await w.customer.upload(w.relation_id, customer)
+    first_id = r.json()["matchRun"]["id"]
+    # The customer corrects the identifier of one product through TMF637.
+    r = await w.customer.http.patch(
+        "/tmf-api/productInventory/v4/product/VF-3",
+        json={"externalId": "CID-00003"},
+        headers={**w.customer.auth, "Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    runs = (await w.supplier.get("/panther/v1/matchRun", relationId=w.relation_id)).json()
+    newest = max(runs, key=lambda run: run["createdAt"])
+    assert newest["previousRun"] == first_id
+    assert newest["rematched"]["customerRematched"] == 1
+    assert newest["counts"]["missingAtCustomer"] == 0
+    # Linked now; its B-end (T3x) still differs, so it is partial, like VF-8's price.
+    assert newest["counts"]["matched"] == 38 and newest["counts"]["partial"] == 2

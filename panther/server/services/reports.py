@@ -475,4 +475,8 @@ def change_product(
             signature=None,
         )
     cache_extract(ports, relation, row, leaves)
+    if ports.settings.auto_match:
+        # The corrected inventory is re-matched at once, incrementally: only the records the
+        # change can affect (panther.matching.incremental).
+        maybe_auto_match(ports, relation["id"], as_of)
     return touched, report_view(row, ports.settings.public_base_url)
