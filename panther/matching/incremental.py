@@ -93,11 +93,13 @@ def _depths(
     deep = len(rules)
     other = "customer_refs" if side == "supplier_refs" else "supplier_refs"
     position = {name: r for r, name in enumerate(rules)}
-    rule_of_item = np.array(
-        [position.get(name, deep) if name is not None else deep
-         for name in items.column("rule").to_pylist()],
+    encoded = items.column("rule").combine_chunks().dictionary_encode()
+    by_code = np.array(
+        [position.get(name, deep) for name in encoded.dictionary.to_pylist()] + [deep],
         dtype=np.int64,
-    )  # fmt: skip
+    )
+    codes = pc.fill_null(encoded.indices, len(by_code) - 1).to_numpy(zero_copy_only=False)
+    rule_of_item = by_code[codes]
     others = items.column(other).combine_chunks()
     one_sided = pc.list_value_length(others).to_numpy(zero_copy_only=False) == 0
     item_depth = np.where(one_sided, deep, rule_of_item)
@@ -190,7 +192,8 @@ def rematch(
             break
         for r in range(rules):
             parts = [keys[r]] + [
-                sd["new_keys"][r].filter(pa.array(f)) for sd, f in zip(sides, grown, strict=True)
+                sd["new_keys"][r].take(pa.array(np.flatnonzero(f)))
+                for sd, f in zip(sides, grown, strict=True)
             ]
             keys[r] = pc.drop_null(pc.unique(pa.concat_arrays(parts)))
     # Previous items none of whose records is affected stand, refs renumbered.
@@ -202,7 +205,7 @@ def rematch(
         old_aff[alive] |= sd["aff"][fix.old_to_new[alive]]
         values, parents = _flat(previous.items.column(sd["refs"]))
         touched[parents[old_aff[values]]] = True
-    kept = previous.items.filter(pa.array(~touched)).drop_columns(["item_no"])
+    kept_rows = np.flatnonzero(~touched)
     s_aff = pa.array(np.flatnonzero(sides[0]["aff"]), pa.int64())
     c_aff = pa.array(np.flatnonzero(sides[1]["aff"]), pa.int64())
     s_new, c_new = new
@@ -212,22 +215,23 @@ def rematch(
         profile,
         links,
     )
+    # One table of every previous item (refs renumbered where records moved) and the fresh
+    # ones; the result takes the kept and the fresh rows from it in the engine's order.
     fresh_items = sub.items.drop_columns(["item_no"])
-    kept = kept.set_column(
-        kept.schema.get_field_index("supplier_refs"),
-        "supplier_refs",
-        _remap(kept.column("supplier_refs"), s_fix.old_to_new),
-    ).set_column(
-        kept.schema.get_field_index("customer_refs"),
-        "customer_refs",
-        _remap(kept.column("customer_refs"), c_fix.old_to_new),
-    )
-    merged = pa.concat_tables([kept.cast(fresh_items.schema), fresh_items])
-    result = _ordered(merged)
+    base = previous.items.drop_columns(["item_no"])
+    for column, fix in (("supplier_refs", s_fix), ("customer_refs", c_fix)):
+        if not _identity(fix.old_to_new):
+            safe = np.where(fix.old_to_new >= 0, fix.old_to_new, 0)  # gone refs: items dropped
+            base = base.set_column(
+                base.schema.get_field_index(column), column, _remap(base.column(column), safe)
+            )
+    both = pa.concat_tables([base.cast(fresh_items.schema), fresh_items])
+    rows = np.concatenate([kept_rows, base.num_rows + np.arange(fresh_items.num_rows)])
+    result = _ordered(both, rows)
     stats = {
         "supplierRematched": len(s_aff),
         "customerRematched": len(c_aff),
-        "itemsKept": kept.num_rows,
+        "itemsKept": len(kept_rows),
         "closureRounds": rounds,
     }
     return result, stats
@@ -262,15 +266,19 @@ def _first(lists: pa.ChunkedArray) -> np.ndarray:
 _CLASS_ORDER = {"matched": 0, "partial": 1}
 
 
-def _ordered(items: pa.Table) -> MatchResult:
-    """Items in the engine's order (class, then smallest supplier ref, then smallest
+def _identity(old_to_new: np.ndarray) -> bool:
+    return bool(np.array_equal(old_to_new, np.arange(len(old_to_new))))
+
+
+def _ordered(items: pa.Table, rows: np.ndarray) -> MatchResult:
+    """`items[rows]` in the engine's order (class, then smallest supplier ref, then smallest
     customer ref), numbered from 0."""
     classes = items.column("class").combine_chunks().dictionary_encode()
-    rank = np.array([_CLASS_ORDER.get(c, 2) for c in classes.dictionary.to_pylist()])
-    order = rank[classes.indices.to_numpy(zero_copy_only=False)] if len(rank) else np.array([])
-    permutation = np.lexsort(
-        (_first(items.column("customer_refs")), _first(items.column("supplier_refs")), order)
-    )
+    rank = np.array([_CLASS_ORDER.get(c, 2) for c in classes.dictionary.to_pylist()] + [2])
+    order = rank[pc.fill_null(classes.indices, len(rank) - 1).to_numpy(zero_copy_only=False)]
+    first_s = _first(items.column("supplier_refs"))
+    first_c = _first(items.column("customer_refs"))
+    permutation = rows[np.lexsort((first_c[rows], first_s[rows], order[rows]))]
     table = items.take(pa.array(permutation, pa.int64()))
     table = table.add_column(0, "item_no", pa.array(range(table.num_rows), type=pa.int64()))
     out = table.cast(ITEMS_SCHEMA)
