@@ -1,6 +1,11 @@
 """Seeded pairs of carrier inventories (supplier and customer view of one relation) with the
 ground truth a correct engine using the default match profile must produce.
 
+`generate_pair` keeps to what the default profile handles; `generate_noisy_pair` adds every
+kind of noise carriers produce (prefixed identifiers, swapped ends, other currencies and
+tax-included prices, own status words, links by site/service/bandwidth only) and returns the
+relation's profile that reconciles it.
+
 Every service of the relation is an *entity*; each entity gets exactly one noise kind (or none)
 and the truth follows from the kind, never from running a matcher. Field values are built so
 that the default profile's normalisers and comparators either surely agree (equivalent
@@ -10,9 +15,10 @@ notations, tolerances well inside their bounds) or surely disagree (differences 
 from __future__ import annotations
 
 import gc
+import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from types import MappingProxyType
@@ -22,18 +28,27 @@ __all__ = [
     "AMBIGUOUS",
     "CLASSES",
     "COMPARED_FIELDS",
+    "ENDS_SWAPPED",
     "Expectation",
     "GeneratedPair",
     "GroundTruth",
     "InvalidRates",
+    "LINK_NOISE",
     "MATCHED",
     "MISSING_AT_CUSTOMER",
     "MISSING_AT_SUPPLIER",
+    "NOISE_KINDS",
     "NoiseRates",
+    "NoisyPair",
     "PARTIAL",
     "RULE_CIRCUIT_ID",
+    "RULE_COMPOSITE",
     "RULE_ORDER_REFERENCE",
+    "UnknownNoiseKind",
+    "VALUE_NOISE",
+    "generate_noisy_pair",
     "generate_pair",
+    "noisy_profile",
 ]
 
 MATCHED = "matched"
@@ -46,6 +61,9 @@ CLASSES: tuple[str, ...] = (MATCHED, PARTIAL, MISSING_AT_CUSTOMER, MISSING_AT_SU
 # Identifier-rule and compared-field names of the default profile (docs/records-and-profiles.md).
 RULE_CIRCUIT_ID = "supplierCircuitId"
 RULE_ORDER_REFERENCE = "orderReference"
+RULE_COMPOSITE = "siteServiceBandwidth"
+# The reason of a matched or partial item whose A-end and B-end agree only when crossed.
+ENDS_SWAPPED = "endsSwapped"
 COMPARED_FIELDS: tuple[str, ...] = (
     "status",
     "startDate",
@@ -119,6 +137,8 @@ class Expectation:
     partner: int | None  # the linked record's index on the other side (matched/partial only)
     rule: str | None  # the identifier rule that links it (matched/partial only)
     differing: tuple[str, ...]  # compared-field names that differ (partial only)
+    reason: str | None = None  # ENDS_SWAPPED on a linked pair whose ends are crossed
+    noise: str = ""  # the noise kinds that touched the record, comma-separated (noisy pairs)
 
 
 @dataclass(frozen=True)
@@ -134,7 +154,14 @@ class GroundTruth:
     customer_partners: tuple[int | None, ...]
     supplier_rules: tuple[str | None, ...]
     differing: Mapping[int, tuple[str, ...]]  # by supplier index, partial pairs only
-    entity_kinds: Mapping[str, int]  # how many services got each noise kind
+    entity_kinds: Mapping[str, int]  # how many services got each (exclusive) noise kind
+    # By supplier index, linked pairs with a reason only (ENDS_SWAPPED).
+    reasons: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    # How many linked services got each value noise kind (noisy pairs).
+    value_kinds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # Per record, the noise kinds that touched it, comma-separated (noisy pairs; else empty).
+    supplier_noise: tuple[str, ...] = ()
+    customer_noise: tuple[str, ...] = ()
 
     def supplier(self, index: int) -> Expectation:
         partner = self.supplier_partners[index]
@@ -143,17 +170,22 @@ class GroundTruth:
             partner,
             self.supplier_rules[index],
             self.differing.get(index, ()),
+            self.reasons.get(index),
+            self.supplier_noise[index] if self.supplier_noise else "",
         )
 
     def customer(self, index: int) -> Expectation:
         partner = self.customer_partners[index]
+        noise = self.customer_noise[index] if self.customer_noise else ""
         if partner is None:
-            return Expectation(self.customer_classes[index], None, None, ())
+            return Expectation(self.customer_classes[index], None, None, (), None, noise)
         return Expectation(
             self.customer_classes[index],
             partner,
             self.supplier_rules[partner],
             self.differing.get(partner, ()),
+            self.reasons.get(partner),
+            noise,
         )
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -215,6 +247,17 @@ _SITES: tuple[tuple[str, str], ...] = (
 )
 _SITE_NAME = dict(_SITES)
 _SITE_CODES = tuple(code for code, _ in _SITES)
+# A wider catalogue (FRA1 ... FRA400 in every city above) for the records a composite
+# site/service/bandwidth rule must not link by chance: services reported by one side only,
+# and the noisy pair's services linked by that rule. Thirty sites give a few thousand
+# composite keys; these give hundreds of millions.
+_CITY_NAMES: dict[str, str] = {}
+for _code, _name in _SITES:
+    _CITY_NAMES.setdefault(_code.rstrip("0123456789"), _name.split()[0])
+_WIDE_SITE_CODES = tuple(f"{city}{k}" for city in _CITY_NAMES for k in range(1, 401))
+for _code in _WIDE_SITE_CODES:
+    _SITE_NAME.setdefault(_code, f"{_CITY_NAMES[_code.rstrip('0123456789')]} {_code}")
+del _code, _name
 
 _SERVICES = ("EPL", "EVPL", "IPT", "WAVELENGTH")
 _SERVICE_WEIGHTS = (35, 25, 20, 20)
@@ -405,6 +448,26 @@ def _record(
     return record
 
 
+class _OpenKeys:
+    """Site pairs from the wide catalogue whose composite key (unordered sites, service,
+    bandwidth) no other record drawn here has."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rand = rng.random
+        self._used: set[tuple[str, str, str, int]] = set()
+
+    def draw(self, svc: str, mbps: int) -> tuple[str, str]:
+        codes, size, rand = _WIDE_SITE_CODES, len(_WIDE_SITE_CODES), self._rand
+        while True:
+            a = int(rand() * size)
+            b = (a + 1 + int(rand() * (size - 1))) % size
+            site_a, site_b = codes[a], codes[b]
+            key = (min(site_a, site_b), max(site_a, site_b), svc, mbps)
+            if key not in self._used:
+                self._used.add(key)
+                return site_a, site_b
+
+
 def _shuffled_positions(rng: random.Random, size: int) -> list[int]:
     positions = list(range(size))
     rng.shuffle(positions)
@@ -508,6 +571,9 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
     n_sites = len(_SITE_CODES)
     n_accounts = len(_BILLING_ACCOUNTS)
     equivalent_rate = rates.equivalent_value
+    # One-sided services take their sites from a stream of their own, so every other record
+    # is what it was before the composite rule existed.
+    one_sided = _OpenKeys(random.Random(f"one-sided-{seed}"))
 
     for i in range(n):
         kind = kinds[i]
@@ -517,6 +583,10 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         a_idx = int(rand() * n_sites)
         b_idx = (a_idx + 1 + int(rand() * (n_sites - 1))) % n_sites
         site_a, site_b = _SITE_CODES[a_idx], _SITE_CODES[b_idx]
+        if kind == "missing_at_customer" or kind == "missing_at_supplier":
+            # Left open by the identifier rules: a composite key of its own, or the
+            # site/service/bandwidth rule would link it to another side's leftover.
+            site_a, site_b = one_sided.draw(svc, mbps)
         day_index = int(rand() * span_days)
         start = day_texts[day_index]
         termination = None
@@ -750,3 +820,581 @@ def _differ(
         c[target] = choice([code for code in _SITE_CODES if code != current])
     else:
         c["serviceType"] = choice([s for s in _SERVICES if s != svc])
+
+
+# --- the noisy pair ---------------------------------------------------------------------
+
+# How a service's records link (one kind per service, like NoiseRates' exclusive kinds).
+LINK_NOISE: tuple[str, ...] = (
+    "missing_at_customer",
+    "missing_at_supplier",
+    "field_difference",  # one compared field differs: partial
+    "identifier_format",  # the customer spells the circuit id differently
+    "identifier_prefix",  # the customer's system prefixes the circuit id (stripPrefixes)
+    "order_reference",  # no circuit id at the customer: linked by the order reference
+    "composite_key",  # neither: linked by A/B sites, service type and bandwidth
+    "duplicate_supplier",  # the supplier reports the circuit twice: ambiguous
+    "duplicate_customer",  # two customer records claim the circuit: ambiguous
+    "composite_ambiguous",  # two customer records without ids fit one service: ambiguous
+)
+# Values a linked customer record writes differently but equal for the relation's profile
+# (any number per service, each drawn on its own).
+VALUE_NOISE: tuple[str, ...] = (
+    "ends_swapped",  # A-end and B-end crossed (point-to-point services): reason endsSwapped
+    "bandwidth_notation",  # 10G / 10 Gbps / 10000 Mbps / 10GE
+    "service_alias",  # the customer's name for the service type
+    "site_format",  # site code case and surrounding whitespace
+    "status_vocabulary",  # MEF 116 values and the customer's own status words
+    "currency",  # the price in USD or GBP at the relation's rates
+    "tax_included",  # only taxIncludedAmount, at the relation's tax rate
+    "price_rounding",  # four decimals, inside the money tolerance
+    "start_time",  # the start date as a date-time, another offset
+)
+NOISE_KINDS: tuple[str, ...] = LINK_NOISE + VALUE_NOISE
+
+
+@dataclass(frozen=True)
+class UnknownNoiseKind(ValueError):
+    kind: str
+
+    def __str__(self) -> str:
+        return f"unknown noise kind {self.kind!r}; known: {', '.join(NOISE_KINDS)}"
+
+
+@dataclass(frozen=True)
+class NoisyPair(GeneratedPair):
+    """A generated pair plus the match profile document (a dict) of its relation: the
+    default profile with this relation's prefixes, currency, rates, tax rate, the
+    customer's status words and service aliases."""
+
+    profile: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+_RELATION_CURRENCY = "EUR"
+_RATES = {"USD": "0.92", "GBP": "1.17"}  # one unit in EUR
+_RATE_FLOAT = {unit: float(rate) for unit, rate in _RATES.items()}
+_TAX_RATE = "0.19"
+_TAX_FACTOR = 1 + float(_TAX_RATE)
+# An amount the customer writes in another currency or gross of tax is rounded to cents;
+# kept only when it is back within this much of the supplier's EUR amount (half the 0.01
+# tolerance: it still agrees if an engine rounds the converted amount to cents).
+_CONVERSION_SLACK = 0.005
+
+_CUSTOMER_ID_PREFIX = "VF"
+_PREFIX_SPELLINGS = ("VF-", "VF ", "vf-", "VF/", "VF_")
+# The customer's own status words, mapped by the relation's profile; MEF 116 values the
+# default status map already knows.
+_OWN_STATUS = {
+    "active": ("In Service", "LIVE"),
+    "suspended": ("On Hold",),
+    "pendingTerminate": ("Cease Pending",),
+    "terminated": ("Ceased",),
+}
+_OWN_STATUS_MAP = {
+    "IN SERVICE": "active",
+    "LIVE": "active",
+    "ON HOLD": "suspended",
+    "CEASE PENDING": "pendingTerminate",
+    "CEASED": "terminated",
+}
+_MEF_STATUS = {"active": "active.pendingChange", "suspended": "suspendedPendingTerminate"}
+_NOISY_SERVICE_ALIASES = {
+    "EPL": ("E-Line", "ETHERNET PRIVATE LINE"),
+    "EVPL": ("EVP-Line", "Ethernet Virtual Private Line"),
+    "IPT": ("IP Transit", "Internet Transit"),
+    "WAVELENGTH": ("Wave", "Lambda", "Optical Wavelength"),
+}
+_EXTRA_SERVICE_MAP = {
+    "EVP-LINE": "EVPL",
+    "ETHERNET VIRTUAL PRIVATE LINE": "EVPL",
+    "INTERNET TRANSIT": "IPT",
+    "LAMBDA": "WAVELENGTH",
+    "OPTICAL WAVELENGTH": "WAVELENGTH",
+}
+_POINT_TO_POINT = frozenset({"EPL", "EVPL", "WAVELENGTH"})
+# Fields a composite-linked pair may differ in: not its key's.
+_NON_KEY_DIFFERABLE = ("status", "startDate", "recurringCharge")
+_PATH_SERVICE_TYPE = "productCharacteristic[name=serviceType].value"
+_PATH_RECURRING = "productPrice[priceType=recurring].price"
+
+
+def noisy_profile() -> dict[str, Any]:
+    """The match profile document for `generate_noisy_pair`'s relation.
+
+    The default profile (its three identifier rules and swappable ends) plus what this
+    relation agreed: the prefix the customer's system puts before circuit ids, the
+    customer's status words and service aliases, and prices compared in EUR at the
+    relation's rates and tax rate.
+    """
+    from importlib import resources
+
+    text = resources.files("panther.matching").joinpath("default_profile.json").read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    doc["name"] = "noisy-relation"
+    rules = {rule["name"]: rule for rule in doc["identifierRules"]}
+    for component in rules[RULE_CIRCUIT_ID]["customer"]:
+        component.setdefault("params", {})["stripPrefixes"] = [_CUSTOMER_ID_PREFIX]
+    for rule in doc["identifierRules"]:
+        for component in rule["supplier"] + rule["customer"]:
+            if component["field"] == _PATH_SERVICE_TYPE and component.get("normaliser") == "enum":
+                component.setdefault("params", {}).setdefault("map", {}).update(_EXTRA_SERVICE_MAP)
+    for compared in doc["comparedFields"]:
+        params = compared.setdefault("params", {})
+        if compared["name"] == "status":
+            params.setdefault("map", {}).update(_OWN_STATUS_MAP)
+        elif compared["name"] == "serviceType":
+            params.setdefault("map", {}).update(_EXTRA_SERVICE_MAP)
+        elif compared["name"] == "recurringCharge":
+            compared.pop("supplierField", None)
+            compared.pop("customerField", None)
+            compared["field"] = _PATH_RECURRING
+            params.update(currency=_RELATION_CURRENCY, rates=dict(_RATES), taxRate=_TAX_RATE)
+        if not params:
+            del compared["params"]
+    doc.setdefault("swappablePairs", [["siteA", "siteB"]])
+    return doc
+
+
+def generate_noisy_pair(
+    n: int,
+    *,
+    seed: int = 7,
+    kinds: Iterable[str] = NOISE_KINDS,
+    share: float = 0.03,
+    as_of: date = DEFAULT_AS_OF,
+) -> NoisyPair:
+    """``n`` services with every noise kind in `kinds`, each on about `share` of them.
+
+    Link kinds (`LINK_NOISE`) are exclusive per service; value kinds (`VALUE_NOISE`) are
+    drawn independently for each linked service. The truth holds for the returned
+    ``profile``; same arguments give the same pair.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    chosen = tuple(dict.fromkeys(kinds))
+    for kind in chosen:
+        if kind not in NOISE_KINDS:
+            raise UnknownNoiseKind(kind)
+    exclusive = sum(1 for kind in chosen if kind in LINK_NOISE)
+    if not 0.0 <= share <= 1.0 or share * exclusive > 1.0 + 1e-9:
+        raise ValueError(f"share {share!r} is not a probability for {exclusive} exclusive kinds")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _NoisyGenerator(n, seed, frozenset(chosen), share, as_of).run()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _price_object(eur: float, currency: str, gross: bool) -> dict[str, Any]:
+    value = eur if currency == _RELATION_CURRENCY else eur / _RATE_FLOAT[currency]
+    if gross:
+        value *= _TAX_FACTOR
+    member = "taxIncludedAmount" if gross else "dutyFreeAmount"
+    return {member: {"unit": currency, "value": round(value, 2)}}
+
+
+def _back_in_eur(price: dict[str, Any]) -> float:
+    ((member, amount),) = price.items()
+    value = float(amount["value"])
+    if member == "taxIncludedAmount":
+        value /= _TAX_FACTOR
+    if amount["unit"] != _RELATION_CURRENCY:
+        value *= _RATE_FLOAT[amount["unit"]]
+    return value
+
+
+class _NoisyGenerator:
+    """One run of `generate_noisy_pair` (state shared by the per-service steps)."""
+
+    def __init__(
+        self, n: int, seed: int, chosen: frozenset[str], share: float, as_of: date
+    ) -> None:
+        self.n, self.chosen, self.share = n, chosen, share
+        self.rng = rng = random.Random(f"noisy-{seed}")
+        self.rand, self.choice = rng.random, rng.choice
+        link = [kind for kind in LINK_NOISE if kind in chosen]
+        weights = [share] * len(link) + [max(0.0, 1.0 - share * len(link))]
+        self.kinds = rng.choices([*link, "clean"], weights=weights, k=n) if n else []
+        self.values = [kind for kind in VALUE_NOISE if kind in chosen]
+        self.kind_count = dict.fromkeys(("clean", *LINK_NOISE), 0)
+        for kind in self.kinds:
+            self.kind_count[kind] += 1
+        self.value_count = dict.fromkeys(VALUE_NOISE, 0)
+        count = self.kind_count
+        self.n_supplier = n - count["missing_at_supplier"] + count["duplicate_supplier"]
+        self.n_customer = (
+            n
+            - count["missing_at_customer"]
+            + count["duplicate_customer"]
+            + count["composite_ambiguous"]
+        )
+        span_days = 6 * 365
+        first_day = as_of - timedelta(days=span_days)
+        self.days = [first_day + timedelta(days=k) for k in range(span_days)]
+        self.termination_texts = [
+            f"{(as_of + timedelta(days=k)).isoformat()}T00:00:00Z" for k in range(91)
+        ]
+        self.circuits = _distinct_numbers(rng, n, 9_999_991 if n < 9_999_991 else 99_999_989, 1)
+        width = max(7, len(str(3 * n + 10)))
+        self.orders = _distinct_numbers(rng, n, 9 * 10 ** (width - 1), 10 ** (width - 1))
+        self.customer_ids = [
+            f"{_CUSTOMER_PREFIX}-{number}"
+            for number in _distinct_numbers(
+                rng, self.n_customer, 9 * 10 ** (width - 1), 10 ** (width - 1)
+            )
+        ]
+        self.shared = {
+            side: {
+                (svc, term, account): _shared_parts(
+                    offering(svc), svc, term, account, _SETUP_FEE[svc]
+                )
+                for svc in _SERVICES
+                for term in _TERMS
+                for account in _BILLING_ACCOUNTS
+            }
+            for side, offering in (
+                ("supplier", lambda svc: (svc, _SERVICE_NAME[svc])),
+                ("customer", lambda svc: _CUSTOMER_OFFERING[svc]),
+            )
+        }
+        self.open_keys = _OpenKeys(rng)
+        self.sup_at = _shuffled_positions(rng, self.n_supplier)
+        self.cus_at = _shuffled_positions(rng, self.n_customer)
+        self.supplier: list[dict[str, Any]] = [{}] * self.n_supplier
+        self.customer: list[dict[str, Any]] = [{}] * self.n_customer
+        self.sup_class = [""] * self.n_supplier
+        self.cus_class = [""] * self.n_customer
+        self.sup_noise = [""] * self.n_supplier
+        self.cus_noise = [""] * self.n_customer
+        self.sup_partner: list[int | None] = [None] * self.n_supplier
+        self.cus_partner: list[int | None] = [None] * self.n_customer
+        self.sup_rule: list[str | None] = [None] * self.n_supplier
+        self.differing: dict[int, tuple[str, ...]] = {}
+        self.reasons: dict[int, str] = {}
+        self.s_next = self.c_next = 0
+
+    # -- placing records ---------------------------------------------------------------
+
+    def put_supplier(self, record: dict[str, Any], klass: str, noise: str) -> int:
+        at = self.sup_at[self.s_next]
+        self.s_next += 1
+        self.supplier[at], self.sup_class[at], self.sup_noise[at] = record, klass, noise
+        return at
+
+    def put_customer(self, record: dict[str, Any], klass: str, noise: str) -> int:
+        at = self.cus_at[self.c_next]
+        self.c_next += 1
+        self.customer[at], self.cus_class[at], self.cus_noise[at] = record, klass, noise
+        return at
+
+    def next_customer_id(self) -> str:
+        return self.customer_ids[self.c_next]
+
+    # -- one service -------------------------------------------------------------------
+
+    def run(self) -> NoisyPair:
+        rng, rand = self.rng, self.rand
+        n = self.n
+        services = rng.choices(_SERVICES, weights=_SERVICE_WEIGHTS, k=n)
+        terms = rng.choices(_TERMS, weights=_TERM_WEIGHTS, k=n)
+        statuses = rng.choices(_SUP_STATUSES, weights=_SUP_STATUS_WEIGHTS, k=n)
+        n_wide = len(_WIDE_SITE_CODES)
+        for i in range(n):
+            kind = self.kinds[i]
+            svc = services[i]
+            tiers = _TIERS[svc]
+            mbps, _, list_price = tiers[rng.choices(range(3), weights=[t[1] for t in tiers])[0]]
+            if kind in ("missing_at_customer", "missing_at_supplier", "composite_key",
+                        "composite_ambiguous"):  # fmt: skip
+                # Open when the composite rule runs: a composite key no other record has.
+                site_a, site_b = self.open_keys.draw(svc, mbps)
+            else:
+                a = int(rand() * n_wide)
+                site_a = _WIDE_SITE_CODES[a]
+                site_b = _WIDE_SITE_CODES[(a + 1 + int(rand() * (n_wide - 1))) % n_wide]
+            day = self.days[int(rand() * len(self.days))]
+            status = statuses[i]
+            termination = None
+            if status == "pendingTerminate":
+                termination = self.termination_texts[30 + int(rand() * 61)]
+            service = _Service(
+                kind=kind,
+                svc=svc,
+                mbps=mbps,
+                status=status,
+                day=day,
+                termination=termination,
+                site_a=site_a,
+                site_b=site_b,
+                mrc=round(list_price * (0.8 + 0.5 * rand()), 2),
+                term=terms[i],
+                account=_BILLING_ACCOUNTS[int(rand() * len(_BILLING_ACCOUNTS))],
+                number=self.circuits[i],
+                order_id=f"PO-{day.year}-{self.orders[i]}",
+                bandwidth=self.choice(_NOTATIONS[mbps]),
+            )
+            if kind in ("clean", "field_difference", "identifier_format", "identifier_prefix",
+                        "order_reference", "composite_key"):  # fmt: skip
+                self.linked(service)
+            else:
+                self.unlinked(service)
+        assert self.s_next == self.n_supplier and self.c_next == self.n_customer
+        truth = GroundTruth(
+            supplier_classes=tuple(self.sup_class),
+            customer_classes=tuple(self.cus_class),
+            supplier_partners=tuple(self.sup_partner),
+            customer_partners=tuple(self.cus_partner),
+            supplier_rules=tuple(self.sup_rule),
+            differing=MappingProxyType(self.differing),
+            entity_kinds=MappingProxyType(self.kind_count),
+            reasons=MappingProxyType(self.reasons),
+            value_kinds=MappingProxyType(self.value_count),
+            supplier_noise=tuple(self.sup_noise),
+            customer_noise=tuple(self.cus_noise),
+        )
+        return NoisyPair(self.supplier, self.customer, truth, noisy_profile())
+
+    def supplier_record(self, s: _Service) -> dict[str, Any]:
+        return _record(
+            _circuit_id(s.number), None, s.status, f"{s.day.isoformat()}T00:00:00Z",
+            s.termination, self.shared["supplier"][s.svc, s.term, s.account],
+            s.site_a, s.site_b, s.mrc, s.order_id, s.bandwidth, s.svc,
+        )  # fmt: skip
+
+    def customer_record(
+        self, s: _Service, external_id: str | None, order_id: str | None, v: _Values | None = None
+    ) -> dict[str, Any]:
+        v = v or _Values.of(s)
+        record = _record(
+            self.next_customer_id(), external_id, v.status, v.start, s.termination,
+            self.shared["customer"][s.svc, s.term, s.account],
+            v.site_a, v.site_b, 0.0, order_id or "", v.bandwidth, v.service_type,
+        )  # fmt: skip
+        record["productPrice"][0]["price"] = v.price
+        if order_id is None:
+            del record["productOrderItem"]
+        return record
+
+    def linked(self, s: _Service) -> None:
+        rand, choice = self.rand, self.choice
+        kind = s.kind
+        circuit = _circuit_id(s.number)
+        external_id: str | None = circuit
+        order_id: str | None = s.order_id
+        rule = RULE_CIRCUIT_ID
+        target: str | None = None
+        if kind == "identifier_format":
+            external_id = choice(_circuit_variants(s.number))
+        elif kind == "identifier_prefix":
+            spelled = circuit if rand() < 0.5 else choice(_circuit_variants(s.number))
+            external_id = choice(_PREFIX_SPELLINGS) + spelled
+        elif kind == "field_difference":
+            target = choice(_DIFFERABLE)
+        elif kind == "order_reference":
+            rule, external_id = RULE_ORDER_REFERENCE, None
+            if rand() < 0.5:
+                order_id = _order_variant(s.order_id, rand)
+            if rand() < _ORDER_REFERENCE_PARTIAL_SHARE:
+                target = choice(_DIFFERABLE)
+        elif kind == "composite_key":  # the customer kept neither circuit id nor order
+            rule, external_id, order_id = RULE_COMPOSITE, None, None
+            if rand() < _ORDER_REFERENCE_PARTIAL_SHARE:
+                target = choice(_NON_KEY_DIFFERABLE)
+        applied = [kind for kind in self.values if rand() < self.share]
+        v = _Values.of(s)
+        if target is not None:
+            self.differ(v, s, target)
+        applied = self.respell(v, s, applied, target)
+        noise = ",".join((kind, *applied)) if kind != "clean" or applied else ""
+        cus_record = self.customer_record(s, external_id, order_id, v)
+        if external_id is None and rule == RULE_ORDER_REFERENCE and rand() < 0.5:
+            cus_record["externalId"] = None  # an explicit null as well as an absent key
+        klass = PARTIAL if target else MATCHED
+        s_at = self.put_supplier(self.supplier_record(s), klass, noise)
+        c_at = self.put_customer(cus_record, klass, noise)
+        self.sup_partner[s_at], self.cus_partner[c_at] = c_at, s_at
+        self.sup_rule[s_at] = rule
+        if target:
+            self.differing[s_at] = (target,)
+        if "ends_swapped" in applied:
+            self.reasons[s_at] = ENDS_SWAPPED
+        for name in applied:
+            self.value_count[name] += 1
+
+    def differ(self, v: _Values, s: _Service, target: str) -> None:
+        """Make one customer value differ beyond every tolerance of the profile."""
+        choice, rand = self.choice, self.rand
+        if target == "status":
+            v.status_value = choice(_STATUS_DIFFERENT[s.status])
+            v.status = v.status_value
+        elif target == "bandwidth":
+            v.mbps = choice([t for t in _ALL_TIERS if t != s.mbps])
+            v.bandwidth = choice(_NOTATIONS[v.mbps])
+        elif target == "recurringCharge":
+            factor = 1 + (0.05 + 0.2 * rand()) * (1 if rand() < 0.5 else -1)
+            value = round(s.mrc * factor, 2)
+            if abs(value - s.mrc) < 1:
+                value = round(s.mrc + 25, 2)
+            v.eur = value
+            v.price = _price_object(value, _RELATION_CURRENCY, False)
+        elif target == "startDate":
+            shift = (3 + int(rand() * 58)) * (1 if rand() < 0.5 else -1)
+            v.start = f"{(s.day + timedelta(days=shift)).isoformat()}T00:00:00Z"
+            v.start_shifted = True
+        elif target in ("siteA", "siteB"):
+            # Never the other end: a difference, not a half-crossed pair.
+            while True:
+                code = _WIDE_SITE_CODES[int(rand() * len(_WIDE_SITE_CODES))]
+                if code not in (s.site_a, s.site_b):
+                    break
+            if target == "siteA":
+                v.site_a = code
+            else:
+                v.site_b = code
+        else:
+            v.service = choice([x for x in _SERVICES if x != s.svc])
+            v.service_type = v.service
+
+    def respell(self, v: _Values, s: _Service, wanted: list[str], target: str | None) -> list[str]:
+        """Apply the wanted value noise that fits this service; returns what was applied."""
+        choice, rand = self.choice, self.rand
+        applied = []
+        for kind in wanted:
+            if kind == "ends_swapped":
+                if s.svc not in _POINT_TO_POINT or target in ("siteA", "siteB"):
+                    continue
+                v.site_a, v.site_b = v.site_b, v.site_a
+            elif kind == "bandwidth_notation":
+                v.bandwidth = choice([t for t in _NOTATIONS[v.mbps] if t != v.bandwidth])
+            elif kind == "service_alias":
+                v.service_type = choice(_NOISY_SERVICE_ALIASES[v.service])
+            elif kind == "site_format":
+                which = int(rand() * 3)
+                if which != 1:
+                    v.site_a = v.site_a.lower() if rand() < 0.6 else f" {v.site_a} "
+                if which != 0:
+                    v.site_b = v.site_b.lower() if rand() < 0.6 else f"  {v.site_b}"
+            elif kind == "status_vocabulary":
+                words = _OWN_STATUS[v.status_value]
+                mef = _MEF_STATUS.get(v.status_value)
+                v.status = choice((*words, mef) if mef else words)
+            elif kind == "start_time":
+                if v.start_shifted:
+                    continue
+                day_text = s.day.isoformat()
+                v.start = choice((f"{day_text}T09:30:00Z", f"{day_text}T01:00:00+01:00"))
+            elif kind == "currency" or kind == "tax_included":
+                currency = v.price_currency()
+                if kind == "currency":
+                    currency = choice(sorted(_RATES))
+                gross = kind == "tax_included" or v.price_gross()
+                price = _price_object(v.eur, currency, gross)
+                if abs(_back_in_eur(price) - v.eur) > _CONVERSION_SLACK:
+                    if kind == "tax_included":
+                        continue
+                    price = _price_object(v.eur, "USD", gross)  # 0.92: always close enough
+                v.price = price
+            elif kind == "price_rounding":
+                if target == "recurringCharge" or v.price_currency() != _RELATION_CURRENCY:
+                    continue
+                if v.price_gross():
+                    continue
+                # Four decimals (annual price / 12): well inside the 0.01 EUR tolerance.
+                delta = (1 + int(rand() * 49)) / 10_000 * (1 if rand() < 0.5 else -1)
+                v.price = {
+                    "dutyFreeAmount": {"unit": _RELATION_CURRENCY, "value": round(v.eur + delta, 4)}
+                }
+            applied.append(kind)
+        return applied
+
+    def unlinked(self, s: _Service) -> None:
+        kind = s.kind
+        circuit = _circuit_id(s.number)
+        if kind == "missing_at_customer":
+            self.put_supplier(self.supplier_record(s), MISSING_AT_CUSTOMER, kind)
+        elif kind == "missing_at_supplier":
+            # The customer still holds a circuit the supplier no longer reports.
+            record = self.customer_record(s, circuit, s.order_id)
+            self.put_customer(record, MISSING_AT_SUPPLIER, kind)
+        elif kind == "duplicate_supplier":
+            for _ in range(2):
+                self.put_supplier(self.supplier_record(s), AMBIGUOUS, kind)
+            self.put_customer(self.customer_record(s, circuit, s.order_id), AMBIGUOUS, kind)
+        elif kind == "duplicate_customer":
+            self.put_supplier(self.supplier_record(s), AMBIGUOUS, kind)
+            other = self.choice(_circuit_variants(s.number))
+            if self.rand() < 0.5:
+                other = self.choice(_PREFIX_SPELLINGS) + other
+            for spelled in (circuit, other):
+                record = self.customer_record(s, spelled, s.order_id)
+                self.put_customer(record, AMBIGUOUS, kind)
+        else:  # composite_ambiguous: two circuits between the same sites, neither with ids
+            self.put_supplier(self.supplier_record(s), AMBIGUOUS, kind)
+            for crossed in (False, s.svc in _POINT_TO_POINT):
+                v = _Values.of(s)
+                if crossed:
+                    v.site_a, v.site_b = v.site_b, v.site_a
+                self.put_customer(self.customer_record(s, None, None, v), AMBIGUOUS, kind)
+
+
+@dataclass(frozen=True)
+class _Service:
+    """One service of the relation as the supplier reports it."""
+
+    kind: str
+    svc: str
+    mbps: int
+    status: str
+    day: date
+    termination: str | None
+    site_a: str
+    site_b: str
+    mrc: float
+    term: int
+    account: str
+    number: int
+    order_id: str
+    bandwidth: str
+
+
+@dataclass
+class _Values:
+    """The customer's compared values of one service: canonical, then as written."""
+
+    status_value: str  # canonical (TMF637) status
+    status: str
+    start: str
+    mbps: int
+    bandwidth: str
+    service: str  # canonical service code
+    service_type: str
+    site_a: str
+    site_b: str
+    eur: float
+    price: dict[str, Any]
+    start_shifted: bool = False
+
+    @classmethod
+    def of(cls, s: _Service) -> _Values:
+        return cls(
+            status_value=s.status,
+            status=s.status,
+            start=f"{s.day.isoformat()}T00:00:00Z",
+            mbps=s.mbps,
+            bandwidth=s.bandwidth,
+            service=s.svc,
+            service_type=s.svc,
+            site_a=s.site_a,
+            site_b=s.site_b,
+            eur=s.mrc,
+            price=_price_object(s.mrc, _RELATION_CURRENCY, False),
+        )
+
+    def price_currency(self) -> str:
+        ((_, amount),) = self.price.items()
+        return str(amount["unit"])
+
+    def price_gross(self) -> bool:
+        return "taxIncludedAmount" in self.price

@@ -4,7 +4,7 @@ class over every record of both sides, and how many expected links were found.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -26,6 +26,9 @@ class Prediction:
     customer: Mapping[int, str]
     links: Mapping[int, int]
     differing: Mapping[int, frozenset[str]]
+    # By supplier index of a 1:1 link: the rule that linked it, and its reason if any.
+    rules: Mapping[int, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    reasons: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
@@ -36,6 +39,8 @@ def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
     customer: dict[int, str] = {}
     links: dict[int, int] = {}
     differing: dict[int, frozenset[str]] = {}
+    rules: dict[int, str | None] = {}
+    reasons: dict[int, str] = {}
     for item in items:
         klass = item["class"]
         if klass == "mismatch":
@@ -48,6 +53,9 @@ def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
                 side[ref] = klass if seen is None or seen == klass else CONFLICTING
         if klass in _LINKED and len(sup_refs) == 1 and len(cus_refs) == 1:
             links[sup_refs[0]] = cus_refs[0]
+            rules[sup_refs[0]] = item.get("rule")
+            if item.get("reason"):
+                reasons[sup_refs[0]] = item["reason"]
             if klass == "partial":
                 names = frozenset(d["field"] for d in item.get("differences") or ())
                 differing[sup_refs[0]] = names
@@ -56,6 +64,8 @@ def predicted_from_items(items: Iterable[Mapping[str, Any]]) -> Prediction:
         MappingProxyType(customer),
         MappingProxyType(links),
         MappingProxyType(differing),
+        MappingProxyType(rules),
+        MappingProxyType(reasons),
     )
 
 
@@ -66,7 +76,8 @@ def _ratio(numerator: int, denominator: int) -> float:
 
 def score(truth: GroundTruth, predicted: Prediction) -> dict[str, Any]:
     """Precision, recall, support and predicted count per class over all records of both
-    sides, plus counts and link accuracy.
+    sides, plus counts and link accuracy; per identifier rule and per reason of a linked
+    pair (``endsSwapped``), the same over links (right only when the link is right too).
 
     Records the prediction does not mention count against recall; refs outside the truth's
     records are counted in ``counts.unknownRefs`` and otherwise ignored.
@@ -140,4 +151,35 @@ def score(truth: GroundTruth, predicted: Prediction) -> dict[str, Any]:
             "correct": correct_fields,
             "recall": _ratio(correct_fields, len(truth.differing)),
         },
+        "rules": _by_label(
+            {s: truth.supplier_rules[s] for s in expected_links},
+            predicted.rules,
+            expected_links,
+            predicted.links,
+        ),
+        "reasons": _by_label(
+            dict(truth.reasons), predicted.reasons, expected_links, predicted.links
+        ),
     }
+
+
+def _by_label(
+    expected: Mapping[int, str | None],
+    made: Mapping[int, str | None],
+    expected_links: Mapping[int, int],
+    links: Mapping[int, int],
+) -> dict[str, dict[str, Any]]:
+    """Precision and recall per label (rule or reason) of linked supplier records."""
+    labels = sorted({str(v) for v in expected.values() if v} | {str(v) for v in made.values() if v})
+    out = {}
+    for label in labels:
+        want = {s for s, v in expected.items() if v == label}
+        got = {s for s, v in made.items() if v == label}
+        hits = sum(1 for s in want & got if links.get(s) == expected_links.get(s))
+        out[label] = {
+            "precision": _ratio(hits, len(got)),
+            "recall": _ratio(hits, len(want)),
+            "support": len(want),
+            "predicted": len(got),
+        }
+    return out

@@ -10,11 +10,15 @@ import pytest
 from panther.demo.generator import (
     AMBIGUOUS,
     CLASSES,
+    ENDS_SWAPPED,
     MATCHED,
     MISSING_AT_CUSTOMER,
     PARTIAL,
+    RULE_COMPOSITE,
+    RULE_ORDER_REFERENCE,
     GeneratedPair,
     GroundTruth,
+    generate_noisy_pair,
     generate_pair,
 )
 from panther.demo.scoring import CONFLICTING, predicted_from_items, score
@@ -173,3 +177,35 @@ def test_refs_outside_the_truth_are_reported(pair: GeneratedPair) -> None:
     result = score(pair.truth, predicted_from_items(items))
     assert result["counts"]["unknownRefs"] == 1
     assert result["classes"][AMBIGUOUS]["precision"] == 1.0
+
+
+def test_rules_and_reasons_are_scored_per_label() -> None:
+    truth = generate_noisy_pair(1500, seed=8).truth
+    items = []
+    for s, c in enumerate(truth.supplier_partners):
+        if c is not None:
+            e = truth.supplier(s)
+            items.append(
+                {
+                    "class": e.expected_class,
+                    "reason": e.reason,
+                    "rule": e.rule,
+                    "supplierRefs": [s],
+                    "customerRefs": [c],
+                }
+            )
+    perfect = score(truth, predicted_from_items(items))
+    assert perfect["reasons"][ENDS_SWAPPED]["recall"] == 1.0
+    assert all(e["precision"] == e["recall"] == 1.0 for e in perfect["rules"].values())
+    composite = next(i for i in items if i["rule"] == RULE_COMPOSITE)
+    composite["rule"] = RULE_ORDER_REFERENCE
+    swapped = next(i for i in items if i["reason"] == ENDS_SWAPPED)
+    swapped["reason"] = None
+    result = score(truth, predicted_from_items(items))
+    rules, reasons = result["rules"], result["reasons"]
+    assert rules[RULE_COMPOSITE]["precision"] == 1.0
+    assert rules[RULE_COMPOSITE]["recall"] == 1 - 1 / rules[RULE_COMPOSITE]["support"]
+    wrong = rules[RULE_ORDER_REFERENCE]
+    assert wrong["precision"] == wrong["support"] / (wrong["support"] + 1)
+    assert reasons[ENDS_SWAPPED]["recall"] == 1 - 1 / reasons[ENDS_SWAPPED]["support"]
+    assert result["links"]["recall"] == 1.0  # the links themselves are right
