@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from panther.inventory.paths import compile_path
 
 from . import comparators, normalisers
 from .profile import ComparedField, IdentifierRule, KeyComponent, MatchProfile
+from .reference import key_text
 
 __all__ = ["RecordsMismatch", "explain", "format_explanation"]
 
@@ -96,19 +95,6 @@ def _record_id(record: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _key_text(value: Any) -> str | None:
-    """A normalised key component as the text the engine joins on (empty counts as missing)."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-    elif isinstance(value, date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return text or None
-
-
 def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, Any]:
     value = compile_path(component.field).get(record)
     normalised = normalisers.normalise(component.normaliser, value, component.params)
@@ -116,7 +102,7 @@ def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, 
         "field": component.field,
         "normaliser": component.normaliser,
         "raw": normalisers.raw_json(value),
-        "normalised": _key_text(normalised),
+        "normalised": key_text(normalised),
     }
 
 

@@ -17,12 +17,12 @@ from panther.inventory.paths import compile_path
 from . import comparators, normalisers
 from .profile import MatchProfile
 
-__all__ = ["reference_counts", "reference_match"]
+__all__ = ["key_text", "reference_counts", "reference_match"]
 
 _CLASS_ORDER = {"matched": 0, "partial": 1, "mismatch": 2}
 
 
-def _key_part(value: Any) -> str | None:
+def key_text(value: Any) -> str | None:
     """A normalised key component as text (how the engine casts it)."""
     if value is None:
         return None
@@ -42,7 +42,7 @@ def _keys(record: Any, profile: MatchProfile, side: str) -> list[str | None]:
         for component in rule.supplier if side == "supplier" else rule.customer:
             value = compile_path(component.field).get(record)
             parts.append(
-                _key_part(normalisers.normalise(component.normaliser, value, component.params))
+                key_text(normalisers.normalise(component.normaliser, value, component.params))
             )
         for i, j in rule.unordered:  # either order of these positions is the same key
             if parts[i] is not None and parts[j] is not None and parts[i] > parts[j]:
