@@ -1,7 +1,9 @@
 """Validate instances against the schemas of the official API specifications.
 
-The official documents (TMF637 v4 swagger 2.0, MEF 116 v7 OpenAPI 3.0) are loaded unmodified
-from the standards folder, adapted to JSON Schema draft 4 in memory, and cached.
+The official documents (TMF637, TMF621 and TMF678 v4 swagger 2.0; MEF 116 v7 and MEF 141 v2
+OpenAPI 3.0) are loaded unmodified from the standards folder, adapted to JSON Schema draft 4 in
+memory, and cached. ``validate_response_against_document`` checks a body against the response
+of an operation of one of our own ``openapi/`` documents, the same way.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ from referencing.jsonschema import DRAFT4
 
 __all__ = [
     "MEF116_V7",
+    "MEF141_V2",
+    "TMF621_V4",
     "TMF637_V4",
+    "TMF678_V4",
     "StandardsNotFound",
+    "UnknownResponse",
     "UnknownSchema",
     "standards_dir",
     "validate_against",
@@ -36,12 +42,24 @@ __all__ = [
     "validate_mef116_error",
     "validate_mef116_product",
     "validate_mef116_product_list_item",
+    "validate_mef141_customer_bill",
+    "validate_mef141_customer_bill_item",
+    "validate_mef141_customer_bill_list_item",
+    "validate_mef141_error",
+    "validate_response_against_document",
+    "validate_tmf621_trouble_ticket",
     "validate_tmf637_product",
+    "validate_tmf678_applied_customer_billing_rate",
+    "validate_tmf678_customer_bill",
+    "validate_tmf678_customer_bill_on_demand",
     "validate_tmf_error",
 ]
 
 TMF637_V4 = "tmf/TMF637-ProductInventory-v4.0.0.swagger.json"
+TMF621_V4 = "tmf/TMF621-TroubleTicket-v4.0.0.swagger.json"
+TMF678_V4 = "tmf/TMF678-CustomerBill-v4.0.0.swagger.json"
 MEF116_V7 = "mef-sonata-grace/productApi_inventory_productInventoryManagement.api.yaml"
+MEF141_V2 = "mef-sonata-grace/productApi_billing_billingManagement.api.yaml"
 
 _ENV_DIR = "PANTHER_STANDARDS_DIR"
 _MAX_REPORTED_ERRORS = 5
@@ -69,6 +87,22 @@ class UnknownSchema(KeyError):
 
     def __str__(self) -> str:
         return f"{self.spec_file} defines no schema named {self.schema_name!r}"
+
+
+@dataclass(frozen=True)
+class UnknownResponse(KeyError):
+    """The document has no such operation, or it declares no body for that status."""
+
+    document: str
+    operation_id: str
+    status: int
+    media_type: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.document}: operation {self.operation_id!r} declares no {self.media_type} "
+            f"body for status {self.status}"
+        )
 
 
 def standards_dir() -> Path | None:
@@ -113,6 +147,50 @@ def validate_mef116_error(status: int, instance: Any) -> None:
         validate_against(MEF116_V7, f"Error{status}", instance)
 
 
+def validate_tmf621_trouble_ticket(instance: Any) -> None:
+    """Validate a TMF621 v4 ``TroubleTicket`` (as returned by list, retrieve, create, patch)."""
+    validate_against(TMF621_V4, "TroubleTicket", instance)
+
+
+def validate_tmf678_customer_bill(instance: Any) -> None:
+    """Validate a TMF678 v4 ``CustomerBill`` (as returned by list, retrieve, patch)."""
+    validate_against(TMF678_V4, "CustomerBill", instance)
+
+
+def validate_tmf678_applied_customer_billing_rate(instance: Any) -> None:
+    """Validate a TMF678 v4 ``AppliedCustomerBillingRate`` (one line of a bill)."""
+    validate_against(TMF678_V4, "AppliedCustomerBillingRate", instance)
+
+
+def validate_tmf678_customer_bill_on_demand(instance: Any) -> None:
+    """Validate a TMF678 v4 ``CustomerBillOnDemand`` (as returned by create, list, retrieve)."""
+    validate_against(TMF678_V4, "CustomerBillOnDemand", instance)
+
+
+def validate_mef141_customer_bill(instance: Any) -> None:
+    """Validate a MEF 141 v2 ``CustomerBill``.
+
+    MEF 141 2.0.0 declares the body of ``GET /customerBill/{id}`` as an array of them: validate
+    each element (or the whole body with ``validate_against(..., as_array=True)``).
+    """
+    validate_against(MEF141_V2, "CustomerBill", instance)
+
+
+def validate_mef141_customer_bill_list_item(instance: Any) -> None:
+    """Validate a MEF 141 v2 ``CustomerBill_Find`` (one item of ``GET /customerBill``)."""
+    validate_against(MEF141_V2, "CustomerBill_Find", instance)
+
+
+def validate_mef141_customer_bill_item(instance: Any) -> None:
+    """Validate a MEF 141 v2 ``CustomerBillItem`` (an element of ``GET /customerBillItem/{id}``)."""
+    validate_against(MEF141_V2, "CustomerBillItem", instance)
+
+
+def validate_mef141_error(status: int, instance: Any) -> None:
+    """Validate a MEF 141 error body for an HTTP status (``Error400`` ... ``Error501``)."""
+    validate_against(MEF141_V2, f"Error{status}", instance)
+
+
 def validate_against(
     spec_file: str, schema_name: str, instance: Any, *, as_array: bool = False
 ) -> None:
@@ -136,8 +214,75 @@ def validate_against_document(
     _validate(path, path.name, schema_name, instance, as_array)
 
 
+def validate_response_against_document(
+    path: Path,
+    operation_id: str,
+    status: int,
+    instance: Any,
+    *,
+    media_type: str = "application/json",
+) -> None:
+    """Validate ``instance`` as the ``status`` response body of an operation of an OpenAPI 3
+    document (one of our ``openapi/`` ones), following ``$ref``s to shared responses.
+
+    Raises ``jsonschema.ValidationError`` like ``validate_against``, ``StandardsNotFound`` for a
+    missing file, ``UnknownResponse`` when the operation declares no such body.
+    """
+    if not path.is_file():
+        raise StandardsNotFound(str(path))
+    resolved = path.resolve()
+    pointer = _response_pointer(resolved, operation_id, status, media_type)
+    if pointer is None:
+        raise UnknownResponse(path.name, operation_id, status, media_type)
+    validator = _pointer_validator(resolved, pointer)
+    _report(validator, instance, f"{operation_id} {status} response", path.name)
+
+
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=256)
+def _response_pointer(path: Path, operation_id: str, status: int, media_type: str) -> str | None:
+    document = _load_document(path)
+    for route, item in document.get("paths", {}).items():
+        for method in _METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            if not isinstance(operation, dict) or operation.get("operationId") != operation_id:
+                continue
+            responses = operation.get("responses", {})
+            key = str(status) if str(status) in responses else None
+            if key is None:
+                return None
+            pointer = f"#/paths/{_escape(route)}/{method}/responses/{key}"
+            response = responses[key]
+            while isinstance(response, dict) and "$ref" in response:
+                pointer = response["$ref"]
+                response = _resolve_local(document, pointer)
+            content = response.get("content", {}) if isinstance(response, dict) else {}
+            if media_type not in content or "schema" not in content[media_type]:
+                return None
+            return f"{pointer}/content/{_escape(media_type)}/schema"
+    return None
+
+
+def _resolve_local(document: dict[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for token in pointer.removeprefix("#/").split("/"):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
 def _validate(path: Path, label: str, schema_name: str, instance: Any, as_array: bool) -> None:
     validator = _validator(path.resolve(), label, schema_name, as_array)
+    target = f"array of {schema_name}" if as_array else schema_name
+    _report(validator, instance, target, label)
+
+
+def _report(validator: _BoundValidator, instance: Any, target: str, label: str) -> None:
     errors = sorted((_explain(e) for e in validator.iter_errors(instance)), key=_location)
     if not errors:
         return
@@ -145,7 +290,6 @@ def _validate(path: Path, label: str, schema_name: str, instance: Any, as_array:
     lines = [f"{_location(e)}: {e.message}" for e in errors[:_MAX_REPORTED_ERRORS]]
     if len(errors) > _MAX_REPORTED_ERRORS:
         lines.append(f"... and {len(errors) - _MAX_REPORTED_ERRORS} more")
-    target = f"array of {schema_name}" if as_array else schema_name
     message = f"not a valid {target} ({label}):\n  " + "\n  ".join(lines)
     raise ValidationError(
         message,
@@ -337,12 +481,20 @@ def _validator(path: Path, label: str, schema_name: str, as_array: bool) -> _Bou
     document = _load_document(path)
     if schema_name not in _schemas_of(document):
         raise UnknownSchema(label, schema_name)
+    return _bind(path, document, f"{_pointer_prefix(document)}{schema_name}", as_array)
+
+
+@lru_cache(maxsize=256)
+def _pointer_validator(path: Path, pointer: str) -> _BoundValidator:
+    return _bind(path, _load_document(path), pointer, False)
+
+
+def _bind(path: Path, document: dict[str, Any], pointer: str, as_array: bool) -> _BoundValidator:
     uri = f"urn:panther:spec:{path.as_posix()}"
     registry: Registry[Any] = Registry().with_resource(
         uri, Resource(contents=document, specification=DRAFT4)
     )
-    prefix = _pointer_prefix(document)
-    reference: dict[str, Any] = {"$ref": f"{uri}{prefix}{schema_name}"}
+    reference: dict[str, Any] = {"$ref": f"{uri}{pointer}"}
     schema = {"type": "array", "items": reference} if as_array else reference
     inner = _OpenApiValidator(schema, registry=registry, format_checker=_FORMATS)
-    return _BoundValidator(inner, _Document(uri, prefix, registry))
+    return _BoundValidator(inner, _Document(uri, _pointer_prefix(document), registry))
