@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+
 from panther.settlement import (
     BillingPeriod,
     BillingStatement,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+
 from panther.settlement.money import (
     CURRENCY_EXPONENTS,
     Rounding,

@@ -11,6 +11,7 @@ from fractions import Fraction as F
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from panther.settlement import (
     BillingPeriod,
     EndBeforeStart,

@@ -10,6 +10,9 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+
+from panther.ledger.canonical import canonical_json
+from panther.ledger.merkle import merkle_proof, merkle_root, verify_proof
 from panther.settlement import (
     BillingPeriod,
     BillingStatement,
@@ -23,9 +26,6 @@ from panther.settlement import (
     build_statement,
     revise,
 )
-
-from panther.ledger.canonical import canonical_json
-from panther.ledger.merkle import merkle_proof, merkle_root, verify_proof
 
 d = date
 FEB24 = BillingPeriod.month(2024, 2)

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from panther.settlement import (
     CURRENCY_EXPONENTS,
     BillingStatement,

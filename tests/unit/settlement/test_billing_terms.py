@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from panther.settlement import (
     InvalidTerms,
     PeriodKind,
