@@ -135,6 +135,7 @@ def _walk(
         f"4. match run {run['id']} started by itself: "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
+    first_partial = None
     for item in supplier.get(
         f"/panther/v1/matchRun/{run['id']}/item", **{"class": "partial", "limit": 3}
     ):
@@ -144,6 +145,21 @@ def _walk(
             for d in item["differences"]
         )
         echo(f"   partial #{item['itemNo']} (rule {item['rule']}): {diffs}")
+        first_partial = first_partial if first_partial is not None else item["itemNo"]
+    if first_partial is not None:
+        why = supplier.explain(run["id"], first_partial)
+        echo(f"   why #{first_partial}: {why['summary']} (panther match explain {run['id']} "
+             f"{first_partial})")  # fmt: skip
+    mismatches = list(
+        supplier.pages(f"/panther/v1/matchRun/{run['id']}/item", **{"class": "mismatch"})
+    )
+    candidates = {
+        (c["supplierItemNo"], c["customerItemNo"]) for i in mismatches for c in i["suggestions"]
+    }
+    echo(
+        f"   {len(candidates)} fuzzy candidate pairs proposed on the {len(mismatches)} mismatch "
+        "items, for both carriers to confirm"
+    )
     supplier.endorse(run["id"])
     run = customer.endorse(run["id"])
     echo(
@@ -178,6 +194,7 @@ def _walk(
         "quality": quality["classes"],
         "seconds": round(elapsed, 2),
         "uploadSeconds": round(upload_s, 2),
+        "candidatePairs": len(candidates),
     }
 
 
