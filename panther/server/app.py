@@ -41,6 +41,11 @@ APIS = (
         "/mefApi/sonata/productInventory/v7",
         "panther.server.handlers.mef116",
     ),
+    (
+        "tmf678-customer-bill-v4.yaml",
+        "/tmf-api/customerBillManagement/v4",
+        "panther.server.handlers.tmf678",
+    ),
 )
 
 

@@ -36,6 +36,7 @@ from panther.settlement.statement import (
     StatementTotals,
     build_statement,
     revise,
+    statement_from_json,
 )
 from panther.settlement.terms import PeriodKind, ProrationRule, Terms
 
@@ -68,4 +69,5 @@ __all__ = [
     "period_containing",
     "prorate",
     "revise",
+    "statement_from_json",
 ]

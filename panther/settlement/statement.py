@@ -41,7 +41,7 @@ from panther.ledger.merkle import merkle_root
 from panther.settlement.errors import InvalidStatementInput, Problem
 from panther.settlement.money import CURRENCY_EXPONENTS, decimal_text, minor_text, to_minor
 from panther.settlement.periods import BillingPeriod, prorate
-from panther.settlement.terms import Terms
+from panther.settlement.terms import PeriodKind, Terms
 
 __all__ = [
     "STATEMENT_SCHEMA_VERSION",
@@ -56,6 +56,7 @@ __all__ = [
     "StatementTotals",
     "build_statement",
     "revise",
+    "statement_from_json",
 ]
 
 # The shape of the canonical JSON below; bump it when that shape changes, so an old hash is
@@ -596,3 +597,61 @@ def _date(problems: list[Problem], pointer: str, value: Any) -> bool:
         return True
     problems.append(Problem(pointer, "must be a date (not a datetime)"))
     return False
+
+
+# ---- reading back -----------------------------------------------------------------------
+
+
+def statement_from_json(doc: Any) -> BillingStatement:
+    """The statement whose `to_json()` is `doc` (e.g. as stored): its hash is the same.
+
+    Raises `InvalidStatementInput` when `doc` does not read back to the same canonical JSON.
+    """
+    try:
+        terms = Terms.from_json(doc["terms"])
+        period = BillingPeriod(
+            PeriodKind(doc["period"]["kind"]), date.fromisoformat(doc["period"]["start"])
+        )
+        exp = terms.exponent
+
+        def minor(text: str) -> int:
+            return int(Decimal(text).scaleb(exp))
+
+        lines = tuple(
+            StatementLine(
+                number=ln["line"],
+                kind=LineKind(ln["kind"]),
+                product_id=ln["product"],
+                period=period,
+                start=date.fromisoformat(ln["start"]),
+                end=date.fromisoformat(ln["end"]),
+                days=ln["days"],
+                months=None if ln["months"] is None else Fraction(ln["months"]),
+                rate=Decimal(ln["rate"]),
+                amount=minor(ln["amount"]),
+                tax=minor(ln["tax"]),
+                currency=ln["currency"],
+                reference=ln["reference"],
+            )
+            for ln in doc["lines"]
+        )
+        held = tuple(
+            HeldOutLine(h["product"], h["reason"], minor(h["amountAtStake"]), h["currency"])
+            for h in doc["heldOut"]
+        )
+        statement = BillingStatement(
+            relation_id=doc["relation"],
+            supplier=doc["supplier"],
+            customer=doc["customer"],
+            period=period,
+            terms=terms,
+            lines=lines,
+            held_out=held,
+            version=doc["version"],
+            supersedes=doc["supersedes"],
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise InvalidStatementInput((Problem("", f"not a statement document: {exc}"),)) from exc
+    if statement.canonical_json != canonical_json(doc):
+        raise InvalidStatementInput((Problem("", "does not read back to the same statement"),))
+    return statement

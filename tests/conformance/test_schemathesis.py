@@ -23,7 +23,7 @@ from panther.demo.generator import generate_pair
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.bootstrap import compose
-from panther.server.services import matchruns, parties, relations, reports
+from panther.server.services import billing, matchruns, parties, relations, reports
 from panther.server.settings import Settings
 
 BASES = {
@@ -31,6 +31,7 @@ BASES = {
     "tmf637": "/tmf-api/productInventory/v4",
     "mef116": "/mefApi/sonata/productInventory/v7",
     "oauth": "/oauth",
+    "tmf678": "/tmf-api/customerBillManagement/v4",
 }
 
 
@@ -75,7 +76,20 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             body=b"\n".join(orjson.dumps(r) for r in records),
             media_type="application/x-ndjson",
         )
-    matchruns.run_match(ports, callers["sup"], rel["id"], "2026-11-01")
+    run, _ = matchruns.run_match(ports, callers["sup"], rel["id"], "2026-11-01")
+    for caller in callers.values():
+        matchruns.endorse_run(ports, caller, run["id"], None)
+    billing.request_statement(
+        ports,
+        callers["sup"],
+        {
+            "billingAccount": {"id": rel["id"]},
+            "billingPeriod": {
+                "startDateTime": "2026-11-01T00:00:00Z",
+                "endDateTime": "2026-12-01T00:00:00Z",
+            },
+        },
+    )
     token = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
     yield Env(app, {"Authorization": f"Bearer {token['access_token']}"})
     state.install(ports)
@@ -96,6 +110,7 @@ panther_schema = _schema_fixture("panther")
 tmf637_schema = _schema_fixture("tmf637")
 mef116_schema = _schema_fixture("mef116")
 oauth_schema = _schema_fixture("oauth")
+tmf678_schema = _schema_fixture("tmf678")
 
 _SETTINGS = settings(
     max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
@@ -110,6 +125,7 @@ panther = schemathesis.pytest.from_fixture("panther_schema")
 tmf637 = schemathesis.pytest.from_fixture("tmf637_schema")
 mef116 = schemathesis.pytest.from_fixture("mef116_schema")
 oauth = schemathesis.pytest.from_fixture("oauth_schema")
+tmf678 = schemathesis.pytest.from_fixture("tmf678_schema")
 
 
 @panther.parametrize()
@@ -127,6 +143,12 @@ def test_tmf637_api(case: Any, env: Env) -> None:
 @mef116.parametrize()
 @_SETTINGS
 def test_mef116_api(case: Any, env: Env) -> None:
+    _check(case, env)
+
+
+@tmf678.parametrize()
+@_SETTINGS
+def test_tmf678_api(case: Any, env: Env) -> None:
     _check(case, env)
 
 

@@ -14,6 +14,9 @@ import sqlalchemy as sa
 
 from .tables import (
     ApiClient,
+    BillingLine,
+    BillingStatement,
+    BillRequest,
     CustodialKey,
     EventSubscription,
     InventoryRecord,
@@ -26,6 +29,7 @@ from .tables import (
     Relation,
     RelationAgreement,
     ServerSecret,
+    StatementEndorsement,
 )
 
 __all__ = [
@@ -60,6 +64,10 @@ class T:
     item = MatchItem.__table__
     suggestion = MatchSuggestion.__table__
     subscription = EventSubscription.__table__
+    statement = BillingStatement.__table__
+    bill_line = BillingLine.__table__
+    statement_endorsement = StatementEndorsement.__table__
+    bill_request = BillRequest.__table__
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:

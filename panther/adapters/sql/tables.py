@@ -13,6 +13,10 @@ from .metadata import metadata
 
 __all__ = [
     "ApiClient",
+    "BillRequest",
+    "BillingLine",
+    "BillingStatement",
+    "StatementEndorsement",
     "EventSubscription",
     "CustodialKey",
     "InventoryRecord",
@@ -186,4 +190,70 @@ class EventSubscription(SQLModel, table=True):
     api: str = Field(max_length=64)
     callback: str = Field(max_length=2000)
     query: str | None = Field(default=None, max_length=2000)
+    created_at: str = Field(max_length=40)
+
+
+class BillingStatement(SQLModel, table=True):
+    """A supplier's billing statement (a TMF678 customerBill): one version for a relation and
+    period. ``statement`` is the canonical JSON whose hash ``StatementIssued`` commits to."""
+
+    __tablename__ = "billing_statement"
+    __table_args__ = (
+        UniqueConstraint("relation_id", "period", "version", name="uq_billing_statement_version"),
+    )
+    id: str = Field(primary_key=True, max_length=160)
+    relation_id: str = Field(foreign_key="relation.id", max_length=64)
+    period: str = Field(max_length=16)  # label: 2026-10 or 2026-Q4
+    version: int
+    state: str = Field(max_length=16)  # new | onHold | validated | sent | partiallyPaid | settled
+    statement: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    statement_hash: str = Field(max_length=64)
+    lines_root: str = Field(max_length=64)
+    supersedes: str | None = Field(default=None, max_length=160)
+    superseded_by: str | None = Field(default=None, max_length=160)
+    run_id: str = Field(foreign_key="match_run.id", max_length=64)
+    issued_seq: int | None = None
+    agreed_seq: int | None = None
+    revision: int  # bumped on every change: the ETag
+    created_at: str = Field(max_length=40)
+    updated_at: str = Field(max_length=40)
+
+
+class BillingLine(SQLModel, table=True):
+    """One appliedCustomerBillingRate: a statement line (billed) or a held-out item."""
+
+    __tablename__ = "billing_line"
+    __table_args__ = (Index("ix_billing_line_bill", "bill_id", "line_no"),)
+    id: str = Field(primary_key=True, max_length=180)
+    bill_id: str = Field(foreign_key="billing_statement.id", max_length=160)
+    relation_id: str = Field(max_length=64)
+    line_no: int
+    is_billed: bool
+    kind: str = Field(max_length=32)  # recurringCharge | oneTimeCharge | appliedBillingCredit
+    product_id: str | None = Field(default=None, max_length=256)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the line's statement JSON
+
+
+class StatementEndorsement(SQLModel, table=True):
+    """Signatures over a statement's StatementAgreed transaction, collected party by party."""
+
+    __tablename__ = "statement_endorsement"
+    bill_id: str = Field(primary_key=True, foreign_key="billing_statement.id", max_length=160)
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    signature: str = Field(max_length=132)
+    created_at: str = Field(max_length=40)
+
+
+class BillRequest(SQLModel, table=True):
+    """A TMF678 customerBillOnDemand: who asked for which relation's statement and period."""
+
+    __tablename__ = "bill_request"
+    id: str = Field(primary_key=True, max_length=64)
+    relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
+    party_id: str = Field(foreign_key="party.id", max_length=64)
+    period: str = Field(max_length=16)
+    state: str = Field(max_length=24)
+    bill_id: str | None = Field(default=None, max_length=160)
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
     created_at: str = Field(max_length=40)

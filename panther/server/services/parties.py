@@ -42,6 +42,10 @@ CARRIER_SCOPES = (
     "relation:read",
     "relation:write",
     "ledger:read",
+    "bill:read",
+    "bill:write",
+    "dispute:read",
+    "dispute:write",
 )
 OPERATOR_SCOPES = (*CARRIER_SCOPES, "admin")
 _PARTY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
