@@ -12,6 +12,7 @@ from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.transactions import Transaction, TxType
 from panther.matching.profile import DEFAULT_PROFILE, InvalidProfile, MatchProfile
+from panther.settlement import InvalidTerms, Terms
 
 from .context import Caller, Ports, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -74,24 +75,17 @@ def relation_for(conn: sa.Connection, caller: Caller, relation_id: str) -> dict[
 
 
 def _terms(raw: Any) -> dict[str, Any]:
+    """The relation's commercial terms: the defaults, overridden by what was given, checked
+    by the settlement domain (currency, billing period, proration, tax rate, rounding,
+    settlement rail); every problem is reported at once."""
     terms = {**DEFAULT_TERMS, **(raw or {})}
-    problems = []
-    if not (
-        isinstance(terms["currency"], str)
-        and len(terms["currency"]) == 3
-        and terms["currency"].isupper()
-    ):
-        problems.append({"pointer": "/terms/currency", "message": "an ISO 4217 code"})
-    if terms["billingPeriod"] not in ("month", "quarter"):
-        problems.append({"pointer": "/terms/billingPeriod", "message": "month or quarter"})
-    if terms["proration"] not in ("actualDays", "thirtyDayMonth", "none"):
-        problems.append(
-            {"pointer": "/terms/proration", "message": "actualDays, thirtyDayMonth or none"}
-        )
-    if terms["settlementRail"] not in ("manual", "token"):
-        problems.append({"pointer": "/terms/settlementRail", "message": "manual or token"})
-    if problems:
-        raise InvalidInput("invalid relation terms", details=problems)
+    try:
+        Terms.from_json(terms)
+    except InvalidTerms as exc:
+        raise InvalidInput(
+            "invalid relation terms",
+            details=[{"pointer": f"/terms{p.pointer}", "message": p.message} for p in exc.problems],
+        ) from exc
     return terms
 
 
