@@ -46,6 +46,11 @@ APIS = (
         "/tmf-api/customerBillManagement/v4",
         "panther.server.handlers.tmf678",
     ),
+    (
+        "mef141-customer-bill-v2.yaml",
+        "/mefApi/sonata/customerBillManagement/v2",
+        "panther.server.handlers.mef141",
+    ),
 )
 
 

@@ -32,6 +32,7 @@ BASES = {
     "mef116": "/mefApi/sonata/productInventory/v7",
     "oauth": "/oauth",
     "tmf678": "/tmf-api/customerBillManagement/v4",
+    "mef141": "/mefApi/sonata/customerBillManagement/v2",
 }
 
 
@@ -79,7 +80,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     run, _ = matchruns.run_match(ports, callers["sup"], rel["id"], "2026-11-01")
     for caller in callers.values():
         matchruns.endorse_run(ports, caller, run["id"], None)
-    billing.request_statement(
+    asked = billing.request_statement(
         ports,
         callers["sup"],
         {
@@ -89,6 +90,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
                 "endDateTime": "2026-12-01T00:00:00Z",
             },
         },
+    )
+    # The customer endorses it, so MEF 141 (which shows endorsed statements only) has a bill.
+    billing.patch_bill(
+        ports, callers["cus"], asked["customerBill"]["id"], {"state": "validated"}, None
     )
     token = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
     yield Env(app, {"Authorization": f"Bearer {token['access_token']}"})
@@ -111,6 +116,7 @@ tmf637_schema = _schema_fixture("tmf637")
 mef116_schema = _schema_fixture("mef116")
 oauth_schema = _schema_fixture("oauth")
 tmf678_schema = _schema_fixture("tmf678")
+mef141_schema = _schema_fixture("mef141")
 
 _SETTINGS = settings(
     max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
@@ -126,6 +132,7 @@ tmf637 = schemathesis.pytest.from_fixture("tmf637_schema")
 mef116 = schemathesis.pytest.from_fixture("mef116_schema")
 oauth = schemathesis.pytest.from_fixture("oauth_schema")
 tmf678 = schemathesis.pytest.from_fixture("tmf678_schema")
+mef141 = schemathesis.pytest.from_fixture("mef141_schema")
 
 
 @panther.parametrize()
@@ -149,6 +156,12 @@ def test_mef116_api(case: Any, env: Env) -> None:
 @tmf678.parametrize()
 @_SETTINGS
 def test_tmf678_api(case: Any, env: Env) -> None:
+    _check(case, env)
+
+
+@mef141.parametrize()
+@_SETTINGS
+def test_mef141_api(case: Any, env: Env) -> None:
     _check(case, env)
 
 

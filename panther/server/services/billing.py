@@ -721,6 +721,7 @@ def patch_bill(
             raise Forbidden("only the relation's carriers change its bills")
         if wanted == row["state"]:
             return _bill_view(ports, row, relation), etag(row)
+        before = row["state"]
         allowed = TRANSITIONS.get((row["state"], wanted))
         if allowed is None:
             raise Conflict(f"a bill in state {row['state']} cannot become {wanted}")
@@ -754,6 +755,9 @@ def patch_bill(
         row = {**row, **values}
     view = _bill_view(ports, row, relation)
     _publish(ports, relation, "customerBillStateChangeEvent", {"customerBill": view})
+    from .billing_mef import publish_state_change  # the MEF 141 view of the same bills
+
+    publish_state_change(ports, relation, before, row)
     return view, etag(row)
 
 
