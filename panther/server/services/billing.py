@@ -49,6 +49,7 @@ from panther.settlement import (
 )
 from panther.settlement.money import CURRENCY_EXPONENTS, minor_text, to_minor
 
+from . import hub
 from .context import Caller, Ports, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from .relations import relation_for
@@ -988,54 +989,22 @@ def get_bill_request(
 
 
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    callback = str(body["callback"])
-    if not callback.startswith(("http://", "https://")):
-        raise InvalidInput(
-            "callback must be an http(s) URL",
-            details=[{"pointer": "/callback", "message": "not an http(s) URL"}],
-        )
-    row = {
-        "id": f"hub-{secrets.token_hex(8)}",
-        "party_id": caller.party_id,
-        "api": _API,
-        "callback": callback,
-        "query": body.get("query"),
-        "created_at": now_iso(),
-    }
-    with ports.db.write() as conn:
-        repo.insert_row(conn, repo.T.subscription, row)
-    out = {"id": row["id"], "callback": callback}
+    row = hub.add_listener(ports, caller, _API, body)
+    out = {"id": row["id"], "callback": row["callback"]}
     if row["query"] is not None:
         out["query"] = row["query"]
     return out
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
-    sub = repo.T.subscription
-    with ports.db.write() as conn:
-        deleted = conn.execute(
-            sub.delete().where(
-                sub.c.id == listener_id, sub.c.party_id == caller.party_id, sub.c.api == _API
-            )
-        ).rowcount
-    if not deleted:
-        raise NotFound(f"no listener {listener_id}")
+    hub.remove_listener(ports, caller, _API, listener_id)
 
 
 def _publish(
     ports: Ports, relation: dict[str, Any], event_type: str, event: dict[str, Any]
 ) -> None:
     """Events go to the listeners of the relation's two carriers only."""
-    sub = repo.T.subscription
-    with ports.db.read() as conn:
-        rows = repo.list_rows(
-            conn,
-            sub,
-            [
-                sub.c.api == _API,
-                sub.c.party_id.in_([relation["supplier_id"], relation["customer_id"]]),
-            ],
-        )
+    rows = hub.listeners_of(ports, _API, [relation["supplier_id"], relation["customer_id"]])
     for row in rows:
         query = row["query"] or ""
         if query.startswith("eventType=") and query.split("=", 1)[1] != event_type:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from panther.adapters.sql import repository as repo
 from panther.settlement import BillingStatement, statement_from_json
 
+from . import hub
 from .billing import TMF_BASE, _at, _bill_for, _money, _visible
 from .context import Caller, Ports, now_iso
 from .errors import InvalidInput, NotFound
@@ -449,47 +450,18 @@ def _wanted_types(query: str | None) -> set[str]:
 
 
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    callback = str(body["callback"])
-    if not callback.startswith(("http://", "https://")):
-        raise InvalidInput(  # 400: the MEF document declares no 422 for the hub
-            "callback must be an http(s) URL",
-            status_code=400,
-            details=[{"pointer": "/callback", "message": "not an http(s) URL"}],
-        )
     query = body.get("query")
     _wanted_types(None if query is None else str(query))
-    row = {
-        "id": f"hub-{secrets.token_hex(8)}",
-        "party_id": caller.party_id,
-        "api": _API,
-        "callback": callback,
-        "query": None if query is None else str(query),
-        "created_at": now_iso(),
-    }
-    with ports.db.write() as conn:
-        repo.insert_row(conn, repo.T.subscription, row)
-    return _listener_view(row)
-
-
-def _listener_where(caller: Caller, listener_id: str) -> list[Any]:
-    sub = repo.T.subscription
-    return [sub.c.id == listener_id, sub.c.party_id == caller.party_id, sub.c.api == _API]
+    # 400: the MEF document declares no 422 for the hub.
+    return _listener_view(hub.add_listener(ports, caller, _API, body, invalid_status=400))
 
 
 def get_listener(ports: Ports, caller: Caller, listener_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        rows = repo.list_rows(conn, repo.T.subscription, _listener_where(caller, listener_id))
-    if not rows:
-        raise NotFound(f"no listener {listener_id}")
-    return _listener_view(rows[0])
+    return _listener_view(hub.find_listener(ports, caller, _API, listener_id))
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
-    sub = repo.T.subscription
-    with ports.db.write() as conn:
-        deleted = conn.execute(sub.delete().where(*_listener_where(caller, listener_id))).rowcount
-    if not deleted:
-        raise NotFound(f"no listener {listener_id}")
+    hub.remove_listener(ports, caller, _API, listener_id)
 
 
 def publish_state_change(
@@ -501,16 +473,7 @@ def publish_state_change(
     if after not in STATES or STATES.get(before) == STATES[after]:
         return
     event_type = "customerBillStateChangeEvent" if before in STATES else "customerBillCreateEvent"
-    sub = repo.T.subscription
-    with ports.db.read() as conn:
-        rows = repo.list_rows(
-            conn,
-            sub,
-            [
-                sub.c.api == _API,
-                sub.c.party_id.in_([relation["supplier_id"], relation["customer_id"]]),
-            ],
-        )
+    rows = hub.listeners_of(ports, _API, [relation["supplier_id"], relation["customer_id"]])
     for listener in rows:
         try:
             if event_type not in _wanted_types(listener["query"]):

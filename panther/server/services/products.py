@@ -20,8 +20,9 @@ from panther.inventory.views import (
     to_tmf637_product,
 )
 
+from . import hub
 from .context import Caller, Ports, now_iso
-from .errors import InvalidInput, NotFound
+from .errors import NotFound
 from .reports import change_product, current_reports, side_of
 from .statuses import status_map_of
 
@@ -309,45 +310,19 @@ def get_mef_product(
 
 
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    callback = str(body["callback"])
-    if not callback.startswith(("http://", "https://")):
-        raise InvalidInput(
-            "callback must be an http(s) URL",
-            details=[{"pointer": "/callback", "message": "not an http(s) URL"}],
-        )
-    row = {
-        "id": f"hub-{secrets.token_hex(8)}",
-        "party_id": caller.party_id,
-        "api": "productInventory",
-        "callback": callback,
-        "query": body.get("query"),
-        "created_at": now_iso(),
-    }
-    with ports.db.write() as conn:
-        repo.insert_row(conn, repo.T.subscription, row)
-    out = {"id": row["id"], "callback": callback}
+    row = hub.add_listener(ports, caller, "productInventory", body)
+    out = {"id": row["id"], "callback": row["callback"]}
     if row["query"] is not None:
         out["query"] = row["query"]
     return out
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
-    sub = repo.T.subscription
-    with ports.db.write() as conn:
-        deleted = conn.execute(
-            sub.delete().where(sub.c.id == listener_id, sub.c.party_id == caller.party_id)
-        ).rowcount
-    if not deleted:
-        raise NotFound(f"no listener {listener_id}")
+    hub.remove_listener(ports, caller, "productInventory", listener_id)
 
 
 def _publish(ports: Ports, caller: Caller, event_type: str, product: dict[str, Any]) -> None:
-    sub = repo.T.subscription
-    with ports.db.read() as conn:
-        rows = repo.list_rows(
-            conn, sub, [sub.c.party_id == caller.party_id, sub.c.api == "productInventory"]
-        )
-    for row in rows:
+    for row in hub.listeners_of(ports, "productInventory", [caller.party_id]):
         event = {
             "eventId": secrets.token_hex(8),
             "eventTime": now_iso(),
