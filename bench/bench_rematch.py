@@ -83,12 +83,12 @@ def _prepare(n: int, k: int, seed: int, folder: str) -> dict[str, Any]:
 
 
 def _incremental(folder: str) -> dict[str, Any]:
-    from panther.matching.engine import MatchResult, _counts
+    from panther.matching.engine import MatchResult
 
     s_table = pq.read_table(f"{folder}/s.parquet")
     c_table = pq.read_table(f"{folder}/c.parquet")
     items = pq.read_table(f"{folder}/items.parquet")
-    previous = MatchResult(_counts(items), items)
+    previous = MatchResult.of(items)
     changed = np.load(f"{folder}/changed.npy")
     fixes = pq.read_table(f"{folder}/fix_bodies.parquet").column("body")
     base = _peak_mb()

@@ -78,6 +78,11 @@ class MatchResult:
     counts: Mapping[str, int]
     items: pa.Table
 
+    @classmethod
+    def of(cls, items: pa.Table) -> MatchResult:
+        """A result from its items (the counts are derived from them)."""
+        return cls(_counts(items), items)
+
     def item_dicts(self) -> Iterator[dict[str, Any]]:
         """Each item in item order as the JSON-ready dict a caller hashes."""
         for batch in self.items.to_batches():
@@ -427,7 +432,7 @@ def match(
         con.close()
     table = table.add_column(0, "item_no", pa.array(range(table.num_rows), type=pa.int64()))
     items = table.cast(ITEMS_SCHEMA)
-    return MatchResult(_counts(items), items)
+    return MatchResult.of(items)
 
 
 def _counts(items: pa.Table) -> dict[str, int]:

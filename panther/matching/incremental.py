@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import ITEMS_SCHEMA, MatchResult, _counts, match
+from .engine import ITEMS_SCHEMA, MatchResult, match
 from .profile import MatchProfile
 
 __all__ = ["Correction", "correspondence", "rematch"]
@@ -282,4 +282,4 @@ def _ordered(items: pa.Table, rows: np.ndarray) -> MatchResult:
     table = items.take(pa.array(permutation, pa.int64()))
     table = table.add_column(0, "item_no", pa.array(range(table.num_rows), type=pa.int64()))
     out = table.cast(ITEMS_SCHEMA)
-    return MatchResult(_counts(out), out)
+    return MatchResult.of(out)

@@ -31,6 +31,7 @@ import orjson
 import sqlalchemy as sa
 
 from panther.adapters.sql import repository as repo
+from panther.inventory.views import select_fields
 from panther.ledger.transactions import Transaction, TxType
 from panther.settlement import (
     BillingPeriod,
@@ -596,16 +597,6 @@ def _bill_for(
     return row, relation
 
 
-def _select(view: dict[str, Any], fields: str | None) -> dict[str, Any]:
-    if not fields:
-        return view
-    wanted = {name.strip().split(".", 1)[0] for name in fields.split(",")} - {""}
-    if not wanted:
-        return view
-    wanted |= {"id", "href", "@type"}
-    return {k: v for k, v in view.items() if k in wanted}
-
-
 def _same_instant(a: str | None, b: str) -> bool:
     if a is None:
         return False
@@ -659,7 +650,7 @@ def list_bills(
         )
         if _bill_matches(v, filters)
     ]
-    return [_select(v, fields) for v in views[offset : offset + limit]], len(views)
+    return [select_fields(v, fields) for v in views[offset : offset + limit]], len(views)
 
 
 def get_bill(
@@ -667,7 +658,7 @@ def get_bill(
 ) -> tuple[dict[str, Any], str]:
     with ports.db.read() as conn:
         row, relation = _bill_for(conn, caller, bill_id)
-    return _select(_bill_view(ports, row, relation), fields), etag(row)
+    return select_fields(_bill_view(ports, row, relation), fields), etag(row)
 
 
 def bill_document(ports: Ports, caller: Caller, bill_id: str) -> tuple[bytes, str]:
@@ -874,7 +865,7 @@ def list_rates(
             ).mappings()
         ]
     views = [
-        _select(
+        select_fields(
             _rate_view(
                 ports,
                 r,
@@ -971,7 +962,7 @@ def list_bill_requests(
                 .limit(limit)
             ).mappings()
         ]
-    return [_select(request_view(ports, r), fields) for r in rows], total
+    return [select_fields(request_view(ports, r), fields) for r in rows], total
 
 
 def get_bill_request(

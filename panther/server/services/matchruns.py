@@ -18,11 +18,11 @@ from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
-from panther.matching.engine import MatchResult, _counts, match
+from panther.matching.engine import MatchResult, match
 from panther.matching.explain import explain
 from panther.matching.fastpath import extract_json, item_columns
 from panther.matching.fuzzy import suggest
-from panther.matching.incremental import correspondence, rematch
+from panther.matching.incremental import Correction, correspondence, rematch
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
 from .context import Caller, Ports, gc_paused, now_iso
@@ -288,7 +288,9 @@ def _run_match(
         profile = load_profile(relation)
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     rematched = None
-    incremental = _incremental(ports, profile, previous, sup_table, cus_table, extra_links)
+    incremental = _incremental(
+        ports, profile, previous, (sup, cus), (sup_table, cus_table), extra_links
+    )
     if incremental is not None:
         result, rematched, links = incremental
     else:
@@ -370,8 +372,8 @@ def _incremental(
     ports: Ports,
     profile: MatchProfile,
     previous: Any,
-    sup_table: pa.Table,
-    cus_table: pa.Table,
+    reports: tuple[dict[str, Any], dict[str, Any]],
+    new_tables: tuple[pa.Table, pa.Table],
     extra_links: Sequence[tuple[int, int]],
 ) -> tuple[MatchResult, dict[str, Any], list[tuple[int, int]]] | None:
     """Re-match only what changed since the previous run for the relation and date (the same
@@ -400,9 +402,15 @@ def _incremental(
             return None
         tables.append(table)
     try:
-        fixes = (
-            correspondence(tables[0], sup_table),
-            correspondence(tables[1], cus_table),
+        # A side whose report did not change keeps every ref (a confirmed link on the same
+        # reports): no need to pair its records again.
+        fixes = tuple(
+            Correction.in_place(new.num_rows, [])
+            if report is not None and report["id"] == current["id"]
+            else correspondence(old_table, new)
+            for report, current, old_table, new in zip(
+                old, reports, tables, new_tables, strict=True
+            )
         )
         s_changed, c_changed = set(fixes[0].changed.tolist()), set(fixes[1].changed.tolist())
         carried = []
@@ -412,10 +420,10 @@ def _incremental(
                 carried.append((s_new, c_new))
         links = _unique_links([*carried, *extra_links])
         result, stats = rematch(
-            MatchResult(_counts(items), items),
+            MatchResult.of(items),
             (tables[0], tables[1]),
-            (sup_table, cus_table),
-            fixes,
+            new_tables,
+            fixes,  # type: ignore[arg-type]
             profile,
             links,
         )
