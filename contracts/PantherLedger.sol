@@ -24,7 +24,9 @@ contract PantherLedger {
         StatementIssued,
         StatementAgreed,
         PaymentSettled,
-        NettingCertified
+        NettingCertified,
+        ReviewAgreed,
+        DisputeStatusChanged
     }
 
     struct Relation {
@@ -265,6 +267,28 @@ contract PantherLedger {
         return _operatorSigned(Kind.NettingCertified, version, relation, payload, merkleRoot, signers, signatures);
     }
 
+    function agreeReview(
+        uint16 version,
+        string calldata relation,
+        bytes calldata payload,
+        bytes32 merkleRoot,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (uint256) {
+        return _bothParties(Kind.ReviewAgreed, version, relation, payload, merkleRoot, signers, signatures);
+    }
+
+    function changeDisputeStatus(
+        uint16 version,
+        string calldata relation,
+        bytes calldata payload,
+        bytes32 merkleRoot,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (uint256) {
+        return _oneParty(Kind.DisputeStatusChanged, version, relation, payload, merkleRoot, signers, signatures);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// The EIP-712 domain separator this contract checks signatures against.
@@ -479,7 +503,9 @@ contract PantherLedger {
         if (kind == Kind.StatementIssued) return "StatementIssued";
         if (kind == Kind.StatementAgreed) return "StatementAgreed";
         if (kind == Kind.PaymentSettled) return "PaymentSettled";
-        return "NettingCertified";
+        if (kind == Kind.NettingCertified) return "NettingCertified";
+        if (kind == Kind.ReviewAgreed) return "ReviewAgreed";
+        return "DisputeStatusChanged";
     }
 
     // ---------------------------------------------------------------- canonical JSON reading

@@ -70,8 +70,10 @@ def validate_record(record: Any, *, parsed_json: bool = False) -> list[tuple[str
                 errors.append(("/" + name, problem))
     for name in _REF_FIELDS:
         value = get(name, _MISSING)
-        if value is not _MISSING and value is not None and not (
-            type(value) is dict and type(ref_id := value.get("id")) is str and ref_id
+        if (
+            value is not _MISSING
+            and value is not None
+            and not (type(value) is dict and type(ref_id := value.get("id")) is str and ref_id)
         ):
             _explain_ref(value, "/" + name, errors)
     value = get("place")

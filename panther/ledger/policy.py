@@ -36,10 +36,13 @@ BOTH_PARTIES = frozenset(
         TxType.DisputeResolved,
         TxType.StatementAgreed,
         TxType.PaymentSettled,
+        TxType.ReviewAgreed,
     }
 )
 _OPERATOR_SIGNED = frozenset({TxType.MatchRecorded, TxType.NettingCertified})
-_ONE_PARTY = frozenset({TxType.DisputeOpened, TxType.InventoryReported})
+_ONE_PARTY = frozenset(
+    {TxType.DisputeOpened, TxType.DisputeStatusChanged, TxType.InventoryReported}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,9 @@ class TxType(StrEnum):
     StatementAgreed = "StatementAgreed"
     PaymentSettled = "PaymentSettled"
     NettingCertified = "NettingCertified"
+    # Appended after the first twelve: the EVM contract's enum has this order.
+    ReviewAgreed = "ReviewAgreed"
+    DisputeStatusChanged = "DisputeStatusChanged"
 
 
 @dataclass(frozen=True)

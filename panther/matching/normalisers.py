@@ -549,7 +549,7 @@ def check_money_params(params: Mapping[str, Any]) -> list[str]:
             problems.append("rates must map ISO 4217 codes to positive decimal strings")
     tax = params.get("taxRate")
     if tax is not None and not (_positive_decimal(tax) and Decimal(tax) < 10):
-        problems.append("taxRate must be a decimal string such as \"0.19\"")
+        problems.append('taxRate must be a decimal string such as "0.19"')
     return problems
 
 

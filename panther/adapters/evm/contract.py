@@ -56,6 +56,8 @@ ENTRY_POINTS: dict[TxType, str] = {
     TxType.StatementAgreed: "agreeStatement",
     TxType.PaymentSettled: "settlePayment",
     TxType.NettingCertified: "certifyNetting",
+    TxType.ReviewAgreed: "agreeReview",
+    TxType.DisputeStatusChanged: "changeDisputeStatus",
 }
 _KINDS = list(TxType)  # the contract's enum Kind has TxType's order
 _ARGS = ("uint16", "string", "bytes", "bytes32", "address[]", "bytes[]")

@@ -18,6 +18,8 @@ from .tables import (
     BillingStatement,
     BillRequest,
     CustodialKey,
+    DisputeEntity,
+    DisputeSignature,
     EventSubscription,
     InventoryRecord,
     InventoryReport,
@@ -28,8 +30,12 @@ from .tables import (
     Party,
     Relation,
     RelationAgreement,
+    ReviewAction,
+    ReviewItem,
+    ReviewSignature,
     ServerSecret,
     StatementEndorsement,
+    TroubleTicket,
 )
 
 __all__ = [
@@ -68,6 +74,12 @@ class T:
     bill_line = BillingLine.__table__
     statement_endorsement = StatementEndorsement.__table__
     bill_request = BillRequest.__table__
+    review_item = ReviewItem.__table__
+    review_action = ReviewAction.__table__
+    review_signature = ReviewSignature.__table__
+    ticket = TroubleTicket.__table__
+    dispute_entity = DisputeEntity.__table__
+    dispute_signature = DisputeSignature.__table__
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:

@@ -25,8 +25,14 @@ __all__ = [
     "MatchItem",
     "MatchRun",
     "Party",
+    "DisputeEntity",
+    "DisputeSignature",
     "Relation",
     "RelationAgreement",
+    "ReviewAction",
+    "ReviewItem",
+    "ReviewSignature",
+    "TroubleTicket",
     "ServerSecret",
     "metadata",
 ]
@@ -256,4 +262,101 @@ class BillRequest(SQLModel, table=True):
     bill_id: str | None = Field(default=None, max_length=160)
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+    created_at: str = Field(max_length=40)
+
+
+class ReviewItem(SQLModel, table=True):
+    """The review state of one `partial` or `mismatch` item of a run, written when a carrier
+    first acts on it (an item without a row is open). ``revision`` is its ETag.
+
+    ``proposal`` is the open proposal (JSON: action, proposer, what it resolves to) that the
+    other carrier may agree to; ``item_key`` identifies the item across runs (the products
+    on both sides, its class and differences), so an agreement carries over to a later run
+    in which the item is unchanged."""
+
+    __tablename__ = "review_item"
+    run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
+    item_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
+    state: str = Field(max_length=16)  # open | proposed | agreed
+    revision: int
+    proposal_id: str | None = Field(default=None, max_length=120)
+    proposal: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    agreed_seq: int | None = None
+    item_key: str | None = Field(default=None, max_length=64, index=True)
+    carried_from: str | None = Field(default=None, max_length=64)
+    updated_at: str = Field(max_length=40)
+
+
+class ReviewAction(SQLModel, table=True):
+    """Every review action as the partner sees it: who, what, on which items, its ledger entry.
+    A bulk action is one row with the item numbers it covered (and their Merkle root)."""
+
+    __tablename__ = "review_action"
+    __table_args__ = (Index("ix_review_action_item", "run_id", "item_no"),)
+    id: str = Field(primary_key=True, max_length=64)
+    run_id: str = Field(foreign_key="match_run.id", max_length=64)
+    item_no: int | None = None  # None for a bulk action
+    party_id: str = Field(foreign_key="party.id", max_length=64)
+    action: str = Field(max_length=32)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    ledger_seq: int | None = None
+    created_at: str = Field(max_length=40)
+
+
+class ReviewSignature(SQLModel, table=True):
+    """Signatures over a proposal's ReviewAgreed transaction, collected party by party."""
+
+    __tablename__ = "review_signature"
+    proposal_id: str = Field(primary_key=True, max_length=120)
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    signature: str = Field(max_length=132)
+    created_at: str = Field(max_length=40)
+
+
+class TroubleTicket(SQLModel, table=True):
+    """A dispute (TMF621 trouble ticket). ``body`` is the JSON of the ticket's TMF properties
+    (name, description, notes, relatedEntity, statusChange, resolution, ...); ``revision`` is
+    its ETag. ``credit`` (JSON Money) is an agreed credit, ``credited_period`` the billing
+    period whose statement carries it."""
+
+    __tablename__ = "trouble_ticket"
+    id: str = Field(primary_key=True, max_length=64)
+    relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
+    ticket_type: str = Field(max_length=32)  # inventoryDispute | billingDispute
+    status: str = Field(max_length=16)
+    originator_id: str = Field(foreign_key="party.id", max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    revision: int
+    proposal_no: int = 0
+    credit: str | None = Field(default=None, max_length=200)
+    credited_period: str | None = Field(default=None, max_length=16)
+    resolved_seq: int | None = None
+    created_at: str = Field(max_length=40)
+    updated_at: str = Field(max_length=40)
+
+
+class DisputeEntity(SQLModel, table=True):
+    """What a dispute is about, one row per disputed entity: a match item (``runId:itemNo``),
+    a bill line (appliedCustomerBillingRate id) or a bill; ``product_id`` the product concerned,
+    so a later statement can hold it out."""
+
+    __tablename__ = "dispute_entity"
+    __table_args__ = (Index("ix_dispute_entity_entity", "entity_id"),)
+    ticket_id: str = Field(primary_key=True, foreign_key="trouble_ticket.id", max_length=64)
+    entity_id: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=32)  # MatchItem | AppliedCustomerBillingRate | CustomerBill
+    relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
+    product_id: str | None = Field(default=None, max_length=256)
+
+
+class DisputeSignature(SQLModel, table=True):
+    """Signatures over a resolution proposal's DisputeResolved transaction."""
+
+    __tablename__ = "dispute_signature"
+    ticket_id: str = Field(primary_key=True, foreign_key="trouble_ticket.id", max_length=64)
+    proposal_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
+    signature: str = Field(max_length=132)
     created_at: str = Field(max_length=40)

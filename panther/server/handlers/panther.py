@@ -10,7 +10,7 @@ from connexion import request
 from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
-from ..services import ledger_view, matchruns, parties, relations, reports
+from ..services import ledger_view, matchruns, parties, relations, reports, review
 from .common import as_date, listing, one
 
 
@@ -160,7 +160,23 @@ def listMatchItem(
 
 
 def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
-    return one(matchruns.get_item(st.ports(), _c(token_info), id_, item_no))
+    view = matchruns.get_item(st.ports(), _c(token_info), id_, item_no)
+    if "review" not in view:
+        return one(view)
+    return one(view, ETag=f'"{view["review"]["revision"]}"')
+
+
+def createReviewAction(
+    token_info: dict[str, Any], id_: str, item_no: int, body: dict[str, Any]
+) -> Any:
+    view, tag = review.act(
+        st.ports(), _c(token_info), id_, item_no, body, request.headers.get("if-match")
+    )
+    return one(view, 201, ETag=tag)
+
+
+def createBulkReviewAction(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:
+    return one(review.bulk_act(st.ports(), _c(token_info), id_, body), 201)
 
 
 def retrieveMatchItemExplanation(token_info: dict[str, Any], id_: str, item_no: int) -> Any:

@@ -36,10 +36,12 @@ from panther.ledger.transactions import Transaction, TxType
 from panther.settlement import (
     BillingPeriod,
     BillingStatement,
+    Credit,
     HeldOutItem,
     InvalidPeriod,
     InvalidStatementInput,
     InvalidTerms,
+    OneTimeCharge,
     ServiceCharge,
     Terms,
     build_statement,
@@ -50,7 +52,7 @@ from panther.settlement import (
 )
 from panther.settlement.money import CURRENCY_EXPONENTS, minor_text, to_minor
 
-from . import hub
+from . import hub, review
 from .context import Caller, Ports, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from .relations import relation_for
@@ -87,6 +89,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("partiallyPaid", "settled"): "supplier",
 }
 _OPEN = ("new", "onHold")  # states in which a statement may still be revised
+OPEN_DISPUTE = frozenset({"acknowledged", "inProgress", "pending", "resolved"})
+RECURRING_FIELD = "recurringCharge"  # the compared field of the recurring charge
 _LINE_TYPE = {
     "recurring": "recurringCharge",
     "oneTime": "oneTimeCharge",
@@ -243,6 +247,52 @@ def _span(record: dict[str, Any], period: BillingPeriod) -> tuple[date, date | N
     return start, (max(end, start) if end is not None else None)
 
 
+def _one_time(record: dict[str, Any], currency: str, start: date) -> tuple[OneTimeCharge, ...]:
+    """The record's one-time prices (`priceType` `oneTime`), each due on its
+    `validFor.startDateTime` or, without one, on the service's start date."""
+    out = []
+    for price in record.get("productPrice") or []:
+        if not isinstance(price, dict) or price.get("priceType") != "oneTime":
+            continue
+        amount = ((price.get("price") or {}).get("dutyFreeAmount")) or {}
+        value = amount.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        on = _day((price.get("validFor") or {}).get("startDateTime")) or start
+        out.append(
+            OneTimeCharge(
+                on,
+                Decimal(str(value)),
+                str(amount.get("unit") or currency),
+                str(price.get("name") or price.get("description") or "one-time charge"),
+            )
+        )
+    return tuple(out)
+
+
+def _agreed_monthly(
+    item: dict[str, Any], resolution: dict[str, Any] | None, own: Decimal
+) -> Decimal:
+    """The recurring charge that stands after review or dispute: the supplier's own unless
+    the resolution says the customer's value (or an agreed value) stands for it."""
+    if not resolution:
+        return own
+    diff = next(
+        (d for d in item.get("differences") or [] if d.get("field") == RECURRING_FIELD), None
+    )
+    for fv in resolution.get("fieldValue") or []:
+        if fv.get("field") != RECURRING_FIELD:
+            continue
+        if fv.get("valueFrom") == "agreed":
+            return review.number_of(fv.get("value")) or own
+        if fv.get("valueFrom") == "customer" and diff is not None:
+            return review.number_of(diff.get("customerValue")) or own
+        return own
+    if resolution.get("outcome") == "customerValueStands" and diff is not None:
+        return review.number_of(diff.get("customerValue")) or own
+    return own
+
+
 def _records(conn: sa.Connection, report_id: str, refs: set[int]) -> dict[int, dict[str, Any]]:
     if not refs:
         return {}
@@ -253,46 +303,118 @@ def _records(conn: sa.Connection, report_id: str, refs: set[int]) -> dict[int, d
     return {seq: orjson.loads(body) for seq, body in rows}
 
 
+def _disputed_products(conn: sa.Connection, relation_id: str) -> set[str]:
+    """Products of the relation under an open dispute (inventory or billing)."""
+    de, tt = repo.T.dispute_entity, repo.T.ticket
+    return set(
+        conn.execute(
+            sa.select(de.c.product_id)
+            .join(tt, tt.c.id == de.c.ticket_id)
+            .where(
+                de.c.relation_id == relation_id,
+                de.c.product_id.is_not(None),
+                tt.c.status.in_(sorted(OPEN_DISPUTE)),
+            )
+        ).scalars()
+    )
+
+
+def _credits(
+    conn: sa.Connection, relation_id: str, label: str, new_ones: bool
+) -> list[tuple[str, Credit]]:
+    """Agreed credits of closed disputes for this period's statement: those it already
+    carries and, while it is open, those no statement carries yet."""
+    tt = repo.T.ticket
+    cond = tt.c.credited_period == label
+    if new_ones:
+        cond = sa.or_(cond, tt.c.credited_period.is_(None))
+    out = []
+    for ticket_id, text in conn.execute(
+        sa.select(tt.c.id, tt.c.credit)
+        .where(tt.c.relation_id == relation_id, tt.c.status == "closed", tt.c.credit.is_not(None))
+        .where(cond)
+        .order_by(tt.c.id)
+    ):
+        credit = json.loads(text)
+        out.append(
+            (
+                ticket_id,
+                Credit(
+                    ticket_id,
+                    Decimal(str(credit["value"])),
+                    str(credit["unit"]),
+                    credit.get("productId"),
+                ),
+            )
+        )
+    return out
+
+
 def statement_inputs(
     conn: sa.Connection, run: dict[str, Any], terms: Terms, period: BillingPeriod
 ) -> tuple[list[ServiceCharge], list[HeldOutItem]]:
-    """The services to bill and the items to hold out, from a run's items."""
+    """The services to bill and the items to hold out, from a run's items and their review.
+
+    Billed: `matched` items, and `partial` and `mismatch` items both carriers agreed on (by
+    review or by a closed dispute), at the recurring charge the agreement lets stand; an
+    agreed `missingAtSupplier` item has nothing to bill. Held out: products under an open
+    dispute (`disputed`), partial items not agreed (`differences`), mismatches not agreed
+    (their reason)."""
     it = repo.T.item
     items = [
-        orjson.loads(body)
-        for (body,) in conn.execute(
-            sa.select(it.c.body).where(it.c.run_id == run["id"]).order_by(it.c.item_no)
+        (item_no, orjson.loads(body))
+        for item_no, body in conn.execute(
+            sa.select(it.c.item_no, it.c.body)
+            .where(it.c.run_id == run["id"])
+            .order_by(it.c.item_no)
         )
     ]
-    sup = _records(conn, run["supplier_report_id"], {r for i in items for r in i["supplierRefs"]})
+    reviewed = review.resolutions_for_run(conn, run["id"])
+    disputed = _disputed_products(conn, run["relation_id"])
+    sup = _records(
+        conn, run["supplier_report_id"], {r for _, i in items for r in i["supplierRefs"]}
+    )
     missing_at_supplier = {
-        r for i in items if i.get("reason") == "missingAtSupplier" for r in i["customerRefs"]
+        r for _, i in items if i.get("reason") == "missingAtSupplier" for r in i["customerRefs"]
     }
     cus = _records(conn, run["customer_report_id"], missing_at_supplier)
     services: list[ServiceCharge] = []
     held: list[HeldOutItem] = []
     cur, exp = terms.currency, terms.exponent
-    for item in items:
+
+    def hold(record: dict[str, Any], reason: str) -> None:
+        monthly, unit = _recurring(record, cur)
+        start, end = _span(record, period)
+        due = prorate(period, start, end, terms.proration)
+        minor = to_minor(Fraction(monthly) * due.months, exp, terms.rounding)
+        held.append(HeldOutItem(str(record["id"]), reason, Decimal(minor).scaleb(-exp), unit))
+
+    for item_no, item in items:
         cls = item["class"]
-        if cls == "matched":
-            for ref in item["supplierRefs"]:
-                record = sup[ref]
-                monthly, unit = _recurring(record, cur)
-                start, end = _span(record, period)
-                services.append(ServiceCharge(str(record["id"]), monthly, unit, start, end))
+        state = reviewed.get(item_no, {"state": "open", "resolution": None})
+        if item.get("reason") == "missingAtSupplier":
+            if state["state"] != "agreed":
+                for ref in item["customerRefs"]:
+                    record = cus[ref]
+                    hold(record, "disputed" if str(record.get("id")) in disputed
+                         or state["state"] == "disputed" else "missingAtSupplier")  # fmt: skip
             continue
-        reason = "differences" if cls == "partial" else str(item.get("reason") or cls)
-        records = (
-            [cus[r] for r in item["customerRefs"]]
-            if reason == "missingAtSupplier"
-            else [sup[r] for r in item["supplierRefs"]]
-        )
-        for record in records:
-            monthly, unit = _recurring(record, cur)
-            start, end = _span(record, period)
-            due = prorate(period, start, end, terms.proration)
-            minor = to_minor(Fraction(monthly) * due.months, exp, terms.rounding)
-            held.append(HeldOutItem(str(record["id"]), reason, Decimal(minor).scaleb(-exp), unit))
+        agreed = cls == "matched" or state["state"] == "agreed"
+        for ref in item["supplierRefs"]:
+            record = sup[ref]
+            if str(record["id"]) in disputed or state["state"] == "disputed":
+                hold(record, "disputed")
+            elif not agreed:
+                hold(record, "differences" if cls == "partial" else str(item.get("reason") or cls))
+            else:
+                own, unit = _recurring(record, cur)
+                monthly = _agreed_monthly(item, state["resolution"], own)
+                start, end = _span(record, period)
+                services.append(
+                    ServiceCharge(
+                        str(record["id"]), monthly, unit, start, end, _one_time(record, cur, start)
+                    )
+                )
     return services, held
 
 
@@ -377,6 +499,13 @@ def request_statement(
             )
             run = _final_run(conn, relation_id, period)
             services, held = statement_inputs(conn, run, terms, period)
+            previous_row = _latest(conn, relation_id, period.label)
+            credits = _credits(
+                conn,
+                relation_id,
+                period.label,
+                new_ones=previous_row is None or previous_row["state"] in _OPEN,
+            )
             try:
                 fresh = build_statement(
                     relation_id=relation_id,
@@ -386,13 +515,13 @@ def request_statement(
                     period=period,
                     services=services,
                     held_out=held,
+                    credits=[c for _, c in credits],
                 )
             except InvalidStatementInput as exc:
                 raise InvalidInput(
                     "the final match run cannot be billed under the relation's terms",
                     details=[{"pointer": p.pointer, "message": p.message} for p in exc.problems],
                 ) from None
-            previous_row = _latest(conn, relation_id, period.label)
             previous = (
                 statement_from_json(json.loads(previous_row["statement"])) if previous_row else None
             )
@@ -406,6 +535,13 @@ def request_statement(
                         "a correction cannot revise it"
                     )
                 bill = _issue(ports, conn, relation, kept, run, previous_row)
+            if credits:
+                tt = repo.T.ticket
+                conn.execute(
+                    tt.update()
+                    .where(tt.c.id.in_([t for t, _ in credits]))
+                    .values(credited_period=period.label)
+                )
             request = {
                 "id": f"CBOD-{secrets.token_hex(8)}",
                 "relation_id": relation_id,

@@ -25,6 +25,7 @@ from panther.matching.fuzzy import suggest
 from panther.matching.incremental import Correction, correspondence, rematch
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
+from . import review
 from .context import Caller, Ports, gc_paused, now_iso
 from .errors import Conflict, Forbidden, NotFound
 from .relations import load_profile, relation_for
@@ -48,9 +49,13 @@ log = logging.getLogger("panther.match")
 
 
 def run_view(
-    ports: Ports, row: dict[str, Any], endorsements: list[dict[str, Any]]
+    ports: Ports,
+    row: dict[str, Any],
+    endorsements: list[dict[str, Any]],
+    review_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The run; ``endorsementDigest`` is what a party that keeps its own key signs."""
+    """The run; ``endorsementDigest`` is what a party that keeps its own key signs, ``review``
+    how many of its partial and mismatch items are open, proposed, agreed and disputed."""
     base = ports.settings.public_base_url
     return {
         "id": row["id"],
@@ -72,6 +77,7 @@ def run_view(
         "previousRun": row.get("previous_run_id"),
         "rematched": json.loads(row["rematched"]) if row.get("rematched") else None,
         "endorsementDigest": "0x" + eip712.digest(ports.domain, endorsed_tx(row)).hex(),
+        "review": review_counts,
     }
 
 
@@ -284,7 +290,8 @@ def _run_match(
         ) == (sup["id"], cus["id"])
         if same_reports and not extra_links:
             row = dict(previous)  # type: ignore[arg-type]
-            return run_view(ports, row, repo.endorsement_rows(conn, row["id"])), False
+            counts = review.run_summary(conn, row)
+            return run_view(ports, row, repo.endorsement_rows(conn, row["id"]), counts), False
         profile = load_profile(relation)
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     rematched = None
@@ -358,7 +365,10 @@ def _run_match(
             {"ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count},
         )
         row["ledger_seq"] = entry.seq
-    return run_view(ports, row, []), True
+        # What both carriers agreed on items that this run left unchanged still stands.
+        review.carry_over(conn, row)
+        view = run_view(ports, row, [], review.run_summary(conn, row))
+    return view, True
 
 
 def _unique_links(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -561,7 +571,9 @@ def _run_for(conn: sa.Connection, caller: Caller, run_id: str) -> dict[str, Any]
 def get_run(ports: Ports, caller: Caller, run_id: str) -> dict[str, Any]:
     with ports.db.read() as conn:
         row = _run_for(conn, caller, run_id)
-        return run_view(ports, row, repo.endorsement_rows(conn, run_id))
+        return run_view(
+            ports, row, repo.endorsement_rows(conn, run_id), review.run_summary(conn, row)
+        )
 
 
 def list_runs(
@@ -597,7 +609,10 @@ def list_runs(
         rows = repo.list_rows(
             conn, run, where, order_by=[run.c.created_at, run.c.id], offset=offset, limit=limit
         )
-        views = [run_view(ports, r, repo.endorsement_rows(conn, r["id"])) for r in rows]
+        views = [
+            run_view(ports, r, repo.endorsement_rows(conn, r["id"]), review.run_summary(conn, r))
+            for r in rows
+        ]
     return views, total
 
 
@@ -647,10 +662,13 @@ def list_items(
         candidates = _suggestions_for(
             conn, run_id, [r["item_no"] for r in rows if r["class"] == "mismatch"]
         )
+        states = review.resolutions_for_run(conn, run_id)
     base = ports.settings.public_base_url
     views = [_item_view(r, base, run_id) for r in rows]
     for view in views:
         view["suggestions"] = candidates.get(view["itemNo"], [])
+        if view["class"] in review.REVIEWED:
+            view["reviewState"] = states.get(view["itemNo"], {}).get("state", "open")
     return views, total
 
 
@@ -675,6 +693,8 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
                 .order_by(rec.c.seq)
             ).all()
             view[f"{side}Records"] = [orjson.loads(b) for _, b in bodies]
+        if view["class"] in review.REVIEWED:
+            view["review"], _ = review.item_review(conn, run_id, item_no)
     return view
 
 
@@ -701,7 +721,8 @@ def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None
                 {"state": "final", "endorsed_seq": signed.entry.seq},
             )
             row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
-    return run_view(ports, row, signed.rows)
+        counts = review.run_summary(conn, row)
+    return run_view(ports, row, signed.rows, counts)
 
 
 def _run_profile(conn: sa.Connection, run: dict[str, Any]) -> MatchProfile:

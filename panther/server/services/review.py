@@ -1,0 +1,1031 @@
+"""Review of a run's `partial` and `mismatch` items by both carriers.
+
+Every action is a ledger transaction signed by the carrier that takes it
+(`ReviewActionTaken`), recorded at once in the item's history that the partner reads:
+
+- ``acceptValue`` (partial items): the caller accepts the partner's value of some or all
+  differing fields; ``markExpected``: the difference is expected (a service being terminated).
+  Both are *proposals*: the proposer also signs its half of the proposal's `ReviewAgreed`
+  transaction, and the partner's ``agree`` completes it (both signatures): the item is agreed,
+  with its resolution (which value stands). ``decline`` drops the partner's proposal.
+- ``comment``: a note, nothing else changes.
+- ``correct``: the caller corrects its own record (a TMF637 change: a new report version),
+  and the relation is re-matched incrementally; the item of the new run is the one to review.
+- ``dispute``: opens a TMF621 dispute on the item (`DisputeOpened`); the item is disputed
+  while the dispute is open, and resolved by the dispute's agreed resolution.
+
+A proposal covers one item or, for a bulk action, every item a filter selects; either way
+its transactions carry the Merkle root over the items and their resolutions, and it is agreed
+as a whole. Items have an ETag (their revision): a stale ``If-Match`` is 412; an action the
+item's state no longer allows (someone acted meanwhile) is 409. Nothing is half written: the
+review rows, the history and the embedded ledger entry commit in one database transaction.
+
+An agreement carries over to later runs of the relation in which the item is unchanged (same
+class, the same products on both sides, the same differences), so a re-match after a
+correction elsewhere keeps what both carriers agreed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from panther.adapters.sql import repository as repo
+from panther.ledger.canonical import canonical_json
+from panther.ledger.merkle import merkle_root
+from panther.ledger.transactions import Transaction, TxType
+
+from .context import Caller, Ports, now_iso
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from .relations import relation_for
+from .signing import co_sign, endorse
+
+__all__ = [
+    "ACTIONS",
+    "act",
+    "bulk_act",
+    "carry_over",
+    "etag",
+    "item_review",
+    "number_of",
+    "resolutions_for_run",
+    "run_summary",
+]
+
+REVIEWED = ("partial", "mismatch")
+PROPOSALS = ("acceptValue", "markExpected")
+ACTIONS = (*PROPOSALS, "agree", "decline", "comment", "correct", "dispute")
+BULK_ACTIONS = (*PROPOSALS, "agree")
+_OPEN_DISPUTE = frozenset({"acknowledged", "inProgress", "pending", "resolved"})
+_OTHER = {"supplier": "customer", "customer": "supplier"}
+
+
+def etag(row: dict[str, Any] | None) -> str:
+    return f'"{row["revision"] if row else 0}"'
+
+
+def _entity(run_id: str, item_no: int) -> str:
+    return f"{run_id}:{item_no}"
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+
+def _disputes(conn: sa.Connection, run_id: str) -> dict[int, dict[str, Any]]:
+    """The newest dispute on each item of a run: item number -> ticket row."""
+    de, tt = repo.T.dispute_entity, repo.T.ticket
+    rows = conn.execute(
+        sa.select(de.c.entity_id, tt.c.id, tt.c.status, tt.c.body, tt.c.created_at)
+        .join(tt, tt.c.id == de.c.ticket_id)
+        .where(de.c.kind == "MatchItem", de.c.entity_id.like(f"{run_id}:%"))
+        .order_by(tt.c.created_at)
+    ).all()
+    out: dict[int, dict[str, Any]] = {}
+    for entity_id, ticket_id, status, body, _ in rows:
+        try:
+            item_no = int(entity_id.rsplit(":", 1)[1])
+        except ValueError:
+            continue
+        out[item_no] = {
+            "id": ticket_id,
+            "status": status,
+            "resolution": (json.loads(body) or {}).get("resolution"),
+        }
+    return out
+
+
+def _state(row: dict[str, Any] | None, dispute: dict[str, Any] | None) -> str:
+    if row is not None and row["state"] == "agreed":
+        return "agreed"
+    if dispute is not None:
+        if dispute["status"] in _OPEN_DISPUTE:
+            return "disputed"
+        if dispute["status"] == "closed":
+            return "agreed"
+    return row["state"] if row is not None else "open"
+
+
+def resolutions_for_run(conn: sa.Connection, run_id: str) -> dict[int, dict[str, Any]]:
+    """Item number -> {"state", "resolution"} for every reviewed item of a run that is not
+    plainly open: agreed by review or by a closed dispute, disputed, or proposed."""
+    ri = repo.T.review_item
+    rows = {
+        r["item_no"]: dict(r)
+        for r in conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
+    }
+    disputes = _disputes(conn, run_id)
+    out: dict[int, dict[str, Any]] = {}
+    for item_no in rows.keys() | disputes.keys():
+        row, dispute = rows.get(item_no), disputes.get(item_no)
+        state = _state(row, dispute)
+        if row is not None and row["state"] == "agreed":
+            resolution = json.loads(row["resolution"] or "null")
+        elif state == "agreed" and dispute is not None:
+            resolution = dispute["resolution"]
+        else:
+            resolution = None
+        out[item_no] = {"state": state, "resolution": resolution}
+    return out
+
+
+def run_summary(conn: sa.Connection, run: dict[str, Any]) -> dict[str, int]:
+    """How many of the run's review items are open, proposed, agreed and disputed."""
+    counts = json.loads(run["counts"])
+    total = int(counts.get("total", 0)) - int(counts.get("matched", 0))
+    states = [v["state"] for v in resolutions_for_run(conn, run["id"]).values()]
+    agreed, disputed, proposed = (states.count(s) for s in ("agreed", "disputed", "proposed"))
+    return {
+        "items": total,
+        "open": total - agreed - disputed - proposed,
+        "proposed": proposed,
+        "agreed": agreed,
+        "disputed": disputed,
+    }
+
+
+def _actions(conn: sa.Connection, run_id: str, item_no: int, proposal_ids: set[str]) -> list:
+    ra = repo.T.review_action
+    cond = ra.c.item_no == item_no
+    if proposal_ids:
+        cond = sa.or_(cond, ra.c.id.in_(proposal_ids))
+    rows = conn.execute(
+        sa.select(ra).where(ra.c.run_id == run_id, cond).order_by(ra.c.created_at, ra.c.id)
+    ).mappings()
+    out = []
+    for r in rows:
+        body = json.loads(r["body"])
+        out.append(
+            {
+                "id": r["id"],
+                "action": r["action"],
+                "party": r["party_id"],
+                "date": r["created_at"],
+                "ledgerSeq": r["ledger_seq"],
+                **{k: v for k, v in body.items() if k not in ("items",)},
+            }
+        )
+    return out
+
+
+def item_review(conn: sa.Connection, run_id: str, item_no: int) -> tuple[dict[str, Any], str]:
+    """The review of one item as both carriers see it, and its ETag."""
+    row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+    dispute = _disputes(conn, run_id).get(item_no)
+    proposal = json.loads(row["proposal"]) if row and row["proposal"] else None
+    ids = {row["proposal_id"]} if row and row["proposal_id"] else set()
+    view = {
+        "state": _state(row, dispute),
+        "revision": row["revision"] if row else 0,
+        "proposal": proposal,
+        "resolution": json.loads(row["resolution"]) if row and row["resolution"] else None,
+        "agreedSeq": row["agreed_seq"] if row else None,
+        "carriedFrom": row["carried_from"] if row else None,
+        "dispute": dispute,
+        "actions": _actions(conn, run_id, item_no, ids),
+    }
+    if view["resolution"] is None and view["state"] == "agreed" and dispute is not None:
+        view["resolution"] = dispute["resolution"]
+    return view, etag(row)
+
+
+# ---- acting -------------------------------------------------------------------------------
+
+
+def _context(
+    conn: sa.Connection, caller: Caller, run_id: str
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    run = repo.get_row(conn, repo.T.run, id=run_id)
+    if run is None:
+        raise NotFound(f"no match run {run_id}")
+    try:
+        relation = relation_for(conn, caller, run["relation_id"])
+    except NotFound:
+        raise NotFound(f"no match run {run_id}") from None
+    if caller.party_id == relation["supplier_id"]:
+        side = "supplier"
+    elif caller.party_id == relation["customer_id"]:
+        side = "customer"
+    else:
+        raise Forbidden("only the two carriers of the relation review its items")
+    return run, relation, side
+
+
+def _item_body(conn: sa.Connection, run_id: str, item_no: int) -> dict[str, Any]:
+    row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+    if row is None:
+        raise NotFound(f"no item {item_no} in match run {run_id}")
+    body = orjson.loads(row["body"])
+    if body["class"] not in REVIEWED:
+        raise Conflict(f"item {item_no} is matched: there is nothing to review")
+    return body
+
+
+def _bad(pointer: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"pointer": pointer, "message": message}])
+
+
+def _resolution(
+    action: str, side: str, item: dict[str, Any], fields: list[str] | None, note: str | None
+) -> dict[str, Any]:
+    """What a proposal resolves the item to."""
+    if action == "markExpected":
+        out: dict[str, Any] = {"outcome": "expectedDifference"}
+        if note:
+            out["description"] = note
+        return out
+    if item["class"] != "partial":
+        raise _bad("/action", "acceptValue applies to partial items (their fields differ)")
+    differences = {d["field"]: d for d in item.get("differences") or []}
+    chosen = list(differences) if not fields else fields
+    for i, name in enumerate(chosen):
+        if name not in differences:
+            raise _bad(f"/fields/{i}", f"field {name!r} does not differ on this item")
+    other = _OTHER[side]
+    out = {
+        "outcome": f"{other}ValueStands",
+        "fieldValue": [
+            {"field": name, "valueFrom": other, "value": differences[name].get(f"{other}Value")}
+            for name in chosen
+        ],
+    }
+    if note:
+        out["description"] = note
+    return out
+
+
+def _leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
+    return [canonical_json({"itemNo": n, "resolution": r}) for n, r in sorted(items)]
+
+
+def _proposal_payload(
+    run: dict[str, Any], proposal_id: str, party: str, action: str, count: int, root: bytes
+) -> dict[str, Any]:
+    return {
+        "proposalId": proposal_id,
+        "runId": run["id"],
+        "relationId": run["relation_id"],
+        "proposedBy": party,
+        "action": action,
+        "itemCount": count,
+        "itemsRoot": root.hex(),
+    }
+
+
+def agreed_tx(payload: dict[str, Any]) -> Transaction:
+    return Transaction(
+        type=TxType.ReviewAgreed,
+        version=1,
+        relation=payload["relationId"],
+        payload=payload,
+        merkle_root=bytes.fromhex(payload["itemsRoot"]),
+    )
+
+
+def _take(
+    ports: Ports,
+    conn: sa.Connection,
+    caller: Caller,
+    run: dict[str, Any],
+    payload: dict[str, Any],
+    root: bytes | None,
+    signature: str | None,
+) -> int:
+    """Append the caller's ReviewActionTaken; returns its ledger seq."""
+    party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+    assert party is not None
+    tx = Transaction(
+        type=TxType.ReviewActionTaken,
+        version=1,
+        relation=run["relation_id"],
+        payload=payload,
+        merkle_root=root,
+    )
+    sig = endorse(ports, conn, party, tx, signature)
+    entry = ports.ledger.append(
+        replace(tx, signers=(party["address"],), signatures=(sig,)), conn=conn
+    )
+    return entry.seq
+
+
+def _record(
+    conn: sa.Connection,
+    run_id: str,
+    item_no: int | None,
+    caller: Caller,
+    action: str,
+    body: dict[str, Any],
+    seq: int | None,
+    action_id: str | None = None,
+) -> str:
+    action_id = action_id or f"RA-{secrets.token_hex(8)}"
+    repo.insert_row(
+        conn,
+        repo.T.review_action,
+        {
+            "id": action_id,
+            "run_id": run_id,
+            "item_no": item_no,
+            "party_id": caller.party_id,
+            "action": action,
+            "body": json.dumps(body, sort_keys=True),
+            "ledger_seq": seq,
+            "created_at": now_iso(),
+        },
+    )
+    return action_id
+
+
+def _write_item(
+    conn: sa.Connection,
+    run: dict[str, Any],
+    item_no: int,
+    current: dict[str, Any] | None,
+    values: dict[str, Any],
+) -> None:
+    """Change an item's review row only if nobody changed it since it was read (409)."""
+    ri = repo.T.review_item
+    now = now_iso()
+    if current is None:
+        try:
+            with conn.begin_nested():
+                repo.insert_row(
+                    conn,
+                    ri,
+                    {
+                        "run_id": run["id"],
+                        "item_no": item_no,
+                        "relation_id": run["relation_id"],
+                        "state": "open",
+                        "revision": 1,
+                        "proposal_id": None,
+                        "proposal": None,
+                        "resolution": None,
+                        "agreed_seq": None,
+                        "item_key": None,
+                        "carried_from": None,
+                        "updated_at": now,
+                        **values,
+                    },
+                )
+        except sa.exc.IntegrityError:
+            raise Conflict(f"item {item_no} was changed meanwhile: read it again") from None
+        return
+    done = conn.execute(
+        ri.update()
+        .where(
+            ri.c.run_id == run["id"],
+            ri.c.item_no == item_no,
+            ri.c.revision == current["revision"],
+        )
+        .values(revision=current["revision"] + 1, updated_at=now, **values)
+    ).rowcount
+    if done != 1:
+        raise Conflict(f"item {item_no} was changed meanwhile: read it again")
+
+
+def _check_if_match(row: dict[str, Any] | None, if_match: str | None) -> None:
+    if if_match is not None and if_match.strip() not in ("*", etag(row)):
+        raise PreconditionFailed(
+            f"the item changed: its ETag is {etag(row)}, not {if_match.strip()}"
+        )
+
+
+def _open_for_proposal(row: dict[str, Any] | None, state: str, side: str, item_no: int) -> None:
+    if state == "agreed":
+        raise Conflict(f"item {item_no} is already agreed")
+    if state == "disputed":
+        raise Conflict(f"item {item_no} is under dispute: resolve the dispute")
+    if state == "proposed" and row is not None:
+        proposal = json.loads(row["proposal"])
+        if proposal["side"] != side:
+            raise Conflict(
+                f"item {item_no} has the partner's proposal {row['proposal_id']}: "
+                "agree to it or decline it first"
+            )
+        if proposal["itemCount"] > 1:
+            raise Conflict(
+                f"item {item_no} is part of the bulk proposal {row['proposal_id']}, which is "
+                "agreed or declined as a whole"
+            )
+
+
+def act(
+    ports: Ports,
+    caller: Caller,
+    run_id: str,
+    item_no: int,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Take one review action on one item; returns the item's review and its new ETag."""
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise _bad("/action", f"action must be one of {', '.join(ACTIONS)}")
+    if action == "dispute":
+        return _dispute(ports, caller, run_id, item_no, body, if_match)
+    if action == "correct":
+        return _correct(ports, caller, run_id, item_no, body, if_match)
+    note = body.get("note")
+    with ports.db.write() as conn:
+        run, relation, side = _context(conn, caller, run_id)
+        item = _item_body(conn, run_id, item_no)
+        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+        _check_if_match(row, if_match)
+        state = _state(row, _disputes(conn, run_id).get(item_no))
+        base = {"action": action, "runId": run_id, "relationId": run["relation_id"],
+                "party": caller.party_id, "itemNo": item_no}  # fmt: skip
+        if action == "comment":
+            if not isinstance(note, str) or not note.strip():
+                raise _bad("/note", "a comment needs a non-empty note")
+            seq = _take(
+                ports, conn, caller, run, {**base, "note": note}, None, body.get("signature")
+            )
+            _write_item(conn, run, item_no, row, {} if row else {"state": state})
+            _record(conn, run_id, item_no, caller, action, {"note": note}, seq)
+        elif action in PROPOSALS:
+            _open_for_proposal(row, state, side, item_no)
+            resolution = _resolution(action, side, item, body.get("fields"), note)
+            _propose(
+                ports, conn, caller, run, relation, side, action, [(item_no, resolution, row)],
+                body, note,
+            )  # fmt: skip
+        else:  # agree | decline
+            if state != "proposed" or row is None:
+                raise Conflict(f"item {item_no} has no open proposal to {action} to")
+            proposal = json.loads(row["proposal"])
+            if proposal["side"] == side:
+                raise Conflict("a carrier cannot agree to or decline its own proposal")
+            wanted = body.get("proposalId")
+            if wanted is not None and wanted != row["proposal_id"]:
+                raise Conflict(
+                    f"the item's open proposal is {row['proposal_id']}, not {wanted}: read again"
+                )
+            if action == "agree":
+                _agree(ports, conn, caller, run, relation, row["proposal_id"], body)
+            else:
+                _decline(ports, conn, caller, run, row["proposal_id"], base, body, note)
+        view, tag = item_review(conn, run_id, item_no)
+    return view, tag
+
+
+def _propose(
+    ports: Ports,
+    conn: sa.Connection,
+    caller: Caller,
+    run: dict[str, Any],
+    relation: dict[str, Any],
+    side: str,
+    action: str,
+    items: list[tuple[int, dict[str, Any], dict[str, Any] | None]],
+    body: dict[str, Any],
+    note: str | None,
+    filter_: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One proposal over ``items``: the proposer's ReviewActionTaken and its half of the
+    ReviewAgreed transaction, both over the Merkle root of the items and resolutions."""
+    proposal_id = f"RP-{secrets.token_hex(8)}"
+    root = merkle_root(_leaves([(n, r) for n, r, _ in items]))
+    payload = _proposal_payload(run, proposal_id, caller.party_id, action, len(items), root)
+    extra = {"filter": filter_} if filter_ is not None else {}
+    seq = _take(ports, conn, caller, run, {**payload, **extra}, root, body.get("signature"))
+    co_sign(
+        ports,
+        conn,
+        table=repo.T.review_signature,
+        key={"proposal_id": proposal_id},
+        relation=relation,
+        party_id=caller.party_id,
+        tx=agreed_tx(payload),
+        signature=body.get("agreementSignature"),
+    )
+    for item_no, resolution, row in items:
+        proposal = {"id": proposal_id, "action": action, "by": caller.party_id, "side": side,
+                    "resolution": resolution, "itemCount": len(items)}  # fmt: skip
+        _write_item(
+            conn,
+            run,
+            item_no,
+            row,
+            {"state": "proposed", "proposal_id": proposal_id, "proposal": json.dumps(proposal)},
+        )
+    record = {"proposalId": proposal_id, "itemCount": len(items), "itemsRoot": root.hex(), **extra}
+    if note:
+        record["note"] = note
+    if len(items) == 1:
+        record["resolution"] = items[0][1]
+    _record(
+        conn,
+        run["id"],
+        items[0][0] if len(items) == 1 else None,
+        caller,
+        action,
+        {**record, "items": [n for n, _, _ in items]},
+        seq,
+        action_id=proposal_id,
+    )
+    return {**payload, "ledgerSeq": seq}
+
+
+def _proposal_items(
+    conn: sa.Connection, run: dict[str, Any], proposal_id: str
+) -> list[dict[str, Any]]:
+    ri = repo.T.review_item
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(ri).where(ri.c.run_id == run["id"], ri.c.proposal_id == proposal_id)
+        ).mappings()
+    ]
+    action = repo.get_row(conn, repo.T.review_action, id=proposal_id)
+    if action is None:
+        raise NotFound(f"no proposal {proposal_id} in match run {run['id']}")
+    expected = json.loads(action["body"])["itemCount"]
+    live = [r for r in rows if r["state"] == "proposed"]
+    if len(live) != expected:
+        raise Conflict(
+            f"proposal {proposal_id} no longer stands as proposed ({len(live)} of {expected} "
+            "items are still open to it)"
+        )
+    return live
+
+
+def _agree(
+    ports: Ports,
+    conn: sa.Connection,
+    caller: Caller,
+    run: dict[str, Any],
+    relation: dict[str, Any],
+    proposal_id: str,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    rows = _proposal_items(conn, run, proposal_id)
+    proposal = json.loads(rows[0]["proposal"])
+    resolved = [(r["item_no"], json.loads(r["proposal"])["resolution"]) for r in rows]
+    root = merkle_root(_leaves(resolved))
+    payload = _proposal_payload(
+        run, proposal_id, proposal["by"], proposal["action"], len(rows), root
+    )
+    signed = co_sign(
+        ports,
+        conn,
+        table=repo.T.review_signature,
+        key={"proposal_id": proposal_id},
+        relation=relation,
+        party_id=caller.party_id,
+        tx=agreed_tx(payload),
+        signature=body.get("signature"),
+    )
+    if signed.entry is None:  # pragma: no cover - the proposer signed when proposing
+        raise Conflict(f"proposal {proposal_id} lacks the proposer's signature")
+    seq = signed.entry.seq
+    items = {r["item_no"]: r for r in rows}
+    keys = _item_keys(conn, run, list(items))
+    for item_no, resolution in resolved:
+        _write_item(
+            conn,
+            run,
+            item_no,
+            items[item_no],
+            {
+                "state": "agreed",
+                "resolution": json.dumps(resolution),
+                "agreed_seq": seq,
+                "item_key": keys.get(item_no),
+            },  # fmt: skip
+        )
+    _record(
+        conn,
+        run["id"],
+        rows[0]["item_no"] if len(rows) == 1 else None,
+        caller,
+        "agree",
+        {
+            "proposalId": proposal_id,
+            "itemCount": len(rows),
+            "itemsRoot": root.hex(),
+            "items": sorted(items),
+        },  # fmt: skip
+        seq,
+    )
+    return {**payload, "ledgerSeq": seq}
+
+
+def _decline(
+    ports: Ports,
+    conn: sa.Connection,
+    caller: Caller,
+    run: dict[str, Any],
+    proposal_id: str,
+    base: dict[str, Any],
+    body: dict[str, Any],
+    note: str | None,
+) -> None:
+    ri = repo.T.review_item
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(ri).where(
+                ri.c.run_id == run["id"], ri.c.proposal_id == proposal_id, ri.c.state == "proposed"
+            )
+        ).mappings()
+    ]
+    payload = {**base, "action": "decline", "proposalId": proposal_id}
+    payload.pop("itemNo", None)
+    if note:
+        payload["note"] = note
+    seq = _take(ports, conn, caller, run, payload, None, body.get("signature"))
+    for row in rows:
+        _write_item(
+            conn, run, row["item_no"], row, {"state": "open", "proposal_id": None, "proposal": None}
+        )
+    record: dict[str, Any] = {"proposalId": proposal_id, "items": [r["item_no"] for r in rows]}
+    if note:
+        record["note"] = note
+    _record(conn, run["id"], rows[0]["item_no"] if len(rows) == 1 else None, caller,
+            "decline", record, seq)  # fmt: skip
+
+
+def _dispute(
+    ports: Ports,
+    caller: Caller,
+    run_id: str,
+    item_no: int,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Open a TMF621 dispute on the item (its DisputeOpened is the action's transaction)."""
+    from . import disputes  # noqa: PLC0415  (disputes imports nothing of review; keep it lazy)
+
+    with ports.db.read() as conn:
+        _, relation, _ = _context(conn, caller, run_id)
+        item_body = _item_body(conn, run_id, item_no)
+        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+        _check_if_match(row, if_match)
+        state = _state(row, _disputes(conn, run_id).get(item_no))
+        if state in ("agreed", "disputed"):
+            raise Conflict(f"item {item_no} is already {state}")
+    note = body.get("note")
+    ticket = {
+        "ticketType": "inventoryDispute",
+        "name": body.get("name") or f"Match item {item_no} of run {run_id}",
+        "description": note or f"{item_body['class']} item disputed in review",
+        "severity": body.get("severity") or "Major",
+        "relatedEntity": [
+            {
+                "id": _entity(run_id, item_no),
+                "href": f"/panther/v1/matchRun/{run_id}/item/{item_no}",
+                "role": "disputedItem",
+                "@referredType": "MatchItem",
+            }
+        ],
+    }
+    if note:
+        ticket["note"] = [{"text": note}]
+    view, _ = disputes.open_dispute(ports, caller, ticket)
+    opened = next(
+        (e for e in view.get("relatedEntity", []) if e.get("name") == "DisputeOpened"), None
+    )
+    seq = int(opened["id"]) if opened and str(opened.get("id", "")).isdigit() else None
+    with ports.db.write() as conn:
+        run = repo.get_row(conn, repo.T.run, id=run_id)
+        assert run is not None
+        current = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+        state_values = {} if current else {"state": "open"}
+        if current is not None and current["state"] == "proposed":
+            # A dispute supersedes an open proposal on the item.
+            state_values = {"state": "open", "proposal_id": None, "proposal": None}
+        _write_item(conn, run, item_no, current, state_values)
+        _record(conn, run_id, item_no, caller, "dispute",
+                {"troubleTicket": view["id"], **({"note": note} if note else {})}, seq)  # fmt: skip
+        del relation
+        return item_review(conn, run_id, item_no)
+
+
+def _correct(
+    ports: Ports,
+    caller: Caller,
+    run_id: str,
+    item_no: int,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Correct the caller's own record of the item (a TMF637 change of that product: a new
+    report version), then re-match; the review continues on the new run's item."""
+    from . import matchruns, products  # noqa: PLC0415  (products -> reports -> matchruns)
+
+    patch = body.get("record")
+    if not isinstance(patch, dict) or not patch:
+        raise _bad("/record", "give the corrected fields of your record (a JSON merge patch)")
+    with ports.db.read() as conn:
+        run, _, side = _context(conn, caller, run_id)
+        item = _item_body(conn, run_id, item_no)
+        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+        _check_if_match(row, if_match)
+        refs = item[f"{side}Refs"]
+        if len(refs) != 1:
+            raise Conflict(
+                f"item {item_no} has {len(refs)} records of yours: correct them through the "
+                "product API (TMF637) one by one"
+            )
+        report_id = run[f"{side}_report_id"]
+        rec = repo.T.record
+        product_id = conn.execute(
+            sa.select(rec.c.product_id).where(rec.c.report_id == report_id, rec.c.seq == refs[0])
+        ).scalar_one()
+    if "id" in patch and patch["id"] != product_id:
+        raise _bad("/record/id", "the product id cannot change")
+    products.patch_product(ports, caller, product_id, patch)
+    if not ports.settings.auto_match:
+        matchruns.maybe_auto_match(ports, run["relation_id"], run["as_of"])
+    with ports.db.write() as conn:
+        runs = repo.T.run
+        newest = conn.execute(
+            sa.select(runs.c.id)
+            .where(runs.c.relation_id == run["relation_id"], runs.c.as_of == run["as_of"])
+            .order_by(runs.c.created_at.desc(), runs.c.ledger_seq.desc())
+            .limit(1)
+        ).scalar_one()
+        record = {"productId": product_id, "record": patch, "newRun": newest}
+        base = {"action": "correct", "runId": run_id, "relationId": run["relation_id"],
+                "party": caller.party_id, "itemNo": item_no, **record}  # fmt: skip
+        seq = _take(ports, conn, caller, run, base, None, body.get("signature"))
+        _write_item(conn, run, item_no, row, {} if row else {"state": "open"})
+        _record(conn, run_id, item_no, caller, "correct", record, seq)
+        view, tag = item_review(conn, run_id, item_no)
+    view["correctedIn"] = newest
+    return view, tag
+
+
+# ---- bulk ---------------------------------------------------------------------------------
+
+
+def number_of(value: Any) -> Decimal | None:
+    """A number, or the `value` of a Money object, as a Decimal (None if it is neither)."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _relative(diff: dict[str, Any]) -> Decimal | None:
+    a, b = number_of(diff.get("supplierValue")), number_of(diff.get("customerValue"))
+    if a is None or b is None:
+        return None
+    scale = max(abs(a), abs(b))
+    return Decimal(0) if scale == 0 else abs(a - b) / scale
+
+
+def _select(
+    conn: sa.Connection, run_id: str, flt: dict[str, Any]
+) -> list[tuple[int, dict[str, Any]]]:
+    it = repo.T.item
+    where: list[Any] = [it.c.run_id == run_id, it.c["class"].in_(REVIEWED)]
+    if flt.get("class"):
+        where.append(it.c["class"] == flt["class"])
+    if flt.get("reason"):
+        where.append(it.c.reason == flt["reason"])
+    if flt.get("rule"):
+        where.append(it.c.rule == flt["rule"])
+    if flt.get("field"):
+        where.append(it.c.diff_fields.like(f"%,{flt['field']},%"))
+    if flt.get("onlyField"):
+        where.append(it.c.diff_fields == f",{flt['onlyField']},")
+    rows = conn.execute(sa.select(it.c.item_no, it.c.body).where(*where).order_by(it.c.item_no))
+    limit = flt.get("maxRelativeDifference")
+    out = []
+    for item_no, body in rows:
+        item = orjson.loads(body)
+        if limit is not None:
+            diffs = item.get("differences") or []
+            rel = [_relative(d) for d in diffs]
+            if not diffs or any(r is None or r >= Decimal(str(limit)) for r in rel):
+                continue
+        out.append((item_no, item))
+    return out
+
+
+def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One action on every open item a filter selects, as one transaction over the Merkle
+    root of the items (and, for ``agree``, one ReviewAgreed per proposal agreed to)."""
+    action = body.get("action")
+    if action not in BULK_ACTIONS:
+        raise _bad("/action", f"a bulk action is one of {', '.join(BULK_ACTIONS)}")
+    flt = body.get("filter") or {}
+    if flt.get("maxRelativeDifference") is not None and not flt.get("onlyField"):
+        raise _bad(
+            "/filter/maxRelativeDifference",
+            "give onlyField too: the relative difference is of that one field",
+        )
+    note = body.get("note")
+    with ports.db.write() as conn:
+        run, relation, side = _context(conn, caller, run_id)
+        disputes = _disputes(conn, run_id)
+        ri = repo.T.review_item
+        rows = {
+            r["item_no"]: dict(r)
+            for r in conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
+        }
+        selected = _select(conn, run_id, flt)
+        if action == "agree":
+            proposals: dict[str, list[int]] = {}
+            for item_no, _ in selected:
+                row = rows.get(item_no)
+                if (
+                    row is not None
+                    and _state(row, disputes.get(item_no)) == "proposed"
+                    and json.loads(row["proposal"])["side"] != side
+                ):
+                    proposals.setdefault(row["proposal_id"], []).append(item_no)
+            if not proposals:
+                raise Conflict("no proposal of the partner's matches the filter")
+            agreed = [
+                _agree(ports, conn, caller, run, relation, pid, {}) for pid in sorted(proposals)
+            ]
+            return {
+                "action": "agree",
+                "runId": run_id,
+                "itemCount": sum(a["itemCount"] for a in agreed),
+                "proposals": [
+                    {
+                        "proposalId": a["proposalId"],
+                        "itemCount": a["itemCount"],
+                        "itemsRoot": a["itemsRoot"],
+                        "ledgerSeq": a["ledgerSeq"],
+                    }  # fmt: skip
+                    for a in agreed
+                ],
+                "review": run_summary(conn, run),
+            }
+        items = []
+        problems = []
+        for item_no, item in selected:
+            row = rows.get(item_no)
+            state = _state(row, disputes.get(item_no))
+            if state != "open":
+                continue  # agreed, disputed, or under a proposal already
+            if action == "acceptValue" and item["class"] != "partial":
+                continue
+            try:
+                items.append(
+                    (item_no, _resolution(action, side, item, body.get("fields"), note), row)
+                )
+            except InvalidInput as exc:
+                problems.append((item_no, exc))
+        if not items:
+            raise Conflict("no open item matches the filter")
+        done = _propose(
+            ports, conn, caller, run, relation, side, action, items, body, note, filter_=flt
+        )
+        return {
+            "action": action,
+            "runId": run_id,
+            "proposalId": done["proposalId"],
+            "itemCount": done["itemCount"],
+            "itemsRoot": done["itemsRoot"],
+            "ledgerSeq": done["ledgerSeq"],
+            "skipped": len(problems),
+            "review": run_summary(conn, run),
+        }
+
+
+# ---- carrying agreements over to a later run -----------------------------------------------
+
+
+def _ids(conn: sa.Connection, report_id: str, refs: list[int]) -> list[str]:
+    if not refs:
+        return []
+    rec = repo.T.record
+    rows = conn.execute(
+        sa.select(rec.c.product_id).where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
+    ).scalars()
+    return sorted(rows)
+
+
+def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str]) -> str:
+    shape = {
+        "class": item["class"],
+        "reason": item.get("reason"),
+        "supplier": supplier_ids,
+        "customer": customer_ids,
+        "differences": [
+            {
+                "field": d["field"],
+                "supplier": d.get("supplierValue"),
+                "customer": d.get("customerValue"),
+            }  # fmt: skip
+            for d in item.get("differences") or []
+        ],
+    }
+    return hashlib.sha256(canonical_json(shape)).hexdigest()
+
+
+def _item_keys(conn: sa.Connection, run: dict[str, Any], item_nos: list[int]) -> dict[int, str]:
+    it = repo.T.item
+    out = {}
+    for item_no, body in conn.execute(
+        sa.select(it.c.item_no, it.c.body).where(
+            it.c.run_id == run["id"], it.c.item_no.in_(item_nos)
+        )
+    ):
+        item = orjson.loads(body)
+        out[item_no] = _key(
+            item,
+            _ids(conn, run["supplier_report_id"], item["supplierRefs"]),
+            _ids(conn, run["customer_report_id"], item["customerRefs"]),
+        )
+    return out
+
+
+def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
+    """Copy the agreements of earlier runs of the relation to the items of ``run`` that are
+    unchanged (same item key); returns how many were carried. Only items holding a product
+    that an agreement was about are looked at, so a large run without agreements costs two
+    queries."""
+    ri, rec, it = repo.T.review_item, repo.T.record, repo.T.item
+    agreed = {
+        r["item_key"]: dict(r)
+        for r in conn.execute(
+            sa.select(ri)
+            .where(
+                ri.c.relation_id == run["relation_id"],
+                ri.c.state == "agreed",
+                ri.c.item_key.is_not(None),
+                ri.c.run_id != run["id"],
+            )
+            .order_by(ri.c.updated_at)
+        ).mappings()
+    }
+    if not agreed:
+        return 0
+    products: dict[str, set[str]] = {"supplier": set(), "customer": set()}
+    for old in agreed.values():
+        old_run = repo.get_row(conn, repo.T.run, id=old["run_id"])
+        item = repo.get_row(conn, it, run_id=old["run_id"], item_no=old["item_no"])
+        if old_run is None or item is None:
+            continue
+        body = orjson.loads(item["body"])
+        for side in ("supplier", "customer"):
+            products[side].update(_ids(conn, old_run[f"{side}_report_id"], body[f"{side}Refs"]))
+    seqs = {
+        side: set(
+            conn.execute(
+                sa.select(rec.c.seq).where(
+                    rec.c.report_id == run[f"{side}_report_id"],
+                    rec.c.product_id.in_(sorted(ids)),
+                )
+            ).scalars()
+        )
+        for side, ids in products.items()
+    }
+    existing = set(conn.execute(sa.select(ri.c.item_no).where(ri.c.run_id == run["id"])).scalars())
+    carried = 0
+    for item_no, body in conn.execute(
+        sa.select(it.c.item_no, it.c.body).where(
+            it.c.run_id == run["id"], it.c["class"].in_(REVIEWED)
+        )
+    ).all():
+        item = orjson.loads(body)
+        if item_no in existing or not (
+            seqs["supplier"].intersection(item["supplierRefs"])
+            or seqs["customer"].intersection(item["customerRefs"])
+        ):
+            continue
+        key = _key(
+            item,
+            _ids(conn, run["supplier_report_id"], item["supplierRefs"]),
+            _ids(conn, run["customer_report_id"], item["customerRefs"]),
+        )
+        old = agreed.get(key)
+        if old is None:
+            continue
+        repo.insert_row(
+            conn,
+            ri,
+            {
+                "run_id": run["id"],
+                "item_no": item_no,
+                "relation_id": run["relation_id"],
+                "state": "agreed",
+                "revision": 1,
+                "proposal_id": old["proposal_id"],
+                "proposal": old["proposal"],
+                "resolution": old["resolution"],
+                "agreed_seq": old["agreed_seq"],
+                "item_key": key,
+                "carried_from": old["run_id"],
+                "updated_at": now_iso(),
+            },
+        )
+        carried += 1
+    return carried
