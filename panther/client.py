@@ -133,3 +133,52 @@ class PantherClient:
 
     def verify_ledger(self) -> Any:
         return self.post("/panther/v1/ledger/verification")
+
+    # -- review, disputes and bills --
+
+    def review(self, run_id: str, item_no: int, action: str, **body: Any) -> Any:
+        """One review action on an item (POST .../item/{itemNo}/reviewAction)."""
+        return self.post(
+            f"/panther/v1/matchRun/{quote(run_id, safe='')}/item/{item_no}/reviewAction",
+            {"action": action, **body},
+        )
+
+    def review_bulk(self, run_id: str, action: str, filter_: dict[str, Any], **body: Any) -> Any:
+        return self.post(
+            f"/panther/v1/matchRun/{quote(run_id, safe='')}/reviewAction",
+            {"action": action, "filter": filter_, **body},
+        )
+
+    def patch(self, path: str, body: Any, *, if_match: str | None = None) -> Any:
+        headers = {"Content-Type": "application/merge-patch+json"}
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return self.request("PATCH", path, json=body, headers=headers).json()
+
+    def dispute_status(self, ticket_id: str, status: str, **body: Any) -> Any:
+        """Change a dispute's status (TMF621 PATCH), e.g. with a `resolution` for `resolved`."""
+        return self.patch(
+            f"/tmf-api/troubleTicket/v4/troubleTicket/{quote(ticket_id, safe='')}",
+            {"status": status, **body},
+        )
+
+    def request_bill(self, relation_id: str, start: str, end: str) -> Any:
+        """The supplier asks for its statement of a period (TMF678 customerBillOnDemand)."""
+        return self.post(
+            "/tmf-api/customerBillManagement/v4/customerBillOnDemand",
+            {
+                "billingAccount": {"id": relation_id},
+                "billingPeriod": {"startDateTime": start, "endDateTime": end},
+            },
+        )
+
+    def bill_state(self, bill_id: str, state: str) -> Any:
+        return self.patch(
+            f"/tmf-api/customerBillManagement/v4/customerBill/{quote(bill_id, safe='')}",
+            {"state": state},
+        )
+
+    def bill_document(self, bill_id: str) -> bytes:
+        """The invoice PDF of a bill."""
+        path = f"/tmf-api/customerBillManagement/v4/customerBill/{quote(bill_id, safe='')}"
+        return self.request("GET", f"{path}/billDocument").content

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,8 @@ def run_demo(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="panther-demo-") as tmp, ExitStack() as stack:
         folder = Path(data_dir) if data_dir else Path(tmp)
+        # The invoice outlives a temporary data folder, so one can open it afterwards.
+        invoices = folder if data_dir else Path(tempfile.mkdtemp(prefix="panther-invoice-"))
         overrides: dict[str, Any] = {}
         if ledger == "evm":
             from panther.adapters.evm.anvil import Anvil
@@ -87,7 +90,7 @@ def run_demo(
         elif ledger != "embedded":
             raise ValueError(f"unknown ledger {ledger!r}")
         with local_server(folder, **overrides) as url:
-            result = _walk(url, folder, records, seed, echo, started)
+            result = _walk(url, folder, invoices, records, seed, echo, started)
         result["ledger"] = ledger
         if ledger == "evm":
             memo = orjson.loads((folder / "evm-ledger.json").read_bytes())
@@ -100,7 +103,13 @@ def run_demo(
 
 
 def _walk(
-    url: str, folder: Path, n: int, seed: int, echo: Callable[[str], None], started: float
+    url: str,
+    folder: Path,
+    invoices: Path,
+    n: int,
+    seed: int,
+    echo: Callable[[str], None],
+    started: float,
 ) -> dict[str, Any]:
     creds = orjson.loads((folder / "operator-credentials.json").read_bytes())
     operator = PantherClient(url, creds["clientId"], creds["clientSecret"])
@@ -160,22 +169,27 @@ def _walk(
         f"   {len(candidates)} fuzzy candidate pairs proposed on the {len(mismatches)} mismatch "
         "items, for both carriers to confirm"
     )
+    # Quality is scored on the run as matched, before the review changes anything.
+    items = list(supplier.pages(f"/panther/v1/matchRun/{run['id']}/item"))
+    quality = score(pair.truth, predicted_from_items(items))
+    reviewed = _review(supplier, customer, run, echo)
+    run = reviewed["run"]
     supplier.endorse(run["id"])
     run = customer.endorse(run["id"])
     echo(
-        f"5. both carriers endorsed: run is {run['state']} (MatchEndorsed at ledger entry "
-        f"{run['endorsedSeq']})"
+        f"6. both carriers endorsed run {run['id']}: {run['state']} (MatchEndorsed at ledger "
+        f"entry {run['endorsedSeq']}); review: "
+        + ", ".join(f"{k} {v}" for k, v in run["review"].items())
     )
+    bill = _bill(supplier, customer, relation["id"], as_of, invoices, echo)
     check = operator.verify_ledger()
     echo(
-        f"6. ledger verification: {'OK' if check['ok'] else 'BROKEN'} over "
-        f"{check['entriesChecked']} entries"
+        f"8. ledger verification: {'OK' if check['ok'] else 'BROKEN'} over "
+        f"{check['entriesChecked']} entries (statement hashes and agreed reviews recomputed)"
     )
-    items = list(supplier.pages(f"/panther/v1/matchRun/{run['id']}/item"))
-    quality = score(pair.truth, predicted_from_items(items))
     elapsed = time.monotonic() - started
     echo(
-        "7. against the generator's ground truth: "
+        "9. matching against the generator's ground truth: "
         + ", ".join(
             f"{k} p={v['precision']:.3f} r={v['recall']:.3f}"
             for k, v in sorted(quality["classes"].items())
@@ -185,6 +199,9 @@ def _walk(
     for c in (operator, supplier, customer):
         c.close()
     return {
+        "review": run["review"],
+        "dispute": reviewed["dispute"],
+        "bill": bill,
         "records": n,
         "seed": seed,
         "counts": counts,
@@ -195,6 +212,133 @@ def _walk(
         "seconds": round(elapsed, 2),
         "uploadSeconds": round(upload_s, 2),
         "candidatePairs": len(candidates),
+    }
+
+
+def _top(path: str) -> str:
+    """The top-level property a compared field's path starts with."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def _review(
+    supplier: PantherClient,
+    customer: PantherClient,
+    run: dict[str, Any],
+    echo: Callable[[str], None],
+) -> dict[str, Any]:
+    """Step 5: one correction, a few accepts, one dispute resolved with a credit."""
+    items_path = f"/panther/v1/matchRun/{run['id']}/item"
+    partials = list(supplier.pages(items_path, **{"class": "partial"}))
+    paths = {
+        f["name"]: f.get("customerField") or f["field"]
+        for f in supplier.get("/panther/v1/matchProfile/default")["comparedFields"]
+    }
+    fixable = [
+        i for i in partials if all(d["field"] != "recurringCharge" for d in i["differences"])
+    ]
+    dispute = None
+    if fixable:
+        # The customer corrects its record to the supplier's values (a TMF637 change).
+        item = supplier.get(f"{items_path}/{fixable[0]['itemNo']}")
+        theirs, mine = item["supplierRecords"][0], item["customerRecords"][0]
+        patch = {
+            top: theirs[top]
+            for top in {_top(paths[d["field"]]) for d in item["differences"]}
+            if top in theirs
+        }
+        done = customer.review(run["id"], item["itemNo"], "correct", record=patch)
+        echo(
+            f"5. review: {mine['id']} corrected by the customer ({', '.join(sorted(patch))}); "
+            f"re-matched in run {done['correctedIn']}"
+        )
+        run = supplier.get(f"/panther/v1/matchRun/{done['correctedIn']}")
+        items_path = f"/panther/v1/matchRun/{run['id']}/item"
+        partials = list(supplier.pages(items_path, **{"class": "partial"}))
+    priced = [i for i in partials if [d["field"] for d in i["differences"]] == ["recurringCharge"]]
+    target = priced[0] if priced else (partials[0] if partials else None)
+    accepts = [i for i in partials if target is None or i["itemNo"] != target["itemNo"]][:3]
+    for item in accepts:
+        proposal = customer.review(run["id"], item["itemNo"], "acceptValue")["proposal"]
+        agreed = supplier.review(run["id"], item["itemNo"], "agree", proposalId=proposal["id"])
+        fields = ", ".join(f["field"] for f in proposal["resolution"]["fieldValue"])
+        echo(
+            f"   #{item['itemNo']}: the customer accepts the supplier's {fields}, the supplier "
+            f"agrees (ReviewAgreed at ledger entry {agreed['agreedSeq']})"
+        )
+    if target is not None:
+        opened = customer.review(
+            run["id"], target["itemNo"], "dispute", note="We ordered it at a lower price."
+        )
+        ticket = opened["dispute"]["id"]
+        supplier.dispute_status(ticket, "inProgress", statusChangeReason="checking the order")
+        supplier.dispute_status(
+            ticket,
+            "resolved",
+            statusChangeReason="our price stands; a goodwill credit",
+            resolution={
+                "outcome": "supplierValueStands",
+                "description": "The order form shows our price; we credit EUR 100.",
+                "creditAmount": {"unit": "EUR", "value": 100},
+            },
+        )
+        closed = customer.dispute_status(ticket, "closed", statusChangeReason="accepted")
+        dispute = {"id": ticket, "status": closed["status"], "credit": 100.0}
+        echo(
+            f"   #{target['itemNo']}: disputed by the customer (TMF621 {ticket}), resolved by "
+            f"the supplier with a EUR 100 credit, closed by the customer (DisputeResolved, "
+            "both signatures)"
+        )
+    return {"run": supplier.get(f"/panther/v1/matchRun/{run['id']}"), "dispute": dispute}
+
+
+def _bill(
+    supplier: PantherClient,
+    customer: PantherClient,
+    relation_id: str,
+    as_of: str,
+    folder: Path,
+    echo: Callable[[str], None],
+) -> dict[str, Any]:
+    """Step 7: the statement of the month of the run, endorsed, and its invoice PDF."""
+    day = date.fromisoformat(as_of)
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    asked = supplier.request_bill(relation_id, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
+    bill_id = asked["customerBill"]["id"]
+    bill = customer.bill_state(bill_id, "validated")
+    pdf = folder / f"invoice-{bill_id}.pdf"
+    pdf.write_bytes(customer.bill_document(bill_id))
+    lines = customer.get(
+        "/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate",
+        **{"bill.id": bill_id, "limit": 1000},
+    )
+    billed = [x for x in lines if x["isBilled"]]
+    kinds: dict[str, int] = {}
+    for x in billed:
+        kinds[x["type"]] = kinds.get(x["type"], 0) + 1
+    held: dict[str, int] = {}
+    for x in lines:
+        if not x["isBilled"]:
+            why = {c["name"]: c["value"] for c in x["characteristic"]}["heldOutReason"]
+            held[why] = held.get(why, 0) + 1
+    cur = bill["taxIncludedAmount"]["unit"]
+    echo(
+        f"7. statement {bill_id} for {start:%B %Y}: {bill['state']} by the customer "
+        f"(StatementAgreed); {len(billed)} lines ("
+        + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
+        + f"), total {cur} {bill['taxIncludedAmount']['value']:,.2f}; held out "
+        + (", ".join(f"{v} {k}" for k, v in sorted(held.items())) or "nothing")
+        + f" ({cur} {bill['heldOutAmount']['value']:,.2f} at stake)"
+    )
+    echo(f"   invoice PDF: {pdf}")
+    return {
+        "id": bill_id,
+        "state": bill["state"],
+        "total": bill["taxIncludedAmount"]["value"],
+        "heldOut": bill["heldOutAmount"]["value"],
+        "lines": kinds,
+        "heldOutItems": held,
+        "invoice": str(pdf),
     }
 
 

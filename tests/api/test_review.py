@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from conformance.official import validate_response_against_document
 from panther.ledger.canonical import canonical_json
@@ -405,3 +406,52 @@ async def test_agreed_items_are_billed_at_the_value_that_stands(world: World) ->
     assert held == [("CID-000004", 1250.0)]  # still open: differences
     bill = (await world.customer.get(f"{CBM}/customerBill/{bill_id}")).json()
     assert bill["taxExcludedAmount"]["value"] == 4050.0
+
+
+async def test_verification_recomputes_agreed_reviews_and_statements(
+    world: World, ports: Any
+) -> None:
+    run = await _run(world, *inventories())
+    items = await _items(world.supplier, run["id"])
+    no = items["CID-000002"]["itemNo"]
+    assert (await _act(world.supplier, run["id"], no, {"action": "acceptValue"})).status_code == 201
+    assert (await _act(world.customer, run["id"], no, {"action": "agree"})).status_code == 201
+    for actor in (world.supplier, world.customer):
+        await actor.post(f"/panther/v1/matchRun/{run['id']}/endorsement", {})
+    r = await world.supplier.post(
+        f"{CBM}/customerBillOnDemand",
+        {"billingAccount": {"id": world.relation_id}, "billingPeriod": NOVEMBER},
+    )
+    bill_id = r.json()["customerBill"]["id"]
+    assert (await world.operator.post("/panther/v1/ledger/verification")).json()["ok"]
+
+    tamperings = [
+        (
+            "review_item",
+            "resolution",
+            "run_id = :run",
+            "replace(resolution, 'customer', 'supplier')",
+        ),
+        (
+            "billing_statement",
+            "statement",
+            "id = :bill",
+            "replace(statement, '1250.00', '1350.00')",
+        ),
+    ]
+    params = {"run": run["id"], "bill": bill_id}
+    for table, column, where, value in tamperings:
+        with ports.db.write() as conn:
+            saved = conn.execute(
+                sa.text(f"SELECT {column} FROM {table} WHERE {where}"), params
+            ).all()
+            assert len(saved) == 1
+            conn.execute(sa.text(f"UPDATE {table} SET {column} = {value} WHERE {where}"), params)
+        result = (await world.operator.post("/panther/v1/ledger/verification")).json()
+        assert result["ok"] is False, f"{table}.{column} changed and nobody noticed"
+        with ports.db.write() as conn:
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {column} = :v WHERE {where}"),
+                {**params, "v": saved[0][0]},
+            )
+        assert (await world.operator.post("/panther/v1/ledger/verification")).json()["ok"]

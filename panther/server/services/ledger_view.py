@@ -18,7 +18,9 @@ from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import LedgerEntry, TxType
 from panther.ledger.verify import verify_ledger
 from panther.matching.profile import MatchProfile
+from panther.settlement import BillingError, statement_from_json
 
+from . import review
 from .context import Caller, Ports
 from .errors import NotFound
 
@@ -233,6 +235,30 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
                 if repo.get_row(conn, repo.T.run, id=p["runId"]) is None:
                     return b""
                 return merkle_root(_leaves(conn, repo.T.item, "run_id", p["runId"], "item_no"))
+            if t in (TxType.StatementIssued, TxType.StatementAgreed):
+                # The statement as stored must still hash to what was issued and agreed.
+                row = repo.get_row(conn, repo.T.statement, id=p["statementId"])
+                if row is None:
+                    return b""
+                try:
+                    statement = statement_from_json(json.loads(row["statement"]))
+                except (ValueError, BillingError):
+                    return b""
+                if statement.statement_hash != p["statementHash"]:
+                    return b""
+                return statement.lines_root
+            if t == TxType.ReviewAgreed:
+                ri = repo.T.review_item
+                rows = conn.execute(
+                    sa.select(ri.c.item_no, ri.c.resolution).where(
+                        ri.c.run_id == p["runId"],
+                        ri.c.proposal_id == p["proposalId"],
+                        ri.c.agreed_seq == entry.seq,
+                    )
+                ).all()
+                if len(rows) != p["itemCount"]:
+                    return b""
+                return merkle_root(review.leaves([(n, json.loads(r)) for n, r in rows]))
             return None
 
         entries = list(ports.ledger.iterate(0))

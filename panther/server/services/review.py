@@ -54,6 +54,7 @@ __all__ = [
     "carry_over",
     "etag",
     "item_review",
+    "leaves",
     "number_of",
     "resolutions_for_run",
     "run_summary",
@@ -260,7 +261,7 @@ def _resolution(
     return out
 
 
-def _leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
+def leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
     return [canonical_json({"itemNo": n, "resolution": r}) for n, r in sorted(items)]
 
 
@@ -491,7 +492,7 @@ def _propose(
     """One proposal over ``items``: the proposer's ReviewActionTaken and its half of the
     ReviewAgreed transaction, both over the Merkle root of the items and resolutions."""
     proposal_id = f"RP-{secrets.token_hex(8)}"
-    root = merkle_root(_leaves([(n, r) for n, r, _ in items]))
+    root = merkle_root(leaves([(n, r) for n, r, _ in items]))
     payload = _proposal_payload(run, proposal_id, caller.party_id, action, len(items), root)
     extra = {"filter": filter_} if filter_ is not None else {}
     seq = _take(ports, conn, caller, run, {**payload, **extra}, root, body.get("signature"))
@@ -568,7 +569,7 @@ def _agree(
     rows = _proposal_items(conn, run, proposal_id)
     proposal = json.loads(rows[0]["proposal"])
     resolved = [(r["item_no"], json.loads(r["proposal"])["resolution"]) for r in rows]
-    root = merkle_root(_leaves(resolved))
+    root = merkle_root(leaves(resolved))
     payload = _proposal_payload(
         run, proposal_id, proposal["by"], proposal["action"], len(rows), root
     )
