@@ -308,9 +308,10 @@ def _bill(
     bill = customer.bill_state(bill_id, "validated")
     pdf = folder / f"invoice-{bill_id}.pdf"
     pdf.write_bytes(customer.bill_document(bill_id))
-    lines = customer.get(
-        "/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate",
-        **{"bill.id": bill_id, "limit": 1000},
+    lines = list(
+        customer.pages(
+            "/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate", **{"bill.id": bill_id}
+        )
     )
     billed = [x for x in lines if x["isBilled"]]
     kinds: dict[str, int] = {}

@@ -32,6 +32,23 @@ def test_demo_json_is_exact_against_ground_truth(tmp_path: Path) -> None:
         quality = result["quality"][cls]
         assert quality["precision"] == 1.0 and quality["recall"] == 1.0, (cls, quality)
     assert (tmp_path / "operator-credentials.json").exists()
+    # Review: three accepts agreed, one dispute closed with a credit, nothing left proposed.
+    review = result["review"]
+    assert review["agreed"] == 4 and review["proposed"] == 0 and review["disputed"] == 0
+    assert review["open"] == review["items"] - 4
+    assert result["dispute"]["status"] == "closed" and result["dispute"]["credit"] == 100.0
+    bill = result["bill"]
+    assert bill["state"] == "validated"
+    assert bill["lines"]["appliedBillingCredit"] == 1 and bill["lines"]["recurringCharge"] > 0
+    assert set(bill["heldOutItems"]) <= {
+        "differences",
+        "missingAtCustomer",
+        "missingAtSupplier",
+        "ambiguous",
+        "disputed",
+    }
+    pdf = Path(bill["invoice"])
+    assert pdf.parent == tmp_path and pdf.read_bytes().startswith(b"%PDF-")
 
 
 def test_demo_walkthrough_prints_a_readable_summary(tmp_path: Path) -> None:
@@ -47,7 +64,9 @@ def test_demo_walkthrough_prints_a_readable_summary(tmp_path: Path) -> None:
     assert "relation" in out and "agreed" in out
     assert "partial #" in out and "supplier" in out
     assert "ledger verification: OK" in out
-    assert "run is final" in out
+    assert "both carriers endorsed run" in out and ": final" in out
+    assert "corrected by the customer" in out and "DisputeResolved" in out
+    assert "StatementAgreed" in out and "invoice PDF: " in out
 
 
 def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:

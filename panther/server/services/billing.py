@@ -893,9 +893,11 @@ def patch_bill(
 
 
 def _rate_view(ports: Ports, line: dict[str, Any], bill: dict[str, Any]) -> dict[str, Any]:
+    """One line as an appliedCustomerBillingRate; ``bill`` has the bill's id, relation and
+    ``doc``: its statement's period and terms (decoded once per bill, not per line)."""
     base = ports.settings.public_base_url
     body = json.loads(line["body"])
-    doc = json.loads(bill["statement"])
+    doc = bill["doc"]
     period = doc["period"]
     cur = body["currency"]
     rate = Decimal(str(doc["terms"]["taxRate"]))
@@ -992,7 +994,7 @@ def list_rates(
         rows = [
             dict(r)
             for r in conn.execute(
-                sa.select(ln, st.c.statement, st.c.relation_id.label("bill_relation"))
+                sa.select(ln)
                 .select_from(joined)
                 .where(*where)
                 .order_by(ln.c.bill_id, ln.c.line_no)
@@ -1000,22 +1002,22 @@ def list_rates(
                 .limit(limit)
             ).mappings()
         ]
-    views = [
-        select_fields(
-            _rate_view(
-                ports,
-                r,
-                {
-                    "id": r["bill_id"],
-                    "relation_id": r["bill_relation"],
-                    "statement": r["statement"],
-                },
-            ),
-            fields,
-        )
-        for r in rows
-    ]
+        bills = {
+            bill_id: {"id": bill_id, "relation_id": relation_id, "doc": _terms_of(text)}
+            for bill_id, relation_id, text in conn.execute(
+                sa.select(st.c.id, st.c.relation_id, st.c.statement).where(
+                    st.c.id.in_({r["bill_id"] for r in rows})
+                )
+            )
+        }
+    views = [select_fields(_rate_view(ports, r, bills[r["bill_id"]]), fields) for r in rows]
     return views, total
+
+
+def _terms_of(statement_text: str) -> dict[str, Any]:
+    """What a line's view needs of its statement: the period and the terms."""
+    doc = json.loads(statement_text)
+    return {"period": doc["period"], "terms": doc["terms"]}
 
 
 def get_rate(
