@@ -455,3 +455,95 @@ async def test_verification_recomputes_agreed_reviews_and_statements(
                 {**params, "v": saved[0][0]},
             )
         assert (await world.operator.post("/panther/v1/ledger/verification")).json()["ok"]
+
+
+async def _ticket(actor: Actor, ticket_id: str, body: dict[str, Any]) -> httpx.Response:
+    return await actor.http.patch(
+        f"/tmf-api/troubleTicket/v4/troubleTicket/{ticket_id}",
+        json=body,
+        headers={**actor.auth, "Content-Type": "application/merge-patch+json"},
+    )
+
+
+async def test_dispute_holds_the_item_out_until_its_credit_reaches_the_statement(
+    world: World,
+) -> None:
+    run = await _run(world, *inventories())
+    items = await _items(world.customer, run["id"])
+    no = items["CID-000002"]["itemNo"]
+    r = await _act(world.customer, run["id"], no, {"action": "dispute", "note": "too dear"})
+    review = _ok(r, "createReviewAction")
+    assert review["state"] == "disputed" and review["dispute"]["status"] == "acknowledged"
+    ticket = review["dispute"]["id"]
+    assert review["actions"][-1]["troubleTicket"] == ticket
+    (opened,) = [
+        e
+        for e in await _entries(world.supplier, "DisputeOpened")
+        if e["payload"]["ticketId"] == ticket
+    ]
+    assert opened["payload"]["relatedEntity"] == [f"{run['id']}:{no}"]
+    assert review["actions"][-1]["ledgerSeq"] == opened["seq"]
+    assert opened["signers"] == [world.customer.address]
+    # A disputed item takes no other action, and the run counts it.
+    r = await _act(world.supplier, run["id"], no, {"action": "acceptValue"})
+    assert r.status_code == 409
+    r = await _act(world.supplier, run["id"], no, {"action": "dispute"})
+    assert r.status_code == 409
+    r = await world.supplier.get(f"/panther/v1/matchRun/{run['id']}")
+    assert r.json()["review"]["disputed"] == 1
+
+    for actor in (world.supplier, world.customer):
+        await actor.post(f"/panther/v1/matchRun/{run['id']}/endorsement", {})
+    ask = {"billingAccount": {"id": world.relation_id}, "billingPeriod": NOVEMBER}
+    r = await world.supplier.post(f"{CBM}/customerBillOnDemand", ask)
+    v1 = r.json()["customerBill"]["id"]
+    rates = (
+        await world.customer.get(f"{CBM}/appliedCustomerBillingRate", **{"bill.id": v1})
+    ).json()
+    held = {
+        x["product"]["id"]: {c["name"]: c["value"] for c in x["characteristic"]}["heldOutReason"]
+        for x in rates
+        if not x["isBilled"]
+    }
+    assert held["CID-000002"] == "disputed"
+
+    # The supplier takes it up and proposes its price with a 50.00 credit; the customer closes.
+    assert (await _ticket(world.supplier, ticket, {"status": "inProgress"})).status_code == 200
+    r = await _ticket(
+        world.supplier,
+        ticket,
+        {
+            "status": "resolved",
+            "@type": "Dispute",
+            "resolution": {
+                "outcome": "supplierValueStands",
+                "creditAmount": {"unit": "EUR", "value": 50},
+            },
+        },
+    )
+    assert r.status_code == 200, r.text
+    r = await _ticket(world.customer, ticket, {"status": "closed"})
+    assert r.status_code == 200, r.text
+    detail = (await world.supplier.get(f"/panther/v1/matchRun/{run['id']}/item/{no}")).json()
+    assert detail["review"]["state"] == "agreed"
+    assert detail["review"]["resolution"]["outcome"] == "supplierValueStands"
+
+    # Asking again: a new version that bills the product at the supplier's price and credits 50.
+    r = await world.supplier.post(f"{CBM}/customerBillOnDemand", ask)
+    v2 = r.json()["customerBill"]["id"]
+    assert v2 != v1
+    rates = (
+        await world.customer.get(f"{CBM}/appliedCustomerBillingRate", **{"bill.id": v2})
+    ).json()
+    billed = {
+        (x["product"]["id"] if "product" in x else None, x["type"]): x
+        for x in rates
+        if x["isBilled"]
+    }
+    assert billed[("CID-000002", "recurringCharge")]["taxExcludedAmount"]["value"] == 1300.0
+    credit = billed[("CID-000002", "appliedBillingCredit")]
+    assert credit["taxExcludedAmount"]["value"] == -50.0
+    assert {c["name"]: c["value"] for c in credit["characteristic"]}["troubleTicketId"] == ticket
+    # The same request again is the same statement (the credit is not counted twice).
+    r = await world.supplier.post(f"{CBM}/customerBillOnDemand", ask)
+    assert r.json()["customerBill"]["id"] == v2
