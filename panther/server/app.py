@@ -51,6 +51,11 @@ APIS = (
         "/mefApi/sonata/customerBillManagement/v2",
         "panther.server.handlers.mef141",
     ),
+    (
+        "tmf621-trouble-ticket-v4.yaml",
+        "/tmf-api/troubleTicket/v4",
+        "panther.server.handlers.tmf621",
+    ),
 )
 
 

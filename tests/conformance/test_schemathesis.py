@@ -18,12 +18,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from panther.adapters.sql import repository as repo
 from panther.adapters.webhooks import WebhookDispatcher
 from panther.demo.generator import generate_pair
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.bootstrap import compose
-from panther.server.services import billing, matchruns, parties, relations, reports
+from panther.server.services import billing, disputes, matchruns, parties, relations, reports
 from panther.server.settings import Settings
 
 BASES = {
@@ -33,6 +34,7 @@ BASES = {
     "oauth": "/oauth",
     "tmf678": "/tmf-api/customerBillManagement/v4",
     "mef141": "/mefApi/sonata/customerBillManagement/v2",
+    "tmf621": "/tmf-api/troubleTicket/v4",
 }
 
 
@@ -95,6 +97,26 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     billing.patch_bill(
         ports, callers["cus"], asked["customerBill"]["id"], {"state": "validated"}, None
     )
+    # A dispute about a partial item, so TMF621 has a ticket to read and change.
+    with ports.db.read() as conn:
+        it = repo.T.item
+        item = repo.list_rows(conn, it, [it.c.run_id == run["id"], it.c["class"] == "partial"])[0]
+    disputes.open_dispute(
+        ports,
+        callers["cus"],
+        {
+            "ticketType": "inventoryDispute",
+            "description": "The records differ",
+            "severity": "Minor",
+            "relatedEntity": [
+                {
+                    "id": f"{run['id']}:{item['item_no']}",
+                    "role": "disputedItem",
+                    "@referredType": "MatchItem",
+                }
+            ],
+        },
+    )
     token = parties.issue_token(ports, creds["clientId"], creds["clientSecret"], None)
     yield Env(app, {"Authorization": f"Bearer {token['access_token']}"})
     state.install(ports)
@@ -117,6 +139,7 @@ mef116_schema = _schema_fixture("mef116")
 oauth_schema = _schema_fixture("oauth")
 tmf678_schema = _schema_fixture("tmf678")
 mef141_schema = _schema_fixture("mef141")
+tmf621_schema = _schema_fixture("tmf621")
 
 _SETTINGS = settings(
     max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
@@ -133,6 +156,7 @@ mef116 = schemathesis.pytest.from_fixture("mef116_schema")
 oauth = schemathesis.pytest.from_fixture("oauth_schema")
 tmf678 = schemathesis.pytest.from_fixture("tmf678_schema")
 mef141 = schemathesis.pytest.from_fixture("mef141_schema")
+tmf621 = schemathesis.pytest.from_fixture("tmf621_schema")
 
 
 @panther.parametrize()
@@ -162,6 +186,12 @@ def test_tmf678_api(case: Any, env: Env) -> None:
 @mef141.parametrize()
 @_SETTINGS
 def test_mef141_api(case: Any, env: Env) -> None:
+    _check(case, env)
+
+
+@tmf621.parametrize()
+@_SETTINGS
+def test_tmf621_api(case: Any, env: Env) -> None:
     _check(case, env)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .. import state as st
 from ..services.errors import InvalidInput
 
-__all__ = ["as_date", "listing", "one"]
+__all__ = ["as_date", "listing", "one", "tmf_listing"]
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -32,3 +33,19 @@ def as_date(value: str | None, name: str = "asOf") -> str | None:
             status_code=400,
             details=[{"pointer": name, "message": "not a date"}],
         ) from None
+
+
+def tmf_listing(
+    find: Any, names: tuple[str, ...], token_info: dict[str, Any], query: Any
+) -> tuple[Any, int, dict[str, str]]:
+    """A TMF list: the attribute filters ``names`` found in the query, `fields`, paging."""
+    return listing(
+        *find(
+            st.ports(),
+            st.caller(token_info),
+            filters={name: query[name] for name in names if name in query},
+            fields=query.get("fields"),
+            offset=int(query.get("offset", 0)),
+            limit=int(query.get("limit", 100)),
+        )
+    )

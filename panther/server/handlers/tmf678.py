@@ -9,7 +9,7 @@ from connexion import request
 
 from .. import state as st
 from ..services import billing
-from .common import listing, one
+from .common import one, tmf_listing
 
 _BILL_FILTERS = (
     "id",
@@ -26,17 +26,7 @@ _REQUEST_FILTERS = ("id", "state", "billingAccount.id")
 
 
 def _list(find: Any, names: tuple[str, ...], token_info: dict[str, Any]) -> Any:
-    q = request.query_params
-    return listing(
-        *find(
-            st.ports(),
-            st.caller(token_info),
-            filters={name: q[name] for name in names if name in q},
-            fields=q.get("fields"),
-            offset=int(q.get("offset", 0)),
-            limit=int(q.get("limit", 100)),
-        )
-    )
+    return tmf_listing(find, names, token_info, request.query_params)
 
 
 def listCustomerBill(token_info: dict[str, Any], **_: Any) -> Any:

@@ -1118,11 +1118,7 @@ def get_bill_request(
 
 
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    row = hub.add_listener(ports, caller, _API, body)
-    out = {"id": row["id"], "callback": row["callback"]}
-    if row["query"] is not None:
-        out["query"] = row["query"]
-    return out
+    return hub.tmf_listener(ports, caller, _API, body)
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
@@ -1132,19 +1128,4 @@ def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
 def _publish(
     ports: Ports, relation: dict[str, Any], event_type: str, event: dict[str, Any]
 ) -> None:
-    """Events go to the listeners of the relation's two carriers only."""
-    rows = hub.listeners_of(ports, _API, [relation["supplier_id"], relation["customer_id"]])
-    for row in rows:
-        query = row["query"] or ""
-        if query.startswith("eventType=") and query.split("=", 1)[1] != event_type:
-            continue
-        ports.webhooks.publish(
-            row["callback"],
-            event_type,
-            {
-                "eventId": secrets.token_hex(8),
-                "eventTime": now_iso(),
-                "eventType": event_type,
-                "event": event,
-            },
-        )
+    hub.publish_to_relation(ports, _API, relation, event_type, event)

@@ -74,3 +74,40 @@ def listeners_of(ports: Ports, api: str, party_ids: Sequence[str]) -> list[dict[
     sub = repo.T.subscription
     with ports.db.read() as conn:
         return repo.list_rows(conn, sub, [sub.c.api == api, sub.c.party_id.in_(list(party_ids))])
+
+
+def publish_to_relation(
+    ports: Ports,
+    api: str,
+    relation: dict[str, Any],
+    event_type: str,
+    event: dict[str, Any],
+    **extra: Any,
+) -> None:
+    """An event to the listeners of a relation's two carriers only (a listener registered with
+    `query` `eventType=X` gets X alone); ``extra`` adds top-level fields such as `fieldPath`."""
+    rows = listeners_of(ports, api, [relation["supplier_id"], relation["customer_id"]])
+    for row in rows:
+        query = row["query"] or ""
+        if query.startswith("eventType=") and query.split("=", 1)[1] != event_type:
+            continue
+        ports.webhooks.publish(
+            row["callback"],
+            event_type,
+            {
+                "eventId": secrets.token_hex(8),
+                "eventTime": now_iso(),
+                "eventType": event_type,
+                "event": event,
+                **extra,
+            },
+        )
+
+
+def tmf_listener(ports: Ports, caller: Caller, api: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Register a TMF hub listener; the TMF `EventSubscription` view of it."""
+    row = add_listener(ports, caller, api, body)
+    out = {"id": row["id"], "callback": row["callback"]}
+    if row["query"] is not None:
+        out["query"] = row["query"]
+    return out

@@ -310,11 +310,7 @@ def get_mef_product(
 
 
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    row = hub.add_listener(ports, caller, "productInventory", body)
-    out = {"id": row["id"], "callback": row["callback"]}
-    if row["query"] is not None:
-        out["query"] = row["query"]
-    return out
+    return hub.tmf_listener(ports, caller, "productInventory", body)
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
