@@ -298,3 +298,45 @@ def test_disputed_and_credit_items(ports: Ports, official_schemas: Path) -> None
         billing_mef.NOT_HELD
     )
     assert json.loads(lines[-1]["body"])["reason"] == "disputed"
+
+
+async def test_a_billed_line_under_a_billing_dispute_is_being_investigated(
+    world: World, official_schemas: Path
+) -> None:
+    await _final_run(world, *inventories())
+    bill_id = (await _ask(world.supplier, world)).json()["customerBill"]["id"]
+    assert (await _patch(world.customer, bill_id, {"state": "validated"})).status_code == 200
+    rates = (
+        await world.customer.get(f"{CBM}/appliedCustomerBillingRate", **{"bill.id": bill_id})
+    ).json()
+    line = next(x for x in rates if x["isBilled"] and x["product"]["id"] == "CID-000007")
+    item = _item_ok(await world.customer.get(f"{MEF}/customerBillItem/{line['id']}"))
+    assert item["state"] == "generated"
+    r = await world.customer.post(
+        "/tmf-api/troubleTicket/v4/troubleTicket",
+        {
+            "ticketType": "billingDispute",
+            "description": "CID-000007 started on the 16th",
+            "severity": "Minor",
+            "relatedEntity": [
+                {
+                    "id": line["id"],
+                    "role": "disputedCharge",
+                    "@referredType": "AppliedCustomerBillingRate",
+                },  # fmt: skip
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    ticket = r.json()["id"]
+    item = _item_ok(await world.supplier.get(f"{MEF}/customerBillItem/{line['id']}"))
+    assert item["state"] == "disputeBeingInvestigated"
+    # Withdrawn by the customer: the line is back to its bill's state.
+    r = await world.customer.http.patch(
+        f"/tmf-api/troubleTicket/v4/troubleTicket/{ticket}",
+        json={"status": "cancelled", "statusChangeReason": "our mistake"},
+        headers={**world.customer.auth, "Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    item = _item_ok(await world.customer.get(f"{MEF}/customerBillItem/{line['id']}"))
+    assert item["state"] == "generated"

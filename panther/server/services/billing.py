@@ -54,6 +54,7 @@ from panther.settlement.money import CURRENCY_EXPONENTS, minor_text, to_minor
 
 from . import hub, review
 from .context import Caller, Ports, now_iso
+from .disputes import OPEN_STATUSES
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from .relations import relation_for
 from .signing import co_sign, endorse
@@ -89,7 +90,6 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("partiallyPaid", "settled"): "supplier",
 }
 _OPEN = ("new", "onHold")  # states in which a statement may still be revised
-OPEN_DISPUTE = frozenset({"acknowledged", "inProgress", "pending", "resolved"})
 RECURRING_FIELD = "recurringCharge"  # the compared field of the recurring charge
 _LINE_TYPE = {
     "recurring": "recurringCharge",
@@ -313,7 +313,7 @@ def _disputed_products(conn: sa.Connection, relation_id: str) -> set[str]:
             .where(
                 de.c.relation_id == relation_id,
                 de.c.product_id.is_not(None),
-                tt.c.status.in_(sorted(OPEN_DISPUTE)),
+                tt.c.status.in_(sorted(OPEN_STATUSES)),
             )
         ).scalars()
     )
@@ -605,8 +605,13 @@ def _issue(
     entry = ports.ledger.append(signed, conn=conn)
     row["issued_seq"] = entry.seq
     repo.insert_row(conn, repo.T.statement, row)
-    for line in _line_rows(row, statement):
-        repo.insert_row(conn, repo.T.bill_line, line)
+    cols = ("id", "bill_id", "relation_id", "line_no", "is_billed", "kind", "product_id", "body")
+    repo.bulk_insert(
+        conn,
+        repo.T.bill_line,
+        cols,
+        ([line[c] for c in cols] for line in _line_rows(row, statement)),
+    )
     if previous is not None:
         repo.update_row(
             conn,

@@ -24,6 +24,7 @@ from panther.settlement import BillingStatement, statement_from_json
 from . import hub
 from .billing import TMF_BASE, _at, _bill_for, _money, _visible
 from .context import Caller, Ports, now_iso
+from .disputes import OPEN_STATUSES
 from .errors import InvalidInput, NotFound
 
 __all__ = [
@@ -131,8 +132,10 @@ def item_view(
     statement: BillingStatement,
     bill_state: str,
     record: dict[str, Any] | None,
+    under_dispute: bool = False,
 ) -> dict[str, Any]:
-    """A MEF 141 CustomerBillItem of a billed line or a disputed held-out item."""
+    """A MEF 141 CustomerBillItem of a billed line or a disputed held-out item; a billed line
+    under an open billing dispute is `disputeBeingInvestigated` until the dispute ends."""
     body = json.loads(line["body"])
     cur = body["currency"]
     product_id = body["product"]
@@ -152,6 +155,8 @@ def item_view(
             item_type = "nonRecurring"
             description = f"One-time charge: {body['reference'] or 'no description'}"
             state = STATES[bill_state]
+        if under_dispute:
+            state = "disputeBeingInvestigated"
         rate = _money_text(body["rate"], cur)
         view.update(
             {
@@ -409,8 +414,20 @@ def get_bill_item(
             raise NotFound(f"no customerBillItem {item_id}") from None
         body = json.loads(line["body"])
         records = _records(conn, row["run_id"], [body.get("product") or ""])
+        de, tt = repo.T.dispute_entity, repo.T.ticket
+        under_dispute = (
+            conn.execute(
+                sa.select(de.c.ticket_id)
+                .join(tt, tt.c.id == de.c.ticket_id)
+                .where(de.c.entity_id == item_id, tt.c.status.in_(sorted(OPEN_STATUSES)))
+                .limit(1)
+            ).first()
+            is not None
+        )
     statement = statement_from_json(json.loads(row["statement"]))
-    return item_view(ports, line, statement, row["state"], records.get(body.get("product")))
+    return item_view(
+        ports, line, statement, row["state"], records.get(body.get("product")), under_dispute
+    )
 
 
 # ---- hub ------------------------------------------------------------------------------------

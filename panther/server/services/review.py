@@ -42,6 +42,7 @@ from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
+from . import disputes
 from .context import Caller, Ports, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from .relations import relation_for
@@ -64,7 +65,6 @@ REVIEWED = ("partial", "mismatch")
 PROPOSALS = ("acceptValue", "markExpected")
 ACTIONS = (*PROPOSALS, "agree", "decline", "comment", "correct", "dispute")
 BULK_ACTIONS = (*PROPOSALS, "agree")
-_OPEN_DISPUTE = frozenset({"acknowledged", "inProgress", "pending", "resolved"})
 _OTHER = {"supplier": "customer", "customer": "supplier"}
 
 
@@ -106,7 +106,7 @@ def _state(row: dict[str, Any] | None, dispute: dict[str, Any] | None) -> str:
     if row is not None and row["state"] == "agreed":
         return "agreed"
     if dispute is not None:
-        if dispute["status"] in _OPEN_DISPUTE:
+        if dispute["status"] in disputes.OPEN_STATUSES:
             return "disputed"
         if dispute["status"] == "closed":
             return "agreed"
@@ -662,8 +662,6 @@ def _dispute(
     if_match: str | None,
 ) -> tuple[dict[str, Any], str]:
     """Open a TMF621 dispute on the item (its DisputeOpened is the action's transaction)."""
-    from . import disputes  # noqa: PLC0415  (disputes imports nothing of review; keep it lazy)
-
     with ports.db.read() as conn:
         _, relation, _ = _context(conn, caller, run_id)
         item_body = _item_body(conn, run_id, item_no)
