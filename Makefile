@@ -29,7 +29,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check panther tests bench conformance
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 demo: install
 	$(BIN)/panther demo
