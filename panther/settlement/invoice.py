@@ -175,41 +175,64 @@ def _grid(
     rows: Iterable[tuple[str, ...]],
     line_height: float = 4.5,
 ) -> None:
-    """A ruled table of plain cells over the page width (`widths` are relative), its heading
-    repeated on every page. fpdf2's `table()` lays out every cell as a multi-cell, about 3 ms a
-    row; this is a few hundred times faster, which a statement of thousands of lines needs.
-    A cell's lines are split at newlines, and text too wide for its cell is cut with "...".
+    """A ruled table over the page width (`widths` are relative), its heading repeated on
+    every page. Text is placed with `FPDF.text` and the rules are drawn once per page, not
+    per cell: fpdf2's `table()` lays out every cell as a multi-cell (about 3 ms a row), which
+    a statement of tens of thousands of lines cannot afford. A cell's lines are split at
+    newlines; text too wide for its cell is cut with "...".
     """
     scale = pdf.epw / sum(widths)
-    cols = [(w * scale, "L" if a == "LEFT" else "R") for w, a in zip(widths, aligns, strict=True)]
+    cols = [(w * scale, a == "RIGHT") for w, a in zip(widths, aligns, strict=True)]
+    left = pdf.l_margin
+    edges = [left]
+    for width, _ in cols:
+        edges.append(edges[-1] + width)
+    top = pdf.get_y()
+
+    def rule_columns(bottom: float) -> None:
+        for x in edges:
+            pdf.line(x, top, x, bottom)
 
     def draw(cells: tuple[str, ...], bold: bool) -> None:
+        nonlocal top
         parts = [c.split("\n") for c in cells]
         height = line_height * max(len(p) for p in parts)
         if pdf.will_page_break(height):
+            rule_columns(pdf.get_y())
             pdf.add_page()
+            top = pdf.get_y()
             draw(headings, True)
         pdf.set_font("Helvetica", style="B" if bold else "", size=8)
-        x0, y0 = pdf.get_x(), pdf.get_y()
-        x = x0
-        for (width, align), lines in zip(cols, parts, strict=True):
-            pdf.rect(x, y0, width, height)
-            for i, text in enumerate(lines):
-                pdf.set_xy(x + 1, y0 + i * line_height)
-                pdf.cell(width - 2, line_height, _fit(pdf, text, width - 2), align=align)
-            x += width
-        pdf.set_xy(x0, y0 + height)
+        y = pdf.get_y()
+        for (width, right), x, lines in zip(cols, edges[:-1], parts, strict=True):
+            for n, text in enumerate(lines):
+                text = _fit(pdf, text, width - 2)
+                at = x + width - 1 - _width(pdf, text) if right else x + 1
+                pdf.text(at, y + n * line_height + line_height * 0.72, text)
+        pdf.line(left, y + height, edges[-1], y + height)
+        if y == top:
+            pdf.line(left, y, edges[-1], y)
+        pdf.set_y(y + height)
 
     draw(headings, True)
     for row in rows:
         draw(row, False)
+    rule_columns(pdf.get_y())
     pdf.set_font("Helvetica", size=9)
 
 
+def _width(pdf: FPDF, text: str) -> float:
+    """The width of `text` in the current core font, from its metrics (what
+    `FPDF.get_string_width` computes for a core font, without its per-call overhead; the
+    text is Latin-1 already, see `_latin1`)."""
+    widths = pdf.current_font.cw
+    return sum(widths.get(c, 0) for c in text) * pdf.font_size / 1000
+
+
 def _fit(pdf: FPDF, text: str, width: float) -> str:
-    if pdf.get_string_width(text) <= width:
+    if _width(pdf, text) <= width:
         return text
-    while text and pdf.get_string_width(text + "...") > width:
+    while text and _width(pdf, text + "...") > width:
         text = text[:-1]
     return text + "..."
 
