@@ -547,3 +547,63 @@ async def test_dispute_holds_the_item_out_until_its_credit_reaches_the_statement
     # The same request again is the same statement (the credit is not counted twice).
     r = await world.supplier.post(f"{CBM}/customerBillOnDemand", ask)
     assert r.json()["customerBill"]["id"] == v2
+
+
+async def test_a_carrier_keeping_its_own_key_signs_both_halves_of_a_proposal(
+    world: World, ports: Any
+) -> None:
+    from eth_account import Account
+
+    run = await _run(world, *inventories())
+    items = await _items(world.customer, run["id"])
+    no = items["CID-000002"]["itemNo"]
+    # The customer takes its key home: from now on it signs, the server only checks.
+    with ports.db.write() as conn:
+        sealed = conn.execute(
+            sa.text("SELECT sealed_key FROM custodial_key WHERE party_id = :p"),
+            {"p": world.customer.party_id},
+        ).scalar_one()
+        conn.execute(
+            sa.text("UPDATE party SET custody = 'external' WHERE id = :p"),
+            {"p": world.customer.party_id},
+        )
+    key = ports.keystore.unseal(sealed)
+
+    def sign(message: str) -> str:
+        digest = next(w for w in message.replace(":", " ").split() if len(w) == 64)
+        return "0x" + bytes(Account.unsafe_sign_hash(bytes.fromhex(digest), key).signature).hex()
+
+    before = len(await _entries(world.supplier, "ReviewActionTaken"))
+    r = await _act(world.customer, run["id"], no, {"action": "acceptValue"})
+    assert r.status_code == 400 and "digest" in r.json()["message"]
+    agreement = sign(r.json()["message"])  # the ReviewAgreed half comes first
+    r = await _act(
+        world.customer, run["id"], no, {"action": "acceptValue", "agreementSignature": agreement}
+    )
+    assert r.status_code == 400 and "digest" in r.json()["message"]
+    action = sign(r.json()["message"])
+    # Refused requests left nothing on the ledger.
+    assert len(await _entries(world.supplier, "ReviewActionTaken")) == before
+    r = await _act(
+        world.customer,
+        run["id"],
+        no,
+        {"action": "acceptValue", "agreementSignature": agreement, "signature": action},
+    )
+    review = _ok(r, "createReviewAction")
+    assert review["state"] == "proposed"
+    # A signature by another key is refused (422).
+    other = "0x" + bytes(Account.unsafe_sign_hash(bytes(32), Account.create().key).signature).hex()
+    r = await _act(
+        world.customer, run["id"], no, {"action": "comment", "note": "x", "signature": other}
+    )
+    assert r.status_code == 422
+    r = await _act(world.supplier, run["id"], no, {"action": "agree"})
+    assert r.json()["state"] == "agreed"
+    (agreed,) = [
+        e
+        for e in await _entries(world.customer, "ReviewAgreed")
+        if e["payload"]["proposalId"] == review["proposal"]["id"]
+    ]
+    assert agreed["signers"] == [world.supplier.address, world.customer.address]
+    assert (await world.operator.post("/panther/v1/ledger/verification")).json()["ok"]

@@ -491,10 +491,19 @@ def _propose(
 ) -> dict[str, Any]:
     """One proposal over ``items``: the proposer's ReviewActionTaken and its half of the
     ReviewAgreed transaction, both over the Merkle root of the items and resolutions."""
-    proposal_id = f"RP-{secrets.token_hex(8)}"
     root = merkle_root(leaves([(n, r) for n, r, _ in items]))
+    # Derived, not random, so a carrier that keeps its own key can compute the digests it
+    # signs: the same proposal on the same item versions has the same id.
+    basis = {"run": run["id"], "by": caller.party_id, "root": root.hex(),
+             "revisions": [[n, row["revision"] if row else 0] for n, _, row in items]}  # fmt: skip
+    proposal_id = "RP-" + hashlib.sha256(canonical_json(basis)).hexdigest()[:20]
     payload = _proposal_payload(run, proposal_id, caller.party_id, action, len(items), root)
     extra = {"filter": filter_} if filter_ is not None else {}
+    # Both of the proposer's signatures are had (made, or checked) before anything is
+    # appended, so a missing one leaves no ledger entry behind (a chain cannot roll back).
+    party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+    assert party is not None
+    agreement = endorse(ports, conn, party, agreed_tx(payload), body.get("agreementSignature"))
     seq = _take(ports, conn, caller, run, {**payload, **extra}, root, body.get("signature"))
     co_sign(
         ports,
@@ -504,7 +513,7 @@ def _propose(
         relation=relation,
         party_id=caller.party_id,
         tx=agreed_tx(payload),
-        signature=body.get("agreementSignature"),
+        signature="0x" + agreement.hex(),
     )
     for item_no, resolution, row in items:
         proposal = {"id": proposal_id, "action": action, "by": caller.party_id, "side": side,
