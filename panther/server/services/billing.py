@@ -661,17 +661,25 @@ def etag(row: dict[str, Any]) -> str:
 
 
 def _bill_view(ports: Ports, row: dict[str, Any], relation: dict[str, Any]) -> dict[str, Any]:
+    """The TMF678 customerBill. It reads the stored statement's header (period, date, terms,
+    totals) and never rebuilds its lines: a bill of 20,000 lines is viewed in milliseconds
+    (`panther ledger verify` is what checks that the stored statement still hashes right)."""
     base = ports.settings.public_base_url
-    statement = statement_from_json(json.loads(row["statement"]))
-    cur, totals = statement.currency, statement.totals
+    doc = json.loads(row["statement"])
+    cur = doc["currency"]
+    totals = {k: Decimal(v) for k, v in doc["totals"].items()}
+
+    def money(value: Decimal) -> dict[str, Any]:
+        return {"unit": cur, "value": float(value)}
+
     bill_no = row["id"].removeprefix("CB-")
-    due = 0 if row["state"] == "settled" else totals.total
+    due = Decimal(0) if row["state"] == "settled" else totals["total"]
     view: dict[str, Any] = {
         **_ref(ports, "customerBill", row["id"]),
         "@type": "BillingStatement",
         "@baseType": "CustomerBill",
         "billNo": bill_no,
-        "billDate": _at(statement.statement_date),
+        "billDate": f"{doc['statementDate']}T00:00:00Z",
         "lastUpdate": row["updated_at"],
         "category": "normal",
         "runType": "offCycle",
@@ -681,22 +689,22 @@ def _bill_view(ports: Ports, row: dict[str, Any], relation: dict[str, Any]) -> d
             "href": f"{base}/panther/v1/relation/{row['relation_id']}",
         },
         "billingPeriod": {
-            "startDateTime": _at(statement.period.start),
-            "endDateTime": _at(statement.period.end),
+            "startDateTime": f"{doc['period']['start']}T00:00:00Z",
+            "endDateTime": f"{doc['period']['end']}T00:00:00Z",
         },
         "relatedParty": [
             {"id": relation["supplier_id"], "role": "supplier", "@referredType": "Organization"},
             {"id": relation["customer_id"], "role": "customer", "@referredType": "Organization"},
         ],
-        "taxExcludedAmount": _money(totals.amount, cur),
-        "taxIncludedAmount": _money(totals.total, cur),
-        "amountDue": _money(totals.total, cur),
-        "remainingAmount": _money(due, cur),
+        "taxExcludedAmount": money(totals["amount"]),
+        "taxIncludedAmount": money(totals["total"]),
+        "amountDue": money(totals["total"]),
+        "remainingAmount": money(due),
         "taxItem": [
             {
                 "taxCategory": "VAT",
-                "taxRate": float(statement.terms.tax_rate),
-                "taxAmount": _money(totals.tax, cur),
+                "taxRate": float(Decimal(doc["terms"]["taxRate"])),
+                "taxAmount": money(totals["tax"]),
             }
         ],
         "billDocument": [
@@ -712,7 +720,7 @@ def _bill_view(ports: Ports, row: dict[str, Any], relation: dict[str, Any]) -> d
         "statementVersion": row["version"],
         "statementHash": row["statement_hash"],
         "linesRoot": row["lines_root"],
-        "heldOutAmount": _money(totals.held_out, cur),
+        "heldOutAmount": money(totals["heldOut"]),
     }
     if base:
         view["@schemaLocation"] = (
