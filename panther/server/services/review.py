@@ -343,6 +343,25 @@ def _record(
     return action_id
 
 
+def _new_row(run: dict[str, Any], item_no: int, **values: Any) -> dict[str, Any]:
+    """A review_item row: an open item at revision 1, with ``values`` over it."""
+    return {
+        "run_id": run["id"],
+        "item_no": item_no,
+        "relation_id": run["relation_id"],
+        "state": "open",
+        "revision": 1,
+        "proposal_id": None,
+        "proposal": None,
+        "resolution": None,
+        "agreed_seq": None,
+        "item_key": None,
+        "carried_from": None,
+        "updated_at": now_iso(),
+        **values,
+    }
+
+
 def _write_item(
     conn: sa.Connection,
     run: dict[str, Any],
@@ -356,25 +375,7 @@ def _write_item(
     if current is None:
         try:
             with conn.begin_nested():
-                repo.insert_row(
-                    conn,
-                    ri,
-                    {
-                        "run_id": run["id"],
-                        "item_no": item_no,
-                        "relation_id": run["relation_id"],
-                        "state": "open",
-                        "revision": 1,
-                        "proposal_id": None,
-                        "proposal": None,
-                        "resolution": None,
-                        "agreed_seq": None,
-                        "item_key": None,
-                        "carried_from": None,
-                        "updated_at": now,
-                        **values,
-                    },
-                )
+                repo.insert_row(conn, ri, _new_row(run, item_no, **values))
         except sa.exc.IntegrityError:
             raise Conflict(f"item {item_no} was changed meanwhile: read it again") from None
         return
@@ -1020,20 +1021,17 @@ def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
         repo.insert_row(
             conn,
             ri,
-            {
-                "run_id": run["id"],
-                "item_no": item_no,
-                "relation_id": run["relation_id"],
-                "state": "agreed",
-                "revision": 1,
-                "proposal_id": old["proposal_id"],
-                "proposal": old["proposal"],
-                "resolution": old["resolution"],
-                "agreed_seq": old["agreed_seq"],
-                "item_key": key,
-                "carried_from": old["run_id"],
-                "updated_at": now_iso(),
-            },
+            _new_row(
+                run,
+                item_no,
+                state="agreed",
+                proposal_id=old["proposal_id"],
+                proposal=old["proposal"],
+                resolution=old["resolution"],
+                agreed_seq=old["agreed_seq"],
+                item_key=key,
+                carried_from=old["run_id"],
+            ),
         )
         carried += 1
     return carried
