@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
-
-import pytest
 
 from .world import World, product
 
 TMF = "/tmf-api/productInventory/v4"
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
-    received: list[tuple[str, dict[str, Any]]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
-            length = int(self.headers["Content-Length"])
-            received.append((self.path, json.loads(self.rfile.read(length))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks", received
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
-async def test_listener_gets_create_and_delete_events(world: World, ports: Any,
-                                                      listener: Any) -> None:
+async def test_listener_gets_create_and_delete_events(
+    world: World, ports: Any, listener: Any
+) -> None:
     url, received = listener
     await world.customer.upload(world.relation_id, [product("VF-1", external="CID-1")])
     r = await world.customer.post(f"{TMF}/hub", {"callback": url})
     assert r.status_code == 201
     hub_id = r.json()["id"]
-    new = {**product("VF-2", external="CID-2", start="2024-01-01T00:00:00Z"),
-           "relatedParty": [{"id": world.supplier.party_id, "role": "supplier",
-                             "@referredType": "Organization"}]}
+    new = {
+        **product("VF-2", external="CID-2", start="2024-01-01T00:00:00Z"),
+        "relatedParty": [
+            {"id": world.supplier.party_id, "role": "supplier", "@referredType": "Organization"}
+        ],
+    }
     assert (await world.customer.post(f"{TMF}/product", new)).status_code == 201
     r = await world.customer.http.delete(f"{TMF}/product/VF-1", headers=world.customer.auth)
     assert r.status_code == 204

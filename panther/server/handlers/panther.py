@@ -163,7 +163,7 @@ def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any
     view = matchruns.get_item(st.ports(), _c(token_info), id_, item_no)
     if "review" not in view:
         return one(view)
-    return one(view, ETag=f'"{view["review"]["revision"]}"')
+    return one(view, ETag=review.etag(view["review"]))
 
 
 def createReviewAction(

@@ -437,13 +437,6 @@ NOTIFICATION_BASE = "/mefApi/sonata/customerBillNotification/v2"
 EVENT_TYPES = ("customerBillCreateEvent", "customerBillStateChangeEvent")
 
 
-def _listener_view(row: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": row["id"], "callback": row["callback"]}
-    if row["query"] is not None:
-        out["query"] = row["query"]
-    return out
-
-
 def _wanted_types(query: str | None) -> set[str]:
     """`eventType=a,b` (spaces allowed); empty or absent: every event type."""
     text = (query or "").replace(" ", "")
@@ -470,11 +463,11 @@ def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dic
     query = body.get("query")
     _wanted_types(None if query is None else str(query))
     # 400: the MEF document declares no 422 for the hub.
-    return _listener_view(hub.add_listener(ports, caller, _API, body, invalid_status=400))
+    return hub.listener_view(hub.add_listener(ports, caller, _API, body, invalid_status=400))
 
 
 def get_listener(ports: Ports, caller: Caller, listener_id: str) -> dict[str, Any]:
-    return _listener_view(hub.find_listener(ports, caller, _API, listener_id))
+    return hub.listener_view(hub.find_listener(ports, caller, _API, listener_id))
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:

@@ -106,7 +106,11 @@ def publish_to_relation(
 
 def tmf_listener(ports: Ports, caller: Caller, api: str, body: dict[str, Any]) -> dict[str, Any]:
     """Register a TMF hub listener; the TMF `EventSubscription` view of it."""
-    row = add_listener(ports, caller, api, body)
+    return listener_view(add_listener(ports, caller, api, body))
+
+
+def listener_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored listener as the hub APIs show it: id, callback and query if any."""
     out = {"id": row["id"], "callback": row["callback"]}
     if row["query"] is not None:
         out["query"] = row["query"]

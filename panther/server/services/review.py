@@ -72,10 +72,6 @@ def etag(row: dict[str, Any] | None) -> str:
     return f'"{row["revision"] if row else 0}"'
 
 
-def _entity(run_id: str, item_no: int) -> str:
-    return f"{run_id}:{item_no}"
-
-
 # ---- reading ----------------------------------------------------------------------------
 
 
@@ -121,10 +117,10 @@ def resolutions_for_run(conn: sa.Connection, run_id: str) -> dict[int, dict[str,
         r["item_no"]: dict(r)
         for r in conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
     }
-    disputes = _disputes(conn, run_id)
+    tickets = _disputes(conn, run_id)
     out: dict[int, dict[str, Any]] = {}
-    for item_no in rows.keys() | disputes.keys():
-        row, dispute = rows.get(item_no), disputes.get(item_no)
+    for item_no in rows.keys() | tickets.keys():
+        row, dispute = rows.get(item_no), tickets.get(item_no)
         state = _state(row, dispute)
         if row is not None and row["state"] == "agreed":
             resolution = json.loads(row["resolution"] or "null")
@@ -673,7 +669,7 @@ def _dispute(
 ) -> tuple[dict[str, Any], str]:
     """Open a TMF621 dispute on the item (its DisputeOpened is the action's transaction)."""
     with ports.db.read() as conn:
-        _, relation, _ = _context(conn, caller, run_id)
+        _context(conn, caller, run_id)  # the caller's run, and the caller one of its carriers
         item_body = _item_body(conn, run_id, item_no)
         row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
         _check_if_match(row, if_match)
@@ -688,8 +684,7 @@ def _dispute(
         "severity": body.get("severity") or "Major",
         "relatedEntity": [
             {
-                "id": _entity(run_id, item_no),
-                "href": f"/panther/v1/matchRun/{run_id}/item/{item_no}",
+                "id": f"{run_id}:{item_no}",
                 "role": "disputedItem",
                 "@referredType": "MatchItem",
             }
@@ -713,7 +708,6 @@ def _dispute(
         _write_item(conn, run, item_no, current, state_values)
         _record(conn, run_id, item_no, caller, "dispute",
                 {"troubleTicket": view["id"], **({"note": note} if note else {})}, seq)  # fmt: skip
-        del relation
         return item_review(conn, run_id, item_no)
 
 
@@ -839,7 +833,7 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
     note = body.get("note")
     with ports.db.write() as conn:
         run, relation, side = _context(conn, caller, run_id)
-        disputes = _disputes(conn, run_id)
+        tickets = _disputes(conn, run_id)
         ri = repo.T.review_item
         rows = {
             r["item_no"]: dict(r)
@@ -852,7 +846,7 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
                 row = rows.get(item_no)
                 if (
                     row is not None
-                    and _state(row, disputes.get(item_no)) == "proposed"
+                    and _state(row, tickets.get(item_no)) == "proposed"
                     and json.loads(row["proposal"])["side"] != side
                 ):
                     proposals.setdefault(row["proposal_id"], []).append(item_no)
@@ -880,7 +874,7 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
         problems = []
         for item_no, item in selected:
             row = rows.get(item_no)
-            state = _state(row, disputes.get(item_no))
+            state = _state(row, tickets.get(item_no))
             if state != "open":
                 continue  # agreed, disputed, or under a proposal already
             if action == "acceptValue" and item["class"] != "partial":
@@ -911,14 +905,18 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
 # ---- carrying agreements over to a later run -----------------------------------------------
 
 
-def _ids(conn: sa.Connection, report_id: str, refs: list[int]) -> list[str]:
-    if not refs:
-        return []
-    rec = repo.T.record
-    rows = conn.execute(
-        sa.select(rec.c.product_id).where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
-    ).scalars()
-    return sorted(rows)
+def _product_ids(conn: sa.Connection, report_id: str, refs: set[int]) -> dict[int, str]:
+    """Record position -> product id for many records of a report (a query per 5,000)."""
+    rec, ordered, out = repo.T.record, sorted(refs), {}
+    for at in range(0, len(ordered), 5000):
+        out.update(
+            conn.execute(
+                sa.select(rec.c.seq, rec.c.product_id).where(
+                    rec.c.report_id == report_id, rec.c.seq.in_(ordered[at : at + 5000])
+                )
+            ).all()
+        )
+    return out
 
 
 def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str]) -> str:
@@ -939,21 +937,37 @@ def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str])
     return hashlib.sha256(canonical_json(shape)).hexdigest()
 
 
-def _item_keys(conn: sa.Connection, run: dict[str, Any], item_nos: list[int]) -> dict[int, str]:
+def _items(conn: sa.Connection, run_id: str, item_nos: set[int]) -> list[tuple[int, Any]]:
     it = repo.T.item
-    out = {}
-    for item_no, body in conn.execute(
+    rows = conn.execute(
         sa.select(it.c.item_no, it.c.body).where(
-            it.c.run_id == run["id"], it.c.item_no.in_(item_nos)
+            it.c.run_id == run_id, it.c.item_no.in_(sorted(item_nos))
         )
-    ):
-        item = orjson.loads(body)
-        out[item_no] = _key(
+    )
+    return [(n, orjson.loads(body)) for n, body in rows]
+
+
+def _keys(conn: sa.Connection, run: dict[str, Any], items: list[tuple[int, Any]]) -> dict[int, str]:
+    """The item key of each of ``items`` (number, body) of ``run``, with one product-id
+    lookup per side for all of them."""
+    ids = {
+        side: _product_ids(
+            conn, run[f"{side}_report_id"], {r for _, item in items for r in item[f"{side}Refs"]}
+        )
+        for side in ("supplier", "customer")
+    }
+    return {
+        n: _key(
             item,
-            _ids(conn, run["supplier_report_id"], item["supplierRefs"]),
-            _ids(conn, run["customer_report_id"], item["customerRefs"]),
+            sorted(ids["supplier"][r] for r in item["supplierRefs"]),
+            sorted(ids["customer"][r] for r in item["customerRefs"]),
         )
-    return out
+        for n, item in items
+    }
+
+
+def _item_keys(conn: sa.Connection, run: dict[str, Any], item_nos: list[int]) -> dict[int, str]:
+    return _keys(conn, run, _items(conn, run["id"], set(item_nos)))
 
 
 def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
@@ -977,15 +991,19 @@ def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
     }
     if not agreed:
         return 0
+    # The products those agreements were about, from their runs, a run at a time.
     products: dict[str, set[str]] = {"supplier": set(), "customer": set()}
+    by_run: dict[str, set[int]] = {}
     for old in agreed.values():
-        old_run = repo.get_row(conn, repo.T.run, id=old["run_id"])
-        item = repo.get_row(conn, it, run_id=old["run_id"], item_no=old["item_no"])
-        if old_run is None or item is None:
+        by_run.setdefault(old["run_id"], set()).add(old["item_no"])
+    for old_run_id, item_nos in by_run.items():
+        old_run = repo.get_row(conn, repo.T.run, id=old_run_id)
+        if old_run is None:
             continue
-        body = orjson.loads(item["body"])
+        items = _items(conn, old_run_id, item_nos)
         for side in ("supplier", "customer"):
-            products[side].update(_ids(conn, old_run[f"{side}_report_id"], body[f"{side}Refs"]))
+            refs = {r for _, item in items for r in item[f"{side}Refs"]}
+            products[side].update(_product_ids(conn, old_run[f"{side}_report_id"], refs).values())
     seqs = {
         side: set(
             conn.execute(
@@ -998,23 +1016,20 @@ def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
         for side, ids in products.items()
     }
     existing = set(conn.execute(sa.select(ri.c.item_no).where(ri.c.run_id == run["id"])).scalars())
-    carried = 0
+    candidates = []
     for item_no, body in conn.execute(
         sa.select(it.c.item_no, it.c.body).where(
             it.c.run_id == run["id"], it.c["class"].in_(REVIEWED)
         )
-    ).all():
+    ):
         item = orjson.loads(body)
-        if item_no in existing or not (
+        if item_no not in existing and (
             seqs["supplier"].intersection(item["supplierRefs"])
             or seqs["customer"].intersection(item["customerRefs"])
         ):
-            continue
-        key = _key(
-            item,
-            _ids(conn, run["supplier_report_id"], item["supplierRefs"]),
-            _ids(conn, run["customer_report_id"], item["customerRefs"]),
-        )
+            candidates.append((item_no, item))
+    carried = 0
+    for item_no, key in _keys(conn, run, candidates).items():
         old = agreed.get(key)
         if old is None:
             continue
