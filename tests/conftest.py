@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from conformance.fixtures import official_schemas  # noqa: F401  (a fixture for every test)
 from panther.server.bootstrap import compose
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 from panther.server.settings import Settings
 
 PG_URL = os.environ.get("PANTHER_TEST_DATABASE_URL", "")

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import state
 from .errors import register_error_handlers
-from .services.context import Ports
+from .services.ports import Ports
 from .settings import Settings
 
 __all__ = ["OPENAPI_DIR", "APIS", "create_app"]

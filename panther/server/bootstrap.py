@@ -5,20 +5,46 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from panther.adapters.clock import SystemClock
 from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
 from panther.adapters.ledger_embedded import EmbeddedLedger
 from panther.adapters.sql.db import Database, make_engine, migrate
+from panther.adapters.sql.uow import SqlUnitsOfWork
+from panther.adapters.webhooks import WebhookDispatcher
 from panther.ledger.eip712 import LedgerDomain
 
-from .services.context import Ports
 from .services.parties import ensure_operator
 from .settings import Settings
 
-__all__ = ["compose"]
+if TYPE_CHECKING:
+    from panther.adapters.evm.ledger import EvmLedger
+
+__all__ = ["System", "compose"]
+
+
+@dataclass
+class System:
+    """The composed system: concrete adapters that satisfy `services.ports.Ports`
+    structurally, plus the database itself for the CLI's maintenance commands and tests."""
+
+    settings: Settings
+    db: Database
+    ledger: EmbeddedLedger | EvmLedger
+    keystore: Keystore
+    domain: LedgerDomain
+    webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
+    extract_cache: ExtractCache | None = None
+    clock: SystemClock = field(default_factory=SystemClock)
+    uow: SqlUnitsOfWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The outbox is looked up at each commit: tests swap `webhooks` on a running system.
+        self.uow = SqlUnitsOfWork(self.db, self.ledger, lambda: self.webhooks)
 
 
 def _keystore_password(settings: Settings) -> str:
@@ -36,7 +62,7 @@ def _secret_file(path: Path, make: str) -> str:
     return path.read_text().strip()
 
 
-def _evm_ledger(settings: Settings) -> Any:
+def _evm_ledger(settings: Settings) -> EvmLedger:
     """The ledger contract on a JSON-RPC node. Without PANTHER_EVM_CONTRACT the contract is
     deployed once and remembered in the data folder; with it, or remembered, the node must
     be the configured chain and the address must hold a PantherLedger, or start fails."""
@@ -91,7 +117,7 @@ def compose(
     schema: str | None = None,
     run_migrations: bool = True,
     ensure_operator_party: bool = True,
-) -> Ports:
+) -> System:
     if settings.ledger not in ("embedded", "evm"):
         raise ValueError(f"unknown ledger adapter {settings.ledger!r} (embedded or evm)")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
@@ -103,7 +129,7 @@ def compose(
     else:
         chain_id = settings.chain_id if settings.chain_id is not None else 1337
         ledger = EmbeddedLedger(engine, LedgerDomain(chain_id=chain_id))
-    ports = Ports(
+    ports = System(
         settings=settings,
         db=Database(engine),
         ledger=ledger,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .services.context import Caller, Ports
+from .services.context import Caller
 from .services.errors import Unauthorized
+from .services.ports import Ports
 
 __all__ = ["caller", "install", "ports"]
 

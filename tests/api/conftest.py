@@ -13,7 +13,7 @@ import pytest
 
 from panther.server import state
 from panther.server.app import create_app
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import World, build_world
 

@@ -13,7 +13,7 @@ from panther.ledger.errors import LedgerUnavailable
 from panther.ledger.transactions import LedgerEntry, Transaction
 from panther.server import state
 from panther.server.app import create_app
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import World, product
 

@@ -21,7 +21,7 @@ from panther.ledger.testing import seed_ledger, signed
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.bootstrap import compose
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 from panther.server.settings import Settings
 
 from ..conftest import make_ports

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from panther.ledger.proofs import check_proof_document
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import World, product
 

@@ -20,7 +20,7 @@ from jsonschema import ValidationError
 from conformance.official import validate_against_document
 from panther.client import PantherClient
 from panther.matching import DEFAULT_PROFILE
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import TODAY, World, build_world, product
 

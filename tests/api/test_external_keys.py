@@ -7,20 +7,23 @@ from typing import Any
 
 from eth_account import Account
 
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import Actor, operator_actor, token_for
 
 
 async def _external_carrier(http: Any, operator: Actor, name: str) -> tuple[Actor, Any]:
     account = Account.create()
-    r = await operator.post("/panther/v1/party", {"name": name, "address": account.address,
-                                                  "id": f"{name}-{secrets.token_hex(4)}"})
+    r = await operator.post(
+        "/panther/v1/party",
+        {"name": name, "address": account.address, "id": f"{name}-{secrets.token_hex(4)}"},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["custody"] == "external" and body["address"] == account.address
-    token = await token_for(http, body["credentials"]["clientId"],
-                            body["credentials"]["clientSecret"])
+    token = await token_for(
+        http, body["credentials"]["clientId"], body["credentials"]["clientSecret"]
+    )
     return Actor(http, body["id"], token, body["address"]), account
 
 
@@ -33,8 +36,11 @@ async def test_external_parties_agree_with_their_own_signatures(http: Any, ports
     operator = await operator_actor(http, ports)
     sup, sup_key = await _external_carrier(http, operator, "pccw")
     cus, cus_key = await _external_carrier(http, operator, "colt")
-    rel = (await operator.post("/panther/v1/relation", {"supplier": sup.party_id,
-                                                        "customer": cus.party_id})).json()
+    rel = (
+        await operator.post(
+            "/panther/v1/relation", {"supplier": sup.party_id, "customer": cus.party_id}
+        )
+    ).json()
     path = f"/panther/v1/relation/{rel['id']}/agreement"
 
     r = await sup.post(path, {})

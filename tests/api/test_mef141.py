@@ -20,7 +20,7 @@ from conformance.official import (
 )
 from panther.server.app import OPENAPI_DIR
 from panther.server.services import billing, billing_mef
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 from panther.settlement import (
     BillingPeriod,
     Credit,

@@ -19,7 +19,7 @@ from panther.adapters.sql import repository as repo
 from panther.adapters.sql.db import make_engine
 from panther.server.cli import main
 from panther.server.services import replay
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 from panther.server.services.relations import DEFAULT_TERMS
 
 from .test_spine import inventories

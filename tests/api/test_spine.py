@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import TODAY, World, build_world, product
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .test_spine import inventories
 from .world import World, build_world

@@ -17,7 +17,7 @@ from conformance.official import (
 from panther.adapters.sql import repository as repo
 from panther.server.app import OPENAPI_DIR
 from panther.server.services import disputes
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .test_billing import CBM, _ask, _final_run, inventories
 from .world import Actor, World, product
@@ -247,8 +247,8 @@ async def test_open_an_inventory_dispute(world: World, ports: Ports) -> None:
     ]
 
     # The lookup the review code uses: the newest dispute per entity.
-    with ports.db.read() as conn:
-        found = disputes.disputes_of_entities(conn, [partial, missing, s.items["CID-000001"]])
+    with ports.uow.read() as uow:
+        found = disputes.disputes_of_entities(uow, [partial, missing, s.items["CID-000001"]])
     assert found == {
         partial: {"ticketId": t["id"], "status": "acknowledged", "resolution": None},
         missing: {"ticketId": t2["id"], "status": "acknowledged", "resolution": None},

@@ -18,7 +18,7 @@ from conformance.official import (
 )
 from panther.adapters.sql import repository as repo
 from panther.server.services import disputes
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .test_tmf621 import (
     DOC,
@@ -237,7 +237,8 @@ async def test_resolution_decline_and_agreement_with_credit(world: World, ports:
         signatures = repo.list_rows(
             conn, repo.T.dispute_signature, [repo.T.dispute_signature.c.ticket_id == t["id"]]
         )
-        seen = disputes.disputes_of_entities(conn, [item])
+    with ports.uow.read() as uow:
+        seen = disputes.disputes_of_entities(uow, [item])
     assert [(r["proposal_no"], r["party_id"]) for r in signatures] == [(1, world.supplier.party_id)]
     assert seen[item]["status"] == "resolved"
     assert seen[item]["resolution"]["creditAmount"] == {"unit": "EUR", "value": 50.5}
@@ -296,8 +297,8 @@ async def test_resolution_decline_and_agreement_with_credit(world: World, ports:
 
     # The item may be disputed again; the lookup names the newest dispute.
     again = await open_dispute(world, item_entity(item))
-    with ports.db.read() as conn:
-        seen = disputes.disputes_of_entities(conn, [item])
+    with ports.uow.read() as uow:
+        seen = disputes.disputes_of_entities(uow, [item])
     assert seen == {item: {"ticketId": again.ticket["id"], "status": "acknowledged",
                            "resolution": None}}  # fmt: skip
 

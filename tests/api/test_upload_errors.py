@@ -8,7 +8,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 from .world import TODAY, World, product
 

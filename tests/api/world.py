@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
-from panther.server.services.context import Ports
+from panther.server.services.ports import Ports
 
 
 @dataclass

@@ -52,10 +52,11 @@ from panther.settlement import (
 )
 from panther.settlement.money import CURRENCY_EXPONENTS, minor_text, to_minor
 
-from . import hub, review
-from .context import Caller, Ports, now_iso
+from . import hub, review_state
+from .context import Caller, now_iso
 from .disputes import OPEN_STATUSES
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from .ports import Ports, UnitOfWork
 from .relations import relation_for
 from .signing import co_sign, endorse
 
@@ -198,10 +199,10 @@ def parse_period(terms: Terms, asked: dict[str, Any] | None, today: date) -> Bil
     return period
 
 
-def _final_run(conn: sa.Connection, relation_id: str, period: BillingPeriod) -> dict[str, Any]:
+def _final_run(uow: UnitOfWork, relation_id: str, period: BillingPeriod) -> dict[str, Any]:
     run = repo.T.run
     row = (
-        conn.execute(
+        uow.conn.execute(
             sa.select(run)
             .where(
                 run.c.relation_id == relation_id,
@@ -284,30 +285,30 @@ def _agreed_monthly(
         if fv.get("field") != RECURRING_FIELD:
             continue
         if fv.get("valueFrom") == "agreed":
-            return review.number_of(fv.get("value")) or own
+            return review_state.number_of(fv.get("value")) or own
         if fv.get("valueFrom") == "customer" and diff is not None:
-            return review.number_of(diff.get("customerValue")) or own
+            return review_state.number_of(diff.get("customerValue")) or own
         return own
     if resolution.get("outcome") == "customerValueStands" and diff is not None:
-        return review.number_of(diff.get("customerValue")) or own
+        return review_state.number_of(diff.get("customerValue")) or own
     return own
 
 
-def _records(conn: sa.Connection, report_id: str, refs: set[int]) -> dict[int, dict[str, Any]]:
+def _records(uow: UnitOfWork, report_id: str, refs: set[int]) -> dict[int, dict[str, Any]]:
     if not refs:
         return {}
     rec = repo.T.record
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(rec.c.seq, rec.c.body).where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
     )
     return {seq: orjson.loads(body) for seq, body in rows}
 
 
-def _disputed_products(conn: sa.Connection, relation_id: str) -> set[str]:
+def _disputed_products(uow: UnitOfWork, relation_id: str) -> set[str]:
     """Products of the relation under an open dispute (inventory or billing)."""
     de, tt = repo.T.dispute_entity, repo.T.ticket
     return set(
-        conn.execute(
+        uow.conn.execute(
             sa.select(de.c.product_id)
             .join(tt, tt.c.id == de.c.ticket_id)
             .where(
@@ -320,7 +321,7 @@ def _disputed_products(conn: sa.Connection, relation_id: str) -> set[str]:
 
 
 def _credits(
-    conn: sa.Connection, relation_id: str, label: str, new_ones: bool
+    uow: UnitOfWork, relation_id: str, label: str, new_ones: bool
 ) -> list[tuple[str, Credit]]:
     """Agreed credits of closed disputes for this period's statement: those it already
     carries and, while it is open, those no statement carries yet."""
@@ -329,7 +330,7 @@ def _credits(
     if new_ones:
         cond = sa.or_(cond, tt.c.credited_period.is_(None))
     out = []
-    for ticket_id, text in conn.execute(
+    for ticket_id, text in uow.conn.execute(
         sa.select(tt.c.id, tt.c.credit)
         .where(tt.c.relation_id == relation_id, tt.c.status == "closed", tt.c.credit.is_not(None))
         .where(cond)
@@ -351,7 +352,7 @@ def _credits(
 
 
 def statement_inputs(
-    conn: sa.Connection, run: dict[str, Any], terms: Terms, period: BillingPeriod
+    uow: UnitOfWork, run: dict[str, Any], terms: Terms, period: BillingPeriod
 ) -> tuple[list[ServiceCharge], list[HeldOutItem]]:
     """The services to bill and the items to hold out, from a run's items and their review.
 
@@ -363,21 +364,19 @@ def statement_inputs(
     it = repo.T.item
     items = [
         (item_no, orjson.loads(body))
-        for item_no, body in conn.execute(
+        for item_no, body in uow.conn.execute(
             sa.select(it.c.item_no, it.c.body)
             .where(it.c.run_id == run["id"])
             .order_by(it.c.item_no)
         )
     ]
-    reviewed = review.resolutions_for_run(conn, run["id"])
-    disputed = _disputed_products(conn, run["relation_id"])
-    sup = _records(
-        conn, run["supplier_report_id"], {r for _, i in items for r in i["supplierRefs"]}
-    )
+    reviewed = review_state.resolutions_for_run(uow, run["id"])
+    disputed = _disputed_products(uow, run["relation_id"])
+    sup = _records(uow, run["supplier_report_id"], {r for _, i in items for r in i["supplierRefs"]})
     missing_at_supplier = {
         r for _, i in items if i.get("reason") == "missingAtSupplier" for r in i["customerRefs"]
     }
-    cus = _records(conn, run["customer_report_id"], missing_at_supplier)
+    cus = _records(uow, run["customer_report_id"], missing_at_supplier)
     services: list[ServiceCharge] = []
     held: list[HeldOutItem] = []
     cur, exp = terms.currency, terms.exponent
@@ -454,10 +453,10 @@ def _line_rows(row: dict[str, Any], statement: BillingStatement) -> list[dict[st
     return rows
 
 
-def _latest(conn: sa.Connection, relation_id: str, label: str) -> dict[str, Any] | None:
+def _latest(uow: UnitOfWork, relation_id: str, label: str) -> dict[str, Any] | None:
     st = repo.T.statement
     row = (
-        conn.execute(
+        uow.conn.execute(
             sa.select(st)
             .where(st.c.relation_id == relation_id, st.c.period == label)
             .order_by(st.c.version.desc())
@@ -479,9 +478,9 @@ def request_statement(
     """
     relation_id = str(body["billingAccount"]["id"])
     try:
-        with ports.db.write() as conn:
+        with ports.uow.write() as uow:
             try:
-                relation = relation_for(conn, caller, relation_id)
+                relation = relation_for(uow, caller, relation_id)
             except NotFound:
                 # A reference in the body, so 422 (the operation has no 404); the same for
                 # a relation that exists but is not the caller's.
@@ -497,11 +496,11 @@ def request_statement(
             period = parse_period(
                 terms, body.get("billingPeriod"), today or datetime.now(UTC).date()
             )
-            run = _final_run(conn, relation_id, period)
-            services, held = statement_inputs(conn, run, terms, period)
-            previous_row = _latest(conn, relation_id, period.label)
+            run = _final_run(uow, relation_id, period)
+            services, held = statement_inputs(uow, run, terms, period)
+            previous_row = _latest(uow, relation_id, period.label)
             credits = _credits(
-                conn,
+                uow,
                 relation_id,
                 period.label,
                 new_ones=previous_row is None or previous_row["state"] in _OPEN,
@@ -534,10 +533,10 @@ def request_statement(
                         f"statement {previous_row['id']} is already {previous_row['state']}; "
                         "a correction cannot revise it"
                     )
-                bill = _issue(ports, conn, relation, kept, run, previous_row)
+                bill = _issue(ports, uow, relation, kept, run, previous_row)
             if credits:
                 tt = repo.T.ticket
-                conn.execute(
+                uow.conn.execute(
                     tt.update()
                     .where(tt.c.id.in_([t for t, _ in credits]))
                     .values(credited_period=period.label)
@@ -553,7 +552,7 @@ def request_statement(
                 "description": body.get("description"),
                 "created_at": now_iso(),
             }
-            repo.insert_row(conn, repo.T.bill_request, request)
+            repo.insert_row(uow.conn, repo.T.bill_request, request)
     except sa.exc.IntegrityError:
         raise Conflict(
             f"another statement of relation {relation_id} was issued meanwhile; ask again"
@@ -570,7 +569,7 @@ def request_statement(
 
 def _issue(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     relation: dict[str, Any],
     statement: BillingStatement,
     run: dict[str, Any],
@@ -595,26 +594,26 @@ def _issue(
         "created_at": now,
         "updated_at": now,
     }
-    supplier = repo.get_row(conn, repo.T.party, id=relation["supplier_id"])
+    supplier = repo.get_row(uow.conn, repo.T.party, id=relation["supplier_id"])
     assert supplier is not None
     tx = issued_tx(row, statement)
-    sig = endorse(ports, conn, supplier, tx, None)
+    sig = endorse(ports, uow, supplier, tx, None)
     signed = Transaction(
         tx.type, tx.version, tx.relation, tx.payload, tx.merkle_root, (supplier["address"],), (sig,)
     )
-    entry = ports.ledger.append(signed, conn=conn)
+    entry = uow.append(signed)
     row["issued_seq"] = entry.seq
-    repo.insert_row(conn, repo.T.statement, row)
+    repo.insert_row(uow.conn, repo.T.statement, row)
     cols = ("id", "bill_id", "relation_id", "line_no", "is_billed", "kind", "product_id", "body")
     repo.bulk_insert(
-        conn,
+        uow.conn,
         repo.T.bill_line,
         cols,
         ([line[c] for c in cols] for line in _line_rows(row, statement)),
     )
     if previous is not None:
         repo.update_row(
-            conn,
+            uow.conn,
             repo.T.statement,
             {"id": previous["id"]},
             {"superseded_by": row["id"], "revision": previous["revision"] + 1, "updated_at": now},
@@ -623,9 +622,8 @@ def _issue(
     # StatementAgreed, which the customer's endorsement completes.
     co_sign(
         ports,
-        conn,
-        table=repo.T.statement_endorsement,
-        key={"bill_id": row["id"]},
+        uow,
+        signatures=uow.billing.endorsements(row["id"]),
         relation=relation,
         party_id=relation["supplier_id"],
         tx=agreed_tx(row),
@@ -734,13 +732,13 @@ def _bill_view(ports: Ports, row: dict[str, Any], relation: dict[str, Any]) -> d
 
 
 def _bill_for(
-    conn: sa.Connection, caller: Caller, bill_id: str
+    uow: UnitOfWork, caller: Caller, bill_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    row = repo.get_row(conn, repo.T.statement, id=bill_id)
+    row = repo.get_row(uow.conn, repo.T.statement, id=bill_id)
     if row is None:
         raise NotFound(f"no customerBill {bill_id}")
     try:
-        relation = relation_for(conn, caller, row["relation_id"])
+        relation = relation_for(uow, caller, row["relation_id"])
     except NotFound:
         raise NotFound(f"no customerBill {bill_id}") from None
     return row, relation
@@ -789,8 +787,8 @@ def list_bills(
         q = q.where(st.c.state == filters["state"])
     if "billingAccount.id" in filters:
         q = q.where(st.c.relation_id == filters["billingAccount.id"])
-    with ports.db.read() as conn:
-        rows = [dict(r) for r in conn.execute(q.order_by(st.c.created_at, st.c.id)).mappings()]
+    with ports.uow.read() as uow:
+        rows = [dict(r) for r in uow.conn.execute(q.order_by(st.c.created_at, st.c.id)).mappings()]
     views = [
         v
         for v in (
@@ -805,8 +803,8 @@ def list_bills(
 def get_bill(
     ports: Ports, caller: Caller, bill_id: str, fields: str | None = None
 ) -> tuple[dict[str, Any], str]:
-    with ports.db.read() as conn:
-        row, relation = _bill_for(conn, caller, bill_id)
+    with ports.uow.read() as uow:
+        row, relation = _bill_for(uow, caller, bill_id)
     return select_fields(_bill_view(ports, row, relation), fields), etag(row)
 
 
@@ -814,12 +812,12 @@ def bill_document(ports: Ports, caller: Caller, bill_id: str) -> tuple[bytes, st
     """The invoice PDF (a draft until the customer endorsed the statement)."""
     from panther.settlement.invoice import render_invoice  # fpdf2: loaded only when needed
 
-    with ports.db.read() as conn:
-        row, relation = _bill_for(conn, caller, bill_id)
+    with ports.uow.read() as uow:
+        row, relation = _bill_for(uow, caller, bill_id)
         names = {
             p["id"]: p["name"]
             for p in repo.list_rows(
-                conn,
+                uow.conn,
                 repo.T.party,
                 [repo.T.party.c.id.in_([relation["supplier_id"], relation["customer_id"]])],
             )
@@ -844,8 +842,8 @@ def patch_bill(
 ) -> tuple[dict[str, Any], str]:
     """Change the state of a bill (only the state), per the lifecycle table."""
     wanted = str(body["state"])
-    with ports.db.write() as conn:
-        row, relation = _bill_for(conn, caller, bill_id)
+    with ports.uow.write() as uow:
+        row, relation = _bill_for(uow, caller, bill_id)
         if if_match is not None and if_match.strip() not in ("*", etag(row)):
             raise PreconditionFailed(
                 f"customerBill {bill_id} changed: its ETag is {etag(row)}, not {if_match}"
@@ -876,9 +874,8 @@ def patch_bill(
         if wanted == "validated":
             signed = co_sign(
                 ports,
-                conn,
-                table=repo.T.statement_endorsement,
-                key={"bill_id": bill_id},
+                uow,
+                signatures=uow.billing.endorsements(bill_id),
                 relation=relation,
                 party_id=caller.party_id,
                 tx=agreed_tx(row),
@@ -888,7 +885,7 @@ def patch_bill(
                 raise Conflict(f"statement {bill_id} lacks the supplier's signature")
             values["agreed_seq"] = signed.entry.seq
         st = repo.T.statement
-        changed = conn.execute(
+        changed = uow.conn.execute(
             st.update().where(st.c.id == bill_id, st.c.revision == row["revision"]).values(**values)
         ).rowcount
         if not changed:  # someone else changed it between our read and this write
@@ -1000,13 +997,15 @@ def list_rates(
         elif name in column:
             where.append(column[name] == value)
     joined = ln.join(st, st.c.id == ln.c.bill_id).join(rel, rel.c.id == ln.c.relation_id)
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         total = int(
-            conn.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one()
+            uow.conn.execute(
+                sa.select(sa.func.count()).select_from(joined).where(*where)
+            ).scalar_one()
         )
         rows = [
             dict(r)
-            for r in conn.execute(
+            for r in uow.conn.execute(
                 sa.select(ln)
                 .select_from(joined)
                 .where(*where)
@@ -1017,7 +1016,7 @@ def list_rates(
         ]
         bills = {
             bill_id: {"id": bill_id, "relation_id": relation_id, "doc": _terms_of(text)}
-            for bill_id, relation_id, text in conn.execute(
+            for bill_id, relation_id, text in uow.conn.execute(
                 sa.select(st.c.id, st.c.relation_id, st.c.statement).where(
                     st.c.id.in_({r["bill_id"] for r in rows})
                 )
@@ -1098,13 +1097,15 @@ def list_bill_requests(
     if "billingAccount.id" in filters:
         where.append(br.c.relation_id == filters["billingAccount.id"])
     joined = br.join(rel, rel.c.id == br.c.relation_id)
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         total = int(
-            conn.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one()
+            uow.conn.execute(
+                sa.select(sa.func.count()).select_from(joined).where(*where)
+            ).scalar_one()
         )
         rows = [
             dict(r)
-            for r in conn.execute(
+            for r in uow.conn.execute(
                 sa.select(br)
                 .select_from(joined)
                 .where(*where)

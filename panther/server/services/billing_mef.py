@@ -23,9 +23,10 @@ from panther.settlement import BillingStatement, statement_from_json
 
 from . import hub
 from .billing import TMF_BASE, _at, _bill_for, _money, _visible
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .disputes import OPEN_STATUSES
 from .errors import InvalidInput, NotFound
+from .ports import Ports, UnitOfWork
 
 __all__ = [
     "MEF_BASE",
@@ -88,17 +89,17 @@ def _is_item(line: dict[str, Any]) -> bool:
 
 
 def _records(
-    conn: sa.Connection, run_id: str | None, product_ids: Iterable[str]
+    uow: UnitOfWork, run_id: str | None, product_ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
     """The seller's records (as reported in the statement's run) of these products."""
     wanted = {p for p in product_ids if p}
     if run_id is None or not wanted:
         return {}
-    run = repo.get_row(conn, repo.T.run, id=run_id)
+    run = repo.get_row(uow.conn, repo.T.run, id=run_id)
     if run is None:
         return {}
     rec = repo.T.record
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(rec.c.product_id, rec.c.body)
         .where(rec.c.report_id == run["supplier_report_id"], rec.c.product_id.in_(wanted))
         .order_by(rec.c.seq)
@@ -345,8 +346,8 @@ def list_bills(
     )
     if "billingAccount.id" in filters:
         q = q.where(st.c.relation_id == filters["billingAccount.id"])
-    with ports.db.read() as conn:
-        rows = [dict(r) for r in conn.execute(q.order_by(st.c.created_at, st.c.id)).mappings()]
+    with ports.uow.read() as uow:
+        rows = [dict(r) for r in uow.conn.execute(q.order_by(st.c.created_at, st.c.id)).mappings()]
     for name, wanted in filters.items():
         if name.startswith("billingPeriod."):
             _instant(wanted, name)  # a bad bound is 400 even when no bill is listed
@@ -355,13 +356,13 @@ def list_bills(
 
 
 def _bill_row(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     caller: Caller,
     bill_id: str,
     buyer_id: str | None,
     seller_id: str | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    row, relation = _bill_for(conn, caller, bill_id)
+    row, relation = _bill_for(uow, caller, bill_id)
     if (
         row["state"] not in STATES
         or (buyer_id and relation["customer_id"] != buyer_id)
@@ -371,11 +372,11 @@ def _bill_row(
     return row, relation
 
 
-def _lines(conn: sa.Connection, bill_id: str) -> list[dict[str, Any]]:
+def _lines(uow: UnitOfWork, bill_id: str) -> list[dict[str, Any]]:
     ln = repo.T.bill_line
     return [
         dict(r)
-        for r in conn.execute(
+        for r in uow.conn.execute(
             sa.select(ln).where(ln.c.bill_id == bill_id).order_by(ln.c.line_no)
         ).mappings()
     ]
@@ -389,10 +390,10 @@ def get_bill(
     buyer_id: str | None = None,
     seller_id: str | None = None,
 ) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        row, relation = _bill_row(conn, caller, bill_id, buyer_id, seller_id)
-        lines = _lines(conn, bill_id)
-        seller = repo.get_row(conn, repo.T.party, id=relation["supplier_id"])
+    with ports.uow.read() as uow:
+        row, relation = _bill_row(uow, caller, bill_id, buyer_id, seller_id)
+        lines = _lines(uow, bill_id)
+        seller = repo.get_row(uow.conn, repo.T.party, id=relation["supplier_id"])
     return bill_view(ports, row, lines, seller["name"] if seller else None)
 
 
@@ -404,19 +405,19 @@ def get_bill_item(
     buyer_id: str | None = None,
     seller_id: str | None = None,
 ) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        line = repo.get_row(conn, repo.T.bill_line, id=item_id)
+    with ports.uow.read() as uow:
+        line = repo.get_row(uow.conn, repo.T.bill_line, id=item_id)
         if line is None or not _is_item(line):
             raise NotFound(f"no customerBillItem {item_id}")
         try:
-            row, _ = _bill_row(conn, caller, line["bill_id"], buyer_id, seller_id)
+            row, _ = _bill_row(uow, caller, line["bill_id"], buyer_id, seller_id)
         except NotFound:
             raise NotFound(f"no customerBillItem {item_id}") from None
         body = json.loads(line["body"])
-        records = _records(conn, row["run_id"], [body.get("product") or ""])
+        records = _records(uow, row["run_id"], [body.get("product") or ""])
         de, tt = repo.T.dispute_entity, repo.T.ticket
         under_dispute = (
-            conn.execute(
+            uow.conn.execute(
                 sa.select(de.c.ticket_id)
                 .join(tt, tt.c.id == de.c.ticket_id)
                 .where(de.c.entity_id == item_id, tt.c.status.in_(sorted(OPEN_STATUSES)))

@@ -1,4 +1,4 @@
-"""What every use case gets: the ports (database, ledger, keystore) and who is calling."""
+"""Who is calling, and small helpers every use case shares (the ports are in `ports/`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from panther.adapters.extract_cache import ExtractCache
-from panther.adapters.keystore import Keystore
-from panther.adapters.sql.db import Database
-from panther.adapters.webhooks import WebhookDispatcher
-from panther.ledger.eip712 import LedgerDomain
-
-from ..settings import Settings
-
-__all__ = ["Caller", "Ports", "gc_paused", "now_iso"]
+__all__ = ["Caller", "gc_paused", "now_iso"]
 
 
 @dataclass(frozen=True)
@@ -26,17 +17,6 @@ class Caller:
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
     is_operator: bool = False
-
-
-@dataclass
-class Ports:
-    settings: Settings
-    db: Database
-    ledger: Any  # LedgerAdapter with append(tx, conn=...) for the embedded ledger
-    keystore: Keystore
-    domain: LedgerDomain
-    webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
-    extract_cache: ExtractCache | None = None
 
 
 def now_iso() -> str:

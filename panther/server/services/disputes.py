@@ -28,8 +28,9 @@ from panther.settlement import InvalidTerms, Terms
 from panther.settlement.money import CURRENCY_EXPONENTS
 
 from . import hub
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from .ports import Ports, UnitOfWork
 from .relations import relation_for
 from .signing import co_sign, endorse
 
@@ -199,15 +200,11 @@ def resolved_tx(row: dict[str, Any], body: dict[str, Any]) -> Transaction:
     )
 
 
-def _append_signed(
-    ports: Ports, conn: sa.Connection, party_id: str, tx: Transaction
-) -> LedgerEntry:
-    party = repo.get_row(conn, repo.T.party, id=party_id)
+def _append_signed(ports: Ports, uow: UnitOfWork, party_id: str, tx: Transaction) -> LedgerEntry:
+    party = repo.get_row(uow.conn, repo.T.party, id=party_id)
     assert party is not None
-    sig = endorse(ports, conn, party, tx, None)
-    entry: LedgerEntry = ports.ledger.append(
-        replace(tx, signers=(party["address"],), signatures=(sig,)), conn=conn
-    )
+    sig = endorse(ports, uow, party, tx, None)
+    entry: LedgerEntry = uow.append(replace(tx, signers=(party["address"],), signatures=(sig,)))
     return entry
 
 
@@ -236,12 +233,12 @@ def _href(ports: Ports, entity: dict[str, Any]) -> str:
     return f"{base}{_CBM}/customerBill/{id_}"  # disputedBill, creditedOn
 
 
-def _credited_on(conn: sa.Connection, row: dict[str, Any]) -> dict[str, Any] | None:
+def _credited_on(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, Any] | None:
     """The statement of the credited period that carries the credit (its newest version)."""
     if not row.get("credited_period"):
         return None
     st = repo.T.statement
-    bill = conn.execute(
+    bill = uow.conn.execute(
         sa.select(st.c.id)
         .where(st.c.relation_id == row["relation_id"], st.c.period == row["credited_period"])
         .order_by(st.c.version.desc())
@@ -252,7 +249,7 @@ def _credited_on(conn: sa.Connection, row: dict[str, Any]) -> dict[str, Any] | N
     return {"id": bill, "role": "creditedOn", "@referredType": "CustomerBill"}
 
 
-def ticket_view(ports: Ports, row: dict[str, Any], conn: sa.Connection) -> dict[str, Any]:
+def ticket_view(ports: Ports, row: dict[str, Any], uow: UnitOfWork) -> dict[str, Any]:
     base = ports.settings.public_base_url
     body = json.loads(row["body"])
     view: dict[str, Any] = {
@@ -276,7 +273,7 @@ def ticket_view(ports: Ports, row: dict[str, Any], conn: sa.Connection) -> dict[
     if body.get("resolutionDate"):
         view["resolutionDate"] = body["resolutionDate"]
     entities = list(body["relatedEntity"])
-    credited = _credited_on(conn, row)
+    credited = _credited_on(uow, row)
     if credited is not None:
         at = next((i for i, e in enumerate(entities) if e["role"] == "ledgerEntry"), len(entities))
         entities.insert(at, credited)
@@ -302,16 +299,16 @@ def _public_resolution(stored: dict[str, Any]) -> dict[str, Any]:
 # ---- opening a dispute --------------------------------------------------------------------
 
 
-def _match_item(
-    conn: sa.Connection, caller: Caller, entity_id: str, at: str
-) -> tuple[str, str | None]:
+def _match_item(uow: UnitOfWork, caller: Caller, entity_id: str, at: str) -> tuple[str, str | None]:
     """(relation id, product id) of a disputed match item ``runId:itemNo``."""
     run_id, sep, item_text = entity_id.rpartition(":")
     if not sep or not run_id or not item_text.isdigit():
         raise _invalid(at, "a match item is named runId:itemNo")
-    run = repo.get_row(conn, repo.T.run, id=run_id)
-    item = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=int(item_text)) if run else None
-    if run is None or item is None or not _sees(conn, caller, run["relation_id"]):
+    run = repo.get_row(uow.conn, repo.T.run, id=run_id)
+    item = (
+        repo.get_row(uow.conn, repo.T.item, run_id=run_id, item_no=int(item_text)) if run else None
+    )
+    if run is None or item is None or not _sees(uow, caller, run["relation_id"]):
         raise _invalid(at, f"no match item {entity_id} in your relations")
     body = json.loads(item["body"])
     if body["class"] not in ("partial", "mismatch"):
@@ -322,22 +319,22 @@ def _match_item(
         report_id, refs = run["supplier_report_id"], body["supplierRefs"]
     product_id = None
     if refs:
-        rec = repo.get_row(conn, repo.T.record, report_id=report_id, seq=refs[0])
+        rec = repo.get_row(uow.conn, repo.T.record, report_id=report_id, seq=refs[0])
         if rec is not None:
             product_id = str(json.loads(rec["body"]).get("id") or rec["product_id"])
     return run["relation_id"], product_id
 
 
-def _sees(conn: sa.Connection, caller: Caller, relation_id: str) -> bool:
+def _sees(uow: UnitOfWork, caller: Caller, relation_id: str) -> bool:
     try:
-        relation_for(conn, caller, relation_id)
+        relation_for(uow, caller, relation_id)
     except NotFound:
         return False
     return True
 
 
 def _resolve_entities(
-    conn: sa.Connection, caller: Caller, ticket_type: str, given: list[dict[str, Any]]
+    uow: UnitOfWork, caller: Caller, ticket_type: str, given: list[dict[str, Any]]
 ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
     """The relation, the related entities to store and one dispute_entity row per entity."""
     relation_id: str | None = None
@@ -359,16 +356,16 @@ def _resolve_entities(
         if any(r["entity_id"] == entity_id for r in rows):
             raise _invalid(f"{at}/id", f"{entity_id} is named twice")
         if role == "disputedItem":
-            rel, product_id = _match_item(conn, caller, entity_id, f"{at}/id")
+            rel, product_id = _match_item(uow, caller, entity_id, f"{at}/id")
         elif role == "disputedCharge":
-            line = repo.get_row(conn, repo.T.bill_line, id=entity_id)
-            if line is None or not _sees(conn, caller, line["relation_id"]):
+            line = repo.get_row(uow.conn, repo.T.bill_line, id=entity_id)
+            if line is None or not _sees(uow, caller, line["relation_id"]):
                 raise _invalid(f"{at}/id", f"no appliedCustomerBillingRate {entity_id}")
             rel, product_id = line["relation_id"], line["product_id"]
             charges_bills.add(line["bill_id"])
         else:
-            bill = repo.get_row(conn, repo.T.statement, id=entity_id)
-            if bill is None or not _sees(conn, caller, bill["relation_id"]):
+            bill = repo.get_row(uow.conn, repo.T.statement, id=entity_id)
+            if bill is None or not _sees(uow, caller, bill["relation_id"]):
                 raise _invalid(f"{at}/id", f"no customerBill {entity_id}")
             rel, product_id = bill["relation_id"], None
             bills.append((n, entity_id))
@@ -396,7 +393,7 @@ def _resolve_entities(
 
 
 def _parties(
-    conn: sa.Connection, relation: dict[str, Any], originator: str, given: list[dict[str, Any]]
+    uow: UnitOfWork, relation: dict[str, Any], originator: str, given: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Both carriers and the originator; parties given in the body must be among them."""
     roles = {
@@ -412,7 +409,7 @@ def _parties(
             raise _invalid(f"/relatedParty/{n}/role", f"{pid} is not the {party['role']}")
     names = {
         p["id"]: p["name"]
-        for p in repo.list_rows(conn, repo.T.party, [repo.T.party.c.id.in_(list(roles))])
+        for p in repo.list_rows(uow.conn, repo.T.party, [repo.T.party.c.id.in_(list(roles))])
     }
 
     def ref(pid: str, role: str) -> dict[str, Any]:
@@ -426,9 +423,9 @@ def _parties(
     ]
 
 
-def _open_elsewhere(conn: sa.Connection, entity_ids: list[str]) -> tuple[str, str] | None:
+def _open_elsewhere(uow: UnitOfWork, entity_ids: list[str]) -> tuple[str, str] | None:
     de, tt = repo.T.dispute_entity, repo.T.ticket
-    hit = conn.execute(
+    hit = uow.conn.execute(
         sa.select(de.c.entity_id, tt.c.id)
         .join(tt, tt.c.id == de.c.ticket_id)
         .where(de.c.entity_id.in_(entity_ids), tt.c.status.in_(sorted(OPEN_STATUSES)))
@@ -457,11 +454,11 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
         raise Forbidden("disputes are opened by the carriers of a relation")
     ticket_type = str(body["ticketType"])
     now = now_iso()
-    with ports.db.write() as conn:
+    with ports.uow.write() as uow:
         relation_id, entities, entity_rows = _resolve_entities(
-            conn, caller, ticket_type, list(body["relatedEntity"])
+            uow, caller, ticket_type, list(body["relatedEntity"])
         )
-        relation = relation_for(conn, caller, relation_id)
+        relation = relation_for(uow, caller, relation_id)
         if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
             raise Forbidden("only the relation's carriers open its disputes")
         if relation["state"] != "agreed":
@@ -469,14 +466,14 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
         # One opening per relation at a time (PostgreSQL), so two cannot both find an
         # entity free; SQLite's single writer already serialises them.
         rel = repo.T.relation
-        conn.execute(sa.select(rel.c.id).where(rel.c.id == relation_id).with_for_update())
-        clash = _open_elsewhere(conn, [r["entity_id"] for r in entity_rows])
+        uow.conn.execute(sa.select(rel.c.id).where(rel.c.id == relation_id).with_for_update())
+        clash = _open_elsewhere(uow, [r["entity_id"] for r in entity_rows])
         if clash is not None:
             raise Conflict(f"{clash[0]} is already disputed in the open trouble ticket {clash[1]}")
         stored: dict[str, Any] = {k: body[k] for k in _CREATE_COPIED if k in body}
         stored["relatedEntity"] = entities
         stored["relatedParty"] = _parties(
-            conn, relation, caller.party_id, list(body.get("relatedParty") or [])
+            uow, relation, caller.party_id, list(body.get("relatedParty") or [])
         )
         stored["note"] = _new_notes(list(body.get("note") or []), 0, caller.party_id, now, "/note")
         stored["statusChange"] = [
@@ -501,13 +498,13 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
             "created_at": now,
             "updated_at": now,
         }
-        entry = _append_signed(ports, conn, caller.party_id, opened_tx(row, stored))
+        entry = _append_signed(ports, uow, caller.party_id, opened_tx(row, stored))
         stored["relatedEntity"].append(_ledger_ref(entry))
         row["body"] = json.dumps(stored, sort_keys=True)
-        repo.insert_row(conn, repo.T.ticket, row)
+        repo.insert_row(uow.conn, repo.T.ticket, row)
         for r in entity_rows:
-            repo.insert_row(conn, repo.T.dispute_entity, {**r, "ticket_id": row["id"]})
-        view = ticket_view(ports, row, conn)
+            repo.insert_row(uow.conn, repo.T.dispute_entity, {**r, "ticket_id": row["id"]})
+        view = ticket_view(ports, row, uow)
     _publish(ports, relation, "troubleTicketCreateEvent", view)
     return view, etag(row)
 
@@ -516,18 +513,18 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
 
 
 def _ticket_for(
-    conn: sa.Connection, caller: Caller, ticket_id: str, *, lock: bool = False
+    uow: UnitOfWork, caller: Caller, ticket_id: str, *, lock: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     tt = repo.T.ticket
     q = sa.select(tt).where(tt.c.id == ticket_id)
     if lock:
         q = q.with_for_update()
-    found = conn.execute(q).mappings().first()
+    found = uow.conn.execute(q).mappings().first()
     if found is None:
         raise NotFound(f"no troubleTicket {ticket_id}")
     row = dict(found)
     try:
-        relation = relation_for(conn, caller, row["relation_id"])
+        relation = relation_for(uow, caller, row["relation_id"])
     except NotFound:
         raise NotFound(f"no troubleTicket {ticket_id}") from None
     return row, relation
@@ -536,9 +533,9 @@ def _ticket_for(
 def get_ticket(
     ports: Ports, caller: Caller, ticket_id: str, fields: str | None = None
 ) -> tuple[dict[str, Any], str]:
-    with ports.db.read() as conn:
-        row, _ = _ticket_for(conn, caller, ticket_id)
-        view = ticket_view(ports, row, conn)
+    with ports.uow.read() as uow:
+        row, _ = _ticket_for(uow, caller, ticket_id)
+        view = ticket_view(ports, row, uow)
     return select_fields(view, fields), etag(row)
 
 
@@ -566,9 +563,9 @@ def list_tickets(
     if "relatedParty.id" in filters:
         wanted = filters["relatedParty.id"]
         q = q.where(sa.or_(rel.c.supplier_id == wanted, rel.c.customer_id == wanted))
-    with ports.db.read() as conn:
-        rows = [dict(r) for r in conn.execute(q.order_by(tt.c.created_at, tt.c.id)).mappings()]
-        views = [ticket_view(ports, r, conn) for r in rows]
+    with ports.uow.read() as uow:
+        rows = [dict(r) for r in uow.conn.execute(q.order_by(tt.c.created_at, tt.c.id)).mappings()]
+        views = [ticket_view(ports, r, uow) for r in rows]
     if "externalId" in filters:
         views = [v for v in views if v.get("externalId") == filters["externalId"]]
     if "relatedEntity.id" in filters:
@@ -577,13 +574,13 @@ def list_tickets(
     return [select_fields(v, fields) for v in views[offset : offset + limit]], len(views)
 
 
-def disputes_of_entities(conn: sa.Connection, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
+def disputes_of_entities(uow: UnitOfWork, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
     """For each entity id (a match item ``runId:itemNo``, a bill line, a bill) that a dispute
     names: the newest such dispute's id, status and resolution (None while none is proposed)."""
     if not entity_ids:
         return {}
     de, tt = repo.T.dispute_entity, repo.T.ticket
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(de.c.entity_id, tt.c.id, tt.c.status, tt.c.body)
         .join(tt, tt.c.id == de.c.ticket_id)
         .where(de.c.entity_id.in_(list(entity_ids)))
@@ -684,8 +681,8 @@ def patch_ticket(
     """Change the status (with a resolution when it becomes `resolved`) or add notes."""
     now = now_iso()
     events: list[str] = []
-    with ports.db.write() as conn:
-        row, relation = _ticket_for(conn, caller, ticket_id, lock=True)
+    with ports.uow.write() as uow:
+        row, relation = _ticket_for(uow, caller, ticket_id, lock=True)
         if if_match is not None and if_match.strip() not in ("*", etag(row)):
             raise PreconditionFailed(
                 f"troubleTicket {ticket_id} changed: its ETag is {etag(row)}, not {if_match}"
@@ -724,7 +721,7 @@ def patch_ticket(
         if "note" in body:
             fresh = _check_notes(stored["note"], list(body["note"] or []), before)
         if not changing and not fresh:
-            return ticket_view(ports, row, conn), etag(row)
+            return ticket_view(ports, row, uow), etag(row)
         values: dict[str, Any] = {"revision": row["revision"] + 1, "updated_at": now}
         if fresh:
             stored["note"] = stored["note"] + _new_notes(
@@ -735,7 +732,7 @@ def patch_ticket(
             assert isinstance(wanted, str)
             values["status"] = wanted
             entry = _change_status(
-                ports, conn, row, relation, stored, values, caller, wanted, reason, now, body
+                ports, uow, row, relation, stored, values, caller, wanted, reason, now, body
             )
             stored["relatedEntity"].append(_ledger_ref(entry))
             change: dict[str, Any] = {"status": wanted, "changeDate": now}
@@ -749,7 +746,7 @@ def patch_ticket(
                 events.append("troubleTicketResolvedEvent")
         values["body"] = json.dumps(stored, sort_keys=True)
         tt = repo.T.ticket
-        changed = conn.execute(
+        changed = uow.conn.execute(
             tt.update()
             .where(tt.c.id == ticket_id, tt.c.revision == row["revision"])
             .values(**values)
@@ -757,7 +754,7 @@ def patch_ticket(
         if not changed:  # someone else changed it between our read and this write
             raise PreconditionFailed(f"troubleTicket {ticket_id} changed meanwhile; read it again")
         row = {**row, **values}
-        view = ticket_view(ports, row, conn)
+        view = ticket_view(ports, row, uow)
     for event_type in events:
         _publish(ports, relation, event_type, view)
     return view, etag(row)
@@ -765,7 +762,7 @@ def patch_ticket(
 
 def _change_status(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     row: dict[str, Any],
     relation: dict[str, Any],
     stored: dict[str, Any],
@@ -781,9 +778,8 @@ def _change_status(
     if wanted == "closed":
         signed = co_sign(
             ports,
-            conn,
-            table=repo.T.dispute_signature,
-            key={"ticket_id": row["id"], "proposal_no": row["proposal_no"]},
+            uow,
+            signatures=uow.disputes.signatures(row["id"], row["proposal_no"]),
             relation=relation,
             party_id=caller.party_id,
             tx=resolved_tx(row, stored),
@@ -800,7 +796,7 @@ def _change_status(
                 {
                     "value": resolution["creditAmount"]["decimal"],
                     "unit": resolution["creditAmount"]["unit"],
-                    "productId": _credited_product(conn, row["id"]),
+                    "productId": _credited_product(uow, row["id"]),
                 },
                 sort_keys=True,
             )
@@ -813,16 +809,15 @@ def _change_status(
         proposal = {**row, "proposal_no": values["proposal_no"]}
         entry = _append_signed(
             ports,
-            conn,
+            uow,
             caller.party_id,
             status_changed_tx(proposal, stored, caller.party_id, before, wanted, reason),
         )
         # The proposer's half of the agreement; the other carrier's `closed` completes it.
         co_sign(
             ports,
-            conn,
-            table=repo.T.dispute_signature,
-            key={"ticket_id": row["id"], "proposal_no": values["proposal_no"]},
+            uow,
+            signatures=uow.disputes.signatures(row["id"], values["proposal_no"]),
             relation=relation,
             party_id=caller.party_id,
             tx=resolved_tx(proposal, stored),
@@ -833,18 +828,18 @@ def _change_status(
         stored.pop("resolution", None)
     return _append_signed(
         ports,
-        conn,
+        uow,
         caller.party_id,
         status_changed_tx(row, stored, caller.party_id, before, wanted, reason),
     )
 
 
-def _credited_product(conn: sa.Connection, ticket_id: str) -> str | None:
+def _credited_product(uow: UnitOfWork, ticket_id: str) -> str | None:
     """The product a credit is for: the one product the dispute names, if it names one."""
     de = repo.T.dispute_entity
     products = {
         p
-        for (p,) in conn.execute(sa.select(de.c.product_id).where(de.c.ticket_id == ticket_id))
+        for (p,) in uow.conn.execute(sa.select(de.c.product_id).where(de.c.ticket_id == ticket_id))
         if p is not None
     }
     return products.pop() if len(products) == 1 else None

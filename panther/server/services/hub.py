@@ -10,8 +10,9 @@ from typing import Any
 
 from panther.adapters.sql import repository as repo
 
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import InvalidInput, NotFound
+from .ports import Ports
 
 __all__ = ["add_listener", "find_listener", "listeners_of", "remove_listener"]
 
@@ -43,8 +44,8 @@ def add_listener(
         "query": None if query is None else str(query),
         "created_at": now_iso(),
     }
-    with ports.db.write() as conn:
-        repo.insert_row(conn, repo.T.subscription, row)
+    with ports.uow.write() as uow:
+        repo.insert_row(uow.conn, repo.T.subscription, row)
     return row
 
 
@@ -54,8 +55,8 @@ def _where(caller: Caller, api: str, listener_id: str) -> list[Any]:
 
 
 def find_listener(ports: Ports, caller: Caller, api: str, listener_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        rows = repo.list_rows(conn, repo.T.subscription, _where(caller, api, listener_id))
+    with ports.uow.read() as uow:
+        rows = repo.list_rows(uow.conn, repo.T.subscription, _where(caller, api, listener_id))
     if not rows:
         raise NotFound(f"no listener {listener_id}")
     return rows[0]
@@ -63,8 +64,8 @@ def find_listener(ports: Ports, caller: Caller, api: str, listener_id: str) -> d
 
 def remove_listener(ports: Ports, caller: Caller, api: str, listener_id: str) -> None:
     sub = repo.T.subscription
-    with ports.db.write() as conn:
-        deleted = conn.execute(sub.delete().where(*_where(caller, api, listener_id))).rowcount
+    with ports.uow.write() as uow:
+        deleted = uow.conn.execute(sub.delete().where(*_where(caller, api, listener_id))).rowcount
     if not deleted:
         raise NotFound(f"no listener {listener_id}")
 
@@ -72,8 +73,10 @@ def remove_listener(ports: Ports, caller: Caller, api: str, listener_id: str) ->
 def listeners_of(ports: Ports, api: str, party_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The listeners of these parties for `api`."""
     sub = repo.T.subscription
-    with ports.db.read() as conn:
-        return repo.list_rows(conn, sub, [sub.c.api == api, sub.c.party_id.in_(list(party_ids))])
+    with ports.uow.read() as uow:
+        return repo.list_rows(
+            uow.conn, sub, [sub.c.api == api, sub.c.party_id.in_(list(party_ids))]
+        )
 
 
 def publish_to_relation(

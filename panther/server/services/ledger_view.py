@@ -20,9 +20,10 @@ from panther.ledger.verify import verify_ledger
 from panther.matching.profile import MatchProfile
 from panther.settlement import BillingError, statement_from_json
 
-from . import review
-from .context import Caller, Ports
+from . import review_state
+from .context import Caller
 from .errors import NotFound
+from .ports import Ports, UnitOfWork
 
 __all__ = [
     "JSON_COLUMNS",
@@ -56,10 +57,10 @@ def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
     }
 
 
-def _visible(conn: sa.Connection, caller: Caller, entry: LedgerEntry) -> bool:
+def _visible(uow: UnitOfWork, caller: Caller, entry: LedgerEntry) -> bool:
     if caller.is_operator or entry.tx.relation is None:
         return True
-    rel = repo.get_row(conn, repo.T.relation, id=entry.tx.relation)
+    rel = repo.get_row(uow.conn, repo.T.relation, id=entry.tx.relation)
     return rel is not None and caller.party_id in (rel["supplier_id"], rel["customer_id"])
 
 
@@ -68,11 +69,11 @@ def list_entries(
 ) -> tuple[list[dict[str, Any]], int]:
     out: list[dict[str, Any]] = []
     total = 0
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         for entry in ports.ledger.iterate(0):
             if type_ and entry.tx.type.value != type_:
                 continue
-            if not _visible(conn, caller, entry):
+            if not _visible(uow, caller, entry):
                 continue
             if offset <= total < offset + limit:
                 out.append(entry_view(entry, ports.settings.public_base_url))
@@ -85,16 +86,16 @@ def get_entry(ports: Ports, caller: Caller, seq: int) -> dict[str, Any]:
     if head is None or seq < 0 or seq > head.seq:
         raise NotFound(f"no ledger entry {seq}")
     entry = ports.ledger.get(seq)
-    with ports.db.read() as conn:
-        if not _visible(conn, caller, entry):
+    with ports.uow.read() as uow:
+        if not _visible(uow, caller, entry):
             raise NotFound(f"no ledger entry {seq}")
     return entry_view(entry, ports.settings.public_base_url)
 
 
 def _leaves(
-    conn: sa.Connection, table: sa.Table, key_col: str, key: str, order_col: str
+    uow: UnitOfWork, table: sa.Table, key_col: str, key: str, order_col: str
 ) -> list[bytes]:
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(table.c.body).where(table.c[key_col] == key).order_by(table.c[order_col])
     )
     return [b.encode() for (b,) in rows]
@@ -193,13 +194,13 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
     return None
 
 
-def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
+def _projection_problem(uow: UnitOfWork, entry: LedgerEntry) -> str | None:
     """What a projection row says differently from its ledger entry, if anything."""
     found = entry_columns(entry)
     if found is None:
         return None
     table, key, expected = found
-    row = repo.get_row(conn, table, **key)
+    row = repo.get_row(uow.conn, table, **key)
     broken = row is None or _differs(decode_row(row), expected)
     if not broken and row is not None and entry.tx.type == TxType.RelationAgreed:
         stored = MatchProfile.from_dict(json.loads(row["profile"]))
@@ -215,7 +216,7 @@ def _projection_problem(conn: sa.Connection, entry: LedgerEntry) -> str | None:
 def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
     """Recompute everything; ``caller`` is accepted for symmetry (the result has no data)."""
     del caller
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         problems: list[dict[str, Any]] = []
 
         def recompute_root(entry: LedgerEntry) -> bytes | None:
@@ -223,21 +224,23 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
             if t == TxType.InventoryReported:
                 r = repo.T.report
                 row = (
-                    conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq)).mappings().first()
+                    uow.conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq))
+                    .mappings()
+                    .first()
                 )
                 if row is None:
                     return b""  # the report the entry attests is gone
-                leaves = _leaves(conn, repo.T.record, "report_id", row["id"], "seq")
+                leaves = _leaves(uow, repo.T.record, "report_id", row["id"], "seq")
                 if content_hash(leaves) != p["contentHash"] or len(leaves) != p["recordCount"]:
                     return b""
                 return merkle_root(leaves)
             if t in (TxType.MatchRecorded, TxType.MatchEndorsed):
-                if repo.get_row(conn, repo.T.run, id=p["runId"]) is None:
+                if repo.get_row(uow.conn, repo.T.run, id=p["runId"]) is None:
                     return b""
-                return merkle_root(_leaves(conn, repo.T.item, "run_id", p["runId"], "item_no"))
+                return merkle_root(_leaves(uow, repo.T.item, "run_id", p["runId"], "item_no"))
             if t in (TxType.StatementIssued, TxType.StatementAgreed):
                 # The statement as stored must still hash to what was issued and agreed.
-                row = repo.get_row(conn, repo.T.statement, id=p["statementId"])
+                row = repo.get_row(uow.conn, repo.T.statement, id=p["statementId"])
                 if row is None:
                     return b""
                 try:
@@ -249,7 +252,7 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
                 return statement.lines_root
             if t == TxType.ReviewAgreed:
                 ri = repo.T.review_item
-                rows = conn.execute(
+                rows = uow.conn.execute(
                     sa.select(ri.c.item_no, ri.c.resolution).where(
                         ri.c.run_id == p["runId"],
                         ri.c.proposal_id == p["proposalId"],
@@ -258,7 +261,7 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
                 ).all()
                 if len(rows) != p["itemCount"]:
                     return b""
-                return merkle_root(review.leaves([(n, json.loads(r)) for n, r in rows]))
+                return merkle_root(review_state.leaves([(n, json.loads(r)) for n, r in rows]))
             return None
 
         entries = list(ports.ledger.iterate(0))
@@ -270,7 +273,7 @@ def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
         )
         if report.ok:
             for entry in entries:
-                problem = _projection_problem(conn, entry)
+                problem = _projection_problem(uow, entry)
                 if problem:
                     problems.append({"seq": entry.seq, "kind": "projection", "detail": problem})
                     break
@@ -309,15 +312,17 @@ def proof(
         raise InvalidInput(
             "give reportId (with index or productId) or runId (with itemNo)", status_code=422
         )
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         if report_id is not None:
-            row = repo.get_row(conn, repo.T.report, id=report_id)
+            row = repo.get_row(uow.conn, repo.T.report, id=report_id)
             if row is None:
                 raise NotFound(f"no inventory report {report_id}")
-            relation_for(conn, caller, row["relation_id"])
-            leaves = _leaves(conn, repo.T.record, "report_id", report_id, "seq")
+            relation_for(uow, caller, row["relation_id"])
+            leaves = _leaves(uow, repo.T.record, "report_id", report_id, "seq")
             if product_id is not None:
-                rec = repo.get_row(conn, repo.T.record, report_id=report_id, product_id=product_id)
+                rec = repo.get_row(
+                    uow.conn, repo.T.record, report_id=report_id, product_id=product_id
+                )
                 if rec is None:
                     raise NotFound(f"no product {product_id} in report {report_id}")
                 index = rec["seq"]
@@ -325,13 +330,13 @@ def proof(
                 raise InvalidInput("give index or productId with reportId", status_code=422)
             seq, subject = row["ledger_seq"], {"reportId": report_id, "index": index}
         else:
-            row = repo.get_row(conn, repo.T.run, id=run_id)
+            row = repo.get_row(uow.conn, repo.T.run, id=run_id)
             if row is None:
                 raise NotFound(f"no match run {run_id}")
-            relation_for(conn, caller, row["relation_id"])
+            relation_for(uow, caller, row["relation_id"])
             if item_no is None:
                 raise InvalidInput("give itemNo with runId", status_code=422)
-            leaves = _leaves(conn, repo.T.item, "run_id", str(run_id), "item_no")
+            leaves = _leaves(uow, repo.T.item, "run_id", str(run_id), "item_no")
             index, seq = item_no, row["ledger_seq"]
             subject = {"runId": run_id, "itemNo": item_no}
     if not 0 <= index < len(leaves):

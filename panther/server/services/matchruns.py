@@ -25,9 +25,10 @@ from panther.matching.fuzzy import suggest
 from panther.matching.incremental import Correction, correspondence, rematch
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
-from . import review
-from .context import Caller, Ports, gc_paused, now_iso
+from . import review_state
+from .context import Caller, gc_paused, now_iso
 from .errors import Conflict, Forbidden, NotFound
+from .ports import Ports, UnitOfWork
 from .relations import load_profile, relation_for
 from .signing import co_sign, endorse
 
@@ -81,12 +82,12 @@ def run_view(
     }
 
 
-def _extract_report(conn: sa.Connection, report_id: str, profile: Any, side: str) -> pa.Table:
+def _extract_report(uow: UnitOfWork, report_id: str, profile: Any, side: str) -> pa.Table:
     """Narrow columns of a stored report, straight from the canonical JSON text (vectorised
     in DuckDB), in chunks so only one chunk of record text is held at a time."""
     parts: list[pa.Table] = []
     offset = 0
-    for chunk in repo.record_body_chunks(conn, report_id, _CHUNK):
+    for chunk in repo.record_body_chunks(uow.conn, report_id, _CHUNK):
         parts.append(
             extract_json(pa.array(chunk, pa.large_string()), profile, side, first_ref=offset)
         )
@@ -124,8 +125,8 @@ def _extract_both(
             cached = ports.extract_cache.get(report["content_hash"], name, profile_hash)
             if cached is not None and cached.num_rows == report["record_count"]:
                 return cached
-        with ports.db.read() as conn:
-            return _extract_report(conn, report["id"], profile, name)
+        with ports.uow.read() as uow:
+            return _extract_report(uow, report["id"], profile, name)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="panther-extract") as pool:
         sup_table = pool.submit(side, sup, "supplier")
@@ -150,7 +151,7 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
     return rows, cols.leaves()
 
 
-def _store_suggestions(conn: sa.Connection, run_id: str, suggestions: pa.Table) -> None:
+def _store_suggestions(uow: UnitOfWork, run_id: str, suggestions: pa.Table) -> None:
     if suggestions.num_rows == 0:
         return
     rows = [
@@ -166,15 +167,15 @@ def _store_suggestions(conn: sa.Connection, run_id: str, suggestions: pa.Table) 
         }
         for r in suggestions.to_pylist()
     ]
-    conn.execute(repo.T.suggestion.insert(), rows)
+    uow.conn.execute(repo.T.suggestion.insert(), rows)
 
 
 def _suggestions_for(
-    conn: sa.Connection, run_id: str, item_nos: Sequence[int]
+    uow: UnitOfWork, run_id: str, item_nos: Sequence[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """The candidates shown on each of the given items (both items of a pair show it)."""
     sg = repo.T.suggestion
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(sg).where(
             sg.c.run_id == run_id,
             sa.or_(sg.c.supplier_item.in_(item_nos), sg.c.customer_item.in_(item_nos)),
@@ -258,20 +259,20 @@ def _run_match(
     as_of: str,
     extra_links: Sequence[tuple[int, int]] = (),
 ) -> tuple[dict[str, Any], bool]:
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         if caller is None:
-            relation = repo.get_row(conn, repo.T.relation, id=relation_id)
+            relation = repo.get_row(uow.conn, repo.T.relation, id=relation_id)
             assert relation is not None
         else:
-            relation = relation_for(conn, caller, relation_id)
-        sup = repo.latest_report(conn, relation_id, as_of, "supplier")
-        cus = repo.latest_report(conn, relation_id, as_of, "customer")
+            relation = relation_for(uow, caller, relation_id)
+        sup = repo.latest_report(uow.conn, relation_id, as_of, "supplier")
+        cus = repo.latest_report(uow.conn, relation_id, as_of, "customer")
         if sup is None or cus is None:
             missing = "supplier" if sup is None else "customer"
             raise Conflict(f"no {missing} report for relation {relation_id} as of {as_of}")
         run = repo.T.run
         previous = (
-            conn.execute(
+            uow.conn.execute(
                 sa.select(run)
                 .where(
                     run.c.relation_id == relation_id,
@@ -290,8 +291,8 @@ def _run_match(
         ) == (sup["id"], cus["id"])
         if same_reports and not extra_links:
             row = dict(previous)  # type: ignore[arg-type]
-            counts = review.run_summary(conn, row)
-            return run_view(ports, row, repo.endorsement_rows(conn, row["id"]), counts), False
+            counts = review_state.run_summary(uow, row)
+            return run_view(ports, row, repo.endorsement_rows(uow.conn, row["id"]), counts), False
         profile = load_profile(relation)
     sup_table, cus_table = _extract_both(ports, profile, relation["profile_hash"], sup, cus)
     rematched = None
@@ -315,8 +316,8 @@ def _run_match(
         except Exception:  # noqa: BLE001  (an optimisation must never fail the run)
             log.exception("could not cache the items of run %s", run_id)
     item_rows, leaves = _item_rows(run_id, result)
-    with ports.db.write() as conn:
-        operator = repo.get_row(conn, repo.T.party, id="operator")
+    with ports.uow.write() as uow:
+        operator = repo.get_row(uow.conn, repo.T.party, id="operator")
         assert operator is not None
         row = {
             "id": run_id,
@@ -336,9 +337,9 @@ def _run_match(
             "rematched": json.dumps(rematched, sort_keys=True) if rematched else None,
             "links": json.dumps([list(pair) for pair in links]),
         }
-        repo.insert_row(conn, repo.T.run, row)
+        repo.insert_row(uow.conn, repo.T.run, row)
         count = repo.bulk_insert(
-            conn,
+            uow.conn,
             repo.T.item,
             (
                 "run_id",
@@ -351,23 +352,21 @@ def _run_match(
             ),
             item_rows,
         )
-        _store_suggestions(conn, run_id, suggestions)
+        _store_suggestions(uow, run_id, suggestions)
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)
-        sig = endorse(ports, conn, operator, tx, None)
-        entry = ports.ledger.append(
-            replace(tx, signers=(operator["address"],), signatures=(sig,)), conn=conn
-        )
+        sig = endorse(ports, uow, operator, tx, None)
+        entry = uow.append(replace(tx, signers=(operator["address"],), signatures=(sig,)))
         repo.update_row(
-            conn,
+            uow.conn,
             repo.T.run,
             {"id": run_id},
             {"ledger_seq": entry.seq, "items_root": row["items_root"], "item_count": count},
         )
         row["ledger_seq"] = entry.seq
         # What both carriers agreed on items that this run left unchanged still stands.
-        review.carry_over(conn, row)
-        view = run_view(ports, row, [], review.run_summary(conn, row))
+        review_state.carry_over(uow, row)
+        view = run_view(ports, row, [], review_state.run_summary(uow, row))
     return view, True
 
 
@@ -396,9 +395,9 @@ def _incremental(
     items = cache.get_items(previous["id"])
     if items is None:
         return None
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         old = [
-            repo.get_row(conn, repo.T.report, id=previous[f"{side}_report_id"])
+            repo.get_row(uow.conn, repo.T.report, id=previous[f"{side}_report_id"])
             for side in ("supplier", "customer")
         ]
     tables = []
@@ -450,14 +449,14 @@ def confirm_suggestion(
     """One carrier confirms a fuzzy candidate pair (a ReviewActionTaken it signs); with both
     carriers' confirmations the pair is linked in a new run for the relation and date."""
     sg = repo.T.suggestion
-    with ports.db.write() as conn:
-        run = _run_for(conn, caller, run_id)
-        relation = repo.get_row(conn, repo.T.relation, id=run["relation_id"])
+    with ports.uow.write() as uow:
+        run = _run_for(uow, caller, run_id)
+        relation = repo.get_row(uow.conn, repo.T.relation, id=run["relation_id"])
         assert relation is not None
         if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
             raise Forbidden("only the two carriers of the relation confirm candidates")
         row = (
-            conn.execute(
+            uow.conn.execute(
                 sa.select(sg).where(
                     sg.c.run_id == run_id,
                     sa.or_(
@@ -471,7 +470,7 @@ def confirm_suggestion(
         )
         if row is None:
             raise NotFound(f"items {item_no} and {other_no} of run {run_id} are not a suggestion")
-        newest = conn.execute(
+        newest = uow.conn.execute(
             sa.select(repo.T.run.c.id)
             .where(
                 repo.T.run.c.relation_id == run["relation_id"],
@@ -489,10 +488,10 @@ def confirm_suggestion(
             raise Conflict(f"run {newest} is newer for this relation and date: confirm there")
         refs = {}
         for side, no in (("supplier", row["supplier_item"]), ("customer", row["customer_item"])):
-            item = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=no)
+            item = repo.get_row(uow.conn, repo.T.item, run_id=run_id, item_no=no)
             assert item is not None
             refs[side] = orjson.loads(item["body"])[f"{side}Refs"][0]
-        party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+        party = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
         assert party is not None
         tx = Transaction(
             type=TxType.ReviewActionTaken,
@@ -509,22 +508,20 @@ def confirm_suggestion(
                 "customerRef": refs["customer"],
             },
         )
-        signature = endorse(ports, conn, party, tx, None)
-        ports.ledger.append(
-            replace(tx, signers=(party["address"],), signatures=(signature,)), conn=conn
-        )
+        signature = endorse(ports, uow, party, tx, None)
+        uow.append(replace(tx, signers=(party["address"],), signatures=(signature,)))
         confirmed = sorted({*confirmed, caller.party_id})
-        repo.update_row(conn, sg, key, {"confirmed_by": json.dumps(confirmed)})
+        repo.update_row(uow.conn, sg, key, {"confirmed_by": json.dumps(confirmed)})
         both = {relation["supplier_id"], relation["customer_id"]} <= set(confirmed)
     if both:
         view, _ = run_match(
             ports, None, run["relation_id"], run["as_of"], [(refs["supplier"], refs["customer"])]
         )
-        with ports.db.write() as conn:
-            repo.update_row(conn, sg, key, {"linked_run_id": view["id"]})
-    with ports.db.read() as conn:
+        with ports.uow.write() as uow:
+            repo.update_row(uow.conn, sg, key, {"linked_run_id": view["id"]})
+    with ports.uow.read() as uow:
         final = (
-            conn.execute(sa.select(sg).where(*(sg.c[k] == v for k, v in key.items())))
+            uow.conn.execute(sa.select(sg).where(*(sg.c[k] == v for k, v in key.items())))
             .mappings()
             .one()
         )
@@ -547,32 +544,32 @@ def _suggestion_view(row: dict[str, Any], mine: int) -> dict[str, Any]:
 
 def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, Any] | None:
     """Start the run by itself once both sides have reported for the date."""
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         if (
-            repo.latest_report(conn, relation_id, as_of, "supplier") is None
-            or repo.latest_report(conn, relation_id, as_of, "customer") is None
+            repo.latest_report(uow.conn, relation_id, as_of, "supplier") is None
+            or repo.latest_report(uow.conn, relation_id, as_of, "customer") is None
         ):
             return None
     view, _ = run_match(ports, None, relation_id, as_of)
     return view
 
 
-def _run_for(conn: sa.Connection, caller: Caller, run_id: str) -> dict[str, Any]:
-    row = repo.get_row(conn, repo.T.run, id=run_id)
+def _run_for(uow: UnitOfWork, caller: Caller, run_id: str) -> dict[str, Any]:
+    row = repo.get_row(uow.conn, repo.T.run, id=run_id)
     if row is None:
         raise NotFound(f"no match run {run_id}")
     try:
-        relation_for(conn, caller, row["relation_id"])
+        relation_for(uow, caller, row["relation_id"])
     except NotFound:
         raise NotFound(f"no match run {run_id}") from None
     return row
 
 
 def get_run(ports: Ports, caller: Caller, run_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        row = _run_for(conn, caller, run_id)
+    with ports.uow.read() as uow:
+        row = _run_for(uow, caller, run_id)
         return run_view(
-            ports, row, repo.endorsement_rows(conn, run_id), review.run_summary(conn, row)
+            ports, row, repo.endorsement_rows(uow.conn, run_id), review_state.run_summary(uow, row)
         )
 
 
@@ -604,13 +601,15 @@ def list_runs(
         where.append(run.c.as_of == as_of)
     if state:
         where.append(run.c.state == state)
-    with ports.db.read() as conn:
-        total = repo.count_where(conn, run, where)
+    with ports.uow.read() as uow:
+        total = repo.count_where(uow.conn, run, where)
         rows = repo.list_rows(
-            conn, run, where, order_by=[run.c.created_at, run.c.id], offset=offset, limit=limit
+            uow.conn, run, where, order_by=[run.c.created_at, run.c.id], offset=offset, limit=limit
         )
         views = [
-            run_view(ports, r, repo.endorsement_rows(conn, r["id"]), review.run_summary(conn, r))
+            run_view(
+                ports, r, repo.endorsement_rows(uow.conn, r["id"]), review_state.run_summary(uow, r)
+            )
             for r in rows
         ]
     return views, total
@@ -655,19 +654,21 @@ def list_items(
         where.append(it.c.rule == rule)
     if field:
         where.append(it.c.diff_fields.like(f"%,{field},%"))
-    with ports.db.read() as conn:
-        _run_for(conn, caller, run_id)
-        total = repo.count_where(conn, it, where)
-        rows = repo.list_rows(conn, it, where, order_by=[it.c.item_no], offset=offset, limit=limit)
-        candidates = _suggestions_for(
-            conn, run_id, [r["item_no"] for r in rows if r["class"] == "mismatch"]
+    with ports.uow.read() as uow:
+        _run_for(uow, caller, run_id)
+        total = repo.count_where(uow.conn, it, where)
+        rows = repo.list_rows(
+            uow.conn, it, where, order_by=[it.c.item_no], offset=offset, limit=limit
         )
-        states = review.resolutions_for_run(conn, run_id)
+        candidates = _suggestions_for(
+            uow, run_id, [r["item_no"] for r in rows if r["class"] == "mismatch"]
+        )
+        states = review_state.resolutions_for_run(uow, run_id)
     base = ports.settings.public_base_url
     views = [_item_view(r, base, run_id) for r in rows]
     for view in views:
         view["suggestions"] = candidates.get(view["itemNo"], [])
-        if view["class"] in review.REVIEWED:
+        if view["class"] in review_state.REVIEWED:
             view["reviewState"] = states.get(view["itemNo"], {}).get("state", "open")
     return views, total
 
@@ -675,39 +676,38 @@ def list_items(
 def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[str, Any]:
     """One item with both sides' records side by side."""
     rec = repo.T.record
-    with ports.db.read() as conn:
-        run = _run_for(conn, caller, run_id)
-        row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+    with ports.uow.read() as uow:
+        run = _run_for(uow, caller, run_id)
+        row = repo.get_row(uow.conn, repo.T.item, run_id=run_id, item_no=item_no)
         if row is None:
             raise NotFound(f"no item {item_no} in match run {run_id}")
         view = _item_view(row, ports.settings.public_base_url, run_id)
-        view["suggestions"] = _suggestions_for(conn, run_id, [item_no]).get(item_no, [])
+        view["suggestions"] = _suggestions_for(uow, run_id, [item_no]).get(item_no, [])
         for side, report_id in (
             ("supplier", run["supplier_report_id"]),
             ("customer", run["customer_report_id"]),
         ):
             refs = view[f"{side}Refs"]
-            bodies = conn.execute(
+            bodies = uow.conn.execute(
                 sa.select(rec.c.seq, rec.c.body)
                 .where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
                 .order_by(rec.c.seq)
             ).all()
             view[f"{side}Records"] = [orjson.loads(b) for _, b in bodies]
-        if view["class"] in review.REVIEWED:
-            view["review"], _ = review.item_review(conn, run_id, item_no)
+        if view["class"] in review_state.REVIEWED:
+            view["review"], _ = review_state.item_review(uow, run_id, item_no)
     return view
 
 
 def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None) -> dict[str, Any]:
-    with ports.db.write() as conn:
-        row = _run_for(conn, caller, run_id)
-        relation = repo.get_row(conn, repo.T.relation, id=row["relation_id"])
+    with ports.uow.write() as uow:
+        row = _run_for(uow, caller, run_id)
+        relation = repo.get_row(uow.conn, repo.T.relation, id=row["relation_id"])
         assert relation is not None
         signed = co_sign(
             ports,
-            conn,
-            table=repo.T.endorsement,
-            key={"run_id": run_id},
+            uow,
+            signatures=uow.runs.endorsements(run_id),
             relation=relation,
             party_id=caller.party_id,
             tx=endorsed_tx(row),
@@ -715,19 +715,19 @@ def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None
         )
         if signed.entry is not None:
             repo.update_row(
-                conn,
+                uow.conn,
                 repo.T.run,
                 {"id": run_id},
                 {"state": "final", "endorsed_seq": signed.entry.seq},
             )
             row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
-        counts = review.run_summary(conn, row)
+        counts = review_state.run_summary(uow, row)
     return run_view(ports, row, signed.rows, counts)
 
 
-def _run_profile(conn: sa.Connection, run: dict[str, Any]) -> MatchProfile:
+def _run_profile(uow: UnitOfWork, run: dict[str, Any]) -> MatchProfile:
     """The profile the run was matched with: its relation's, or the default, by hash."""
-    relation = repo.get_row(conn, repo.T.relation, id=run["relation_id"])
+    relation = repo.get_row(uow.conn, repo.T.relation, id=run["relation_id"])
     if relation is not None and relation["profile_hash"] == run["profile_hash"]:
         if json.loads(relation["profile"]) is not None:  # a relation rebuilt by replay has none
             return load_profile(relation)
@@ -738,12 +738,12 @@ def _run_profile(conn: sa.Connection, run: dict[str, Any]) -> MatchProfile:
     )
 
 
-def _records_by_ref(conn: sa.Connection, report_id: str, refs: list[int]) -> list[Any]:
+def _records_by_ref(uow: UnitOfWork, report_id: str, refs: list[int]) -> list[Any]:
     """The record bodies of a report at these positions (seq), in the order of `refs`."""
     rec = repo.T.record
     if not refs:
         return []
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(rec.c.seq, rec.c.body).where(rec.c.report_id == report_id, rec.c.seq.in_(refs))
     ).all()
     bodies = {seq: body for seq, body in rows}
@@ -756,15 +756,15 @@ def _records_by_ref(conn: sa.Connection, report_id: str, refs: list[int]) -> lis
 def explain_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[str, Any]:
     """Why one item is in its class (see `panther.matching.explain`), with the profile the
     run was matched with and the item's records as stored."""
-    with ports.db.read() as conn:
-        run = _run_for(conn, caller, run_id)
-        row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+    with ports.uow.read() as uow:
+        run = _run_for(uow, caller, run_id)
+        row = repo.get_row(uow.conn, repo.T.item, run_id=run_id, item_no=item_no)
         if row is None:
             raise NotFound(f"no item {item_no} in match run {run_id}")
         item = orjson.loads(row["body"])
-        profile = _run_profile(conn, run)
-        supplier = _records_by_ref(conn, run["supplier_report_id"], item["supplierRefs"])
-        customer = _records_by_ref(conn, run["customer_report_id"], item["customerRefs"])
+        profile = _run_profile(uow, run)
+        supplier = _records_by_ref(uow, run["supplier_report_id"], item["supplierRefs"])
+        customer = _records_by_ref(uow, run["customer_report_id"], item["customerRefs"])
     base = ports.settings.public_base_url
     return {
         "id": str(item_no),

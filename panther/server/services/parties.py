@@ -18,8 +18,9 @@ from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.transactions import Transaction, TxType
 
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from .ports import Ports, UnitOfWork
 
 __all__ = [
     "CARRIER_SCOPES",
@@ -56,11 +57,11 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _new_client(conn: sa.Connection, party_id: str, scopes: tuple[str, ...]) -> dict[str, str]:
+def _new_client(uow: UnitOfWork, party_id: str, scopes: tuple[str, ...]) -> dict[str, str]:
     client_id = f"{party_id}-{secrets.token_hex(4)}"
     client_secret = secrets.token_urlsafe(32)
     repo.insert_row(
-        conn,
+        uow.conn,
         repo.T.api_client,
         {
             "client_id": client_id,
@@ -75,7 +76,7 @@ def _new_client(conn: sa.Connection, party_id: str, scopes: tuple[str, ...]) -> 
 
 def _create_party(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     *,
     party_id: str,
     name: str,
@@ -100,7 +101,7 @@ def _create_party(
         assert key is not None
         signer_key, signer_addr = key, address
     else:
-        sealed = repo.get_row(conn, repo.T.custodial_key, party_id=operator["id"])
+        sealed = repo.get_row(uow.conn, repo.T.custodial_key, party_id=operator["id"])
         assert sealed is not None
         signer_key, signer_addr = ports.keystore.unseal(sealed["sealed_key"]), operator["address"]
     sig = eip712.sign(ports.domain, tx, signer_key)
@@ -114,35 +115,35 @@ def _create_party(
         "created_at": now_iso(),
         "ledger_seq": None,
     }
-    repo.insert_row(conn, repo.T.party, row)
+    repo.insert_row(uow.conn, repo.T.party, row)
     if key is not None:
         repo.insert_row(
-            conn,
+            uow.conn,
             repo.T.custodial_key,
             {"party_id": party_id, "sealed_key": ports.keystore.seal(key)},
         )
-    entry = ports.ledger.append(tx, conn=conn)
-    repo.update_row(conn, repo.T.party, {"id": party_id}, {"ledger_seq": entry.seq})
+    entry = uow.append(tx)
+    repo.update_row(uow.conn, repo.T.party, {"id": party_id}, {"ledger_seq": entry.seq})
     row["ledger_seq"] = entry.seq
     return row
 
 
 def ensure_operator(ports: Ports) -> dict[str, str] | None:
     """Create the operator party and client at first start; write its credentials once."""
-    with ports.db.write() as conn:
-        existing = repo.list_rows(conn, repo.T.party, [repo.T.party.c.role == "operator"])
+    with ports.uow.write() as uow:
+        existing = repo.list_rows(uow.conn, repo.T.party, [repo.T.party.c.role == "operator"])
         if existing:
             return None
         _create_party(
             ports,
-            conn,
+            uow,
             party_id="operator",
             name="Stone Panther operator",
             role="operator",
             address=None,
             operator=None,
         )
-        creds = _new_client(conn, "operator", OPERATOR_SCOPES)
+        creds = _new_client(uow, "operator", OPERATOR_SCOPES)
     path = Path(ports.settings.data_dir) / "operator-credentials.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(creds, indent=2) + "\n")
@@ -183,30 +184,30 @@ def register_party(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[s
         from eth_utils import to_checksum_address
 
         address = to_checksum_address(address)
-    with ports.db.write() as conn:
-        if repo.get_row(conn, repo.T.party, id=party_id):
+    with ports.uow.write() as uow:
+        if repo.get_row(uow.conn, repo.T.party, id=party_id):
             raise Conflict(f"party {party_id} exists")
-        if address and repo.get_row(conn, repo.T.party, address=address):
+        if address and repo.get_row(uow.conn, repo.T.party, address=address):
             raise Conflict(f"address {address} belongs to another party")
-        operator = repo.get_row(conn, repo.T.party, id=caller.party_id)
+        operator = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
         row = _create_party(
             ports,
-            conn,
+            uow,
             party_id=party_id,
             name=body["name"],
             role="carrier",
             address=address,
             operator=operator,
         )
-        creds = _new_client(conn, party_id, CARRIER_SCOPES)
+        creds = _new_client(uow, party_id, CARRIER_SCOPES)
     return {**party_view(row, ports.settings.public_base_url), "credentials": creds}
 
 
-def _visible_party_ids(conn: sa.Connection, caller: Caller) -> set[str] | None:
+def _visible_party_ids(uow: UnitOfWork, caller: Caller) -> set[str] | None:
     if caller.is_operator:
         return None
     rel = repo.T.relation
-    rows = conn.execute(
+    rows = uow.conn.execute(
         sa.select(rel.c.supplier_id, rel.c.customer_id).where(
             sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
         )
@@ -218,9 +219,9 @@ def _visible_party_ids(conn: sa.Connection, caller: Caller) -> set[str] | None:
 
 
 def list_parties(ports: Ports, caller: Caller) -> list[dict[str, Any]]:
-    with ports.db.read() as conn:
-        visible = _visible_party_ids(conn, caller)
-        rows = repo.list_rows(conn, repo.T.party, order_by=[repo.T.party.c.created_at])
+    with ports.uow.read() as uow:
+        visible = _visible_party_ids(uow, caller)
+        rows = repo.list_rows(uow.conn, repo.T.party, order_by=[repo.T.party.c.created_at])
     return [
         party_view(r, ports.settings.public_base_url)
         for r in rows
@@ -229,31 +230,31 @@ def list_parties(ports: Ports, caller: Caller) -> list[dict[str, Any]]:
 
 
 def get_party(ports: Ports, caller: Caller, party_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        visible = _visible_party_ids(conn, caller)
-        row = repo.get_row(conn, repo.T.party, id=party_id)
+    with ports.uow.read() as uow:
+        visible = _visible_party_ids(uow, caller)
+        row = repo.get_row(uow.conn, repo.T.party, id=party_id)
     if row is None or (visible is not None and party_id not in visible):
         raise NotFound(f"no party {party_id}")
     return party_view(row, ports.settings.public_base_url)
 
 
 def _jwt_secret(ports: Ports) -> str:
-    with ports.db.read() as conn:
-        row = repo.get_row(conn, repo.T.server_secret, name="jwt")
+    with ports.uow.read() as uow:
+        row = repo.get_row(uow.conn, repo.T.server_secret, name="jwt")
     if row:
         return str(row["value"])
-    with ports.db.write() as conn:
-        row = repo.get_row(conn, repo.T.server_secret, name="jwt")
+    with ports.uow.write() as uow:
+        row = repo.get_row(uow.conn, repo.T.server_secret, name="jwt")
         if row:
             return str(row["value"])
         value = secrets.token_hex(32)
-        repo.insert_row(conn, repo.T.server_secret, {"name": "jwt", "value": value})
+        repo.insert_row(uow.conn, repo.T.server_secret, {"name": "jwt", "value": value})
         return value
 
 
 def authenticate_client(ports: Ports, client_id: str, client_secret: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        row = repo.get_row(conn, repo.T.api_client, client_id=client_id)
+    with ports.uow.read() as uow:
+        row = repo.get_row(uow.conn, repo.T.api_client, client_id=client_id)
     if row is None or not hmac.compare_digest(row["secret_hash"], _secret_hash(client_secret)):
         raise Unauthorized("unknown client or wrong secret")
     return row

@@ -21,8 +21,9 @@ from panther.inventory.views import (
 )
 
 from . import hub
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import NotFound
+from .ports import Ports, UnitOfWork
 from .reports import change_product, current_reports, side_of
 from .statuses import status_map_of
 
@@ -73,7 +74,7 @@ def _record_filter(report_ids: list[str], sql_filters: dict[str, str]) -> list[A
 
 
 def _records(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     report_ids: list[str],
     sql_filters: dict[str, str],
     *,
@@ -84,7 +85,7 @@ def _records(
     q = sa.select(rec.c.report_id, rec.c.body).where(*_record_filter(report_ids, sql_filters))
     q = q.order_by(rec.c.report_id, rec.c.seq).offset(offset).limit(limit)
     q = q.execution_options(yield_per=5000)
-    result = conn.execute(q)
+    result = uow.conn.execute(q)
     try:
         for report_id, body in result:
             yield report_id, orjson.loads(body)
@@ -126,15 +127,15 @@ def list_tmf_products(
     partner = filters.get("relatedParty.id")
     sql_filters = {k: v for k, v in filters.items() if k in _SQL_FILTERS}
     other = {k: v for k, v in filters.items() if k in ("status", "name", "productOffering.id")}
-    with ports.db.read() as conn:
+    with ports.uow.read() as uow:
         current = (
             [
                 (rel, rep)
-                for rel, rep in current_reports(conn, caller, partner=partner)
+                for rel, rep in current_reports(uow, caller, partner=partner)
                 if rep["side"] == side_of(rel, caller.party_id)
             ]
             if not caller.is_operator
-            else current_reports(conn, caller, side="supplier", partner=partner)
+            else current_reports(uow, caller, side="supplier", partner=partner)
         )
         by_report = {rep["id"]: (rel, status_map_of(rel)) for rel, rep in current}
 
@@ -142,20 +143,20 @@ def list_tmf_products(
             return [], 0
         if not other:  # every filter is a column: page in SQL, decode only the page
             total = repo.count_where(
-                conn, repo.T.record, _record_filter(list(by_report), sql_filters)
+                uow.conn, repo.T.record, _record_filter(list(by_report), sql_filters)
             )
             page = [
                 select_fields(
                     _tmf_view(ports, by_report[rid][0], record, by_report[rid][1]), fields
                 )
                 for rid, record in _records(
-                    conn, list(by_report), sql_filters, offset=offset, limit=limit
+                    uow, list(by_report), sql_filters, offset=offset, limit=limit
                 )
             ]
             return page, total
 
         def views() -> Iterator[dict[str, Any]]:
-            for report_id, record in _records(conn, list(by_report), sql_filters):
+            for report_id, record in _records(uow, list(by_report), sql_filters):
                 rel, smap = by_report[report_id]
                 view = _tmf_view(ports, rel, record, smap)
                 if _matches(view, other):
@@ -178,8 +179,8 @@ def get_tmf_product(
 def _tmf_after_change(
     ports: Ports, caller: Caller, record: dict[str, Any], report: dict[str, Any]
 ) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        relation = repo.get_row(conn, repo.T.relation, id=report["relationId"])
+    with ports.uow.read() as uow:
+        relation = repo.get_row(uow.conn, repo.T.relation, id=report["relationId"])
     assert relation is not None
     return _tmf_view(ports, relation, record, status_map_of(relation))
 
@@ -213,10 +214,10 @@ def delete_product(ports: Ports, caller: Caller, product_id: str) -> dict[str, A
 
 
 def _mef_scope(
-    conn: sa.Connection, caller: Caller, buyer_id: str | None, seller_id: str | None
+    uow: UnitOfWork, caller: Caller, buyer_id: str | None, seller_id: str | None
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     out = []
-    for relation, report in current_reports(conn, caller, side="supplier"):
+    for relation, report in current_reports(uow, caller, side="supplier"):
         if buyer_id and relation["customer_id"] != buyer_id:
             continue
         if seller_id and relation["supplier_id"] != seller_id:
@@ -259,14 +260,14 @@ def list_mef_products(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     sql_filters = {k: v for k, v in filters.items() if k == "externalId"}
-    with ports.db.read() as conn:
-        scope = _mef_scope(conn, caller, buyer_id, seller_id)
+    with ports.uow.read() as uow:
+        scope = _mef_scope(uow, caller, buyer_id, seller_id)
         by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
 
         def views() -> Iterator[dict[str, Any]]:
             if not by_report:
                 return
-            for report_id, record in _records(conn, list(by_report), sql_filters):
+            for report_id, record in _records(uow, list(by_report), sql_filters):
                 rel, rep = by_report[report_id]
                 view = _mef_view(ports, rel, rep, record, full=False)
                 if view is None:
@@ -293,11 +294,11 @@ def list_mef_products(
 def get_mef_product(
     ports: Ports, caller: Caller, product_id: str, *, buyer_id: str | None, seller_id: str | None
 ) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        scope = _mef_scope(conn, caller, buyer_id, seller_id)
+    with ports.uow.read() as uow:
+        scope = _mef_scope(uow, caller, buyer_id, seller_id)
         by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
         if by_report:
-            with closing(_records(conn, list(by_report), {"id": product_id})) as found:
+            with closing(_records(uow, list(by_report), {"id": product_id})) as found:
                 for report_id, record in found:
                     rel, rep = by_report[report_id]
                     view = _mef_view(ports, rel, rep, record, full=True)

@@ -14,8 +14,9 @@ from panther.ledger.transactions import Transaction, TxType
 from panther.matching.profile import DEFAULT_PROFILE, InvalidProfile, MatchProfile
 from panther.settlement import InvalidTerms, Terms
 
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .ports import Ports, UnitOfWork
 from .signing import co_sign
 
 __all__ = [
@@ -64,9 +65,9 @@ def load_profile(row: dict[str, Any]) -> MatchProfile:
     return MatchProfile.from_dict(json.loads(row["profile"]))
 
 
-def relation_for(conn: sa.Connection, caller: Caller, relation_id: str) -> dict[str, Any]:
+def relation_for(uow: UnitOfWork, caller: Caller, relation_id: str) -> dict[str, Any]:
     """The relation if the caller may see it; anyone else gets 404, never 403."""
-    row = repo.get_row(conn, repo.T.relation, id=relation_id)
+    row = repo.get_row(uow.conn, repo.T.relation, id=relation_id)
     if row is None or not (
         caller.is_operator or caller.party_id in (row["supplier_id"], row["customer_id"])
     ):
@@ -110,9 +111,9 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
             ],
         ) from exc
     terms = _terms(body.get("terms"))
-    with ports.db.write() as conn:
+    with ports.uow.write() as uow:
         for party_id in (supplier, customer):
-            row = repo.get_row(conn, repo.T.party, id=party_id)
+            row = repo.get_row(uow.conn, repo.T.party, id=party_id)
             if row is None or row["role"] != "carrier":
                 raise InvalidInput(
                     f"no carrier {party_id}",
@@ -135,9 +136,9 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
             "ledger_seq": None,
             "created_at": now_iso(),
         }
-        if repo.get_row(conn, repo.T.relation, id=row["id"]):
+        if repo.get_row(uow.conn, repo.T.relation, id=row["id"]):
             raise Conflict(f"relation {row['id']} exists")
-        repo.insert_row(conn, repo.T.relation, row)
+        repo.insert_row(uow.conn, repo.T.relation, row)
     return relation_view(ports, row, [])
 
 
@@ -162,13 +163,12 @@ def agreement_tx(row: dict[str, Any]) -> Transaction:
 def agree_relation(
     ports: Ports, caller: Caller, relation_id: str, signature: str | None
 ) -> dict[str, Any]:
-    with ports.db.write() as conn:
-        row = relation_for(conn, caller, relation_id)
+    with ports.uow.write() as uow:
+        row = relation_for(uow, caller, relation_id)
         signed = co_sign(
             ports,
-            conn,
-            table=repo.T.relation_agreement,
-            key={"relation_id": relation_id},
+            uow,
+            signatures=uow.relations.agreements(relation_id),
             relation=row,
             party_id=caller.party_id,
             tx=agreement_tx(row),
@@ -176,7 +176,7 @@ def agree_relation(
         )
         if signed.entry is not None:
             repo.update_row(
-                conn,
+                uow.conn,
                 repo.T.relation,
                 {"id": relation_id},
                 {"state": "agreed", "ledger_seq": signed.entry.seq},
@@ -186,9 +186,9 @@ def agree_relation(
 
 
 def get_relation(ports: Ports, caller: Caller, relation_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        row = relation_for(conn, caller, relation_id)
-        agreements = repo.agreement_rows(conn, relation_id)
+    with ports.uow.read() as uow:
+        row = relation_for(uow, caller, relation_id)
+        agreements = repo.agreement_rows(uow.conn, relation_id)
     return relation_view(ports, row, agreements)
 
 
@@ -203,10 +203,10 @@ def list_relations(
         )
     if state:
         where.append(rel.c.state == state)
-    with ports.db.read() as conn:
-        total = repo.count_where(conn, rel, where)
+    with ports.uow.read() as uow:
+        total = repo.count_where(uow.conn, rel, where)
         rows = repo.list_rows(
-            conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
+            uow.conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
         )
-        views = [relation_view(ports, r, repo.agreement_rows(conn, r["id"])) for r in rows]
+        views = [relation_view(ports, r, repo.agreement_rows(uow.conn, r["id"])) for r in rows]
     return views, total

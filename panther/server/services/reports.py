@@ -23,9 +23,10 @@ from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
-from .context import Caller, Ports, gc_paused, now_iso
+from .context import Caller, gc_paused, now_iso
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .matchruns import cache_extract, maybe_auto_match
+from .ports import Ports, UnitOfWork
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
@@ -103,7 +104,7 @@ def report_tx(
 
 def _store_report(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     *,
     relation: dict[str, Any],
     reporter: dict[str, Any],
@@ -119,7 +120,7 @@ def _store_report(
     computes it), so a large report is not hashed twice."""
     side = side_of(relation, reporter["id"])
     digest = digest or content_hash(leaves)
-    latest = repo.latest_report(conn, relation["id"], as_of, side)
+    latest = repo.latest_report(uow.conn, relation["id"], as_of, side)
     if latest is not None and latest["content_hash"] == digest:
         return latest, False
     version = latest["version"] + 1 if latest else 1
@@ -134,7 +135,7 @@ def _store_report(
         content_hash_hex=digest,
         root=root,
     )
-    sig = endorse(ports, conn, reporter, tx, signature)
+    sig = endorse(ports, uow, reporter, tx, signature)
     row = {
         "id": f"rpt-{secrets.token_hex(10)}",
         "relation_id": relation["id"],
@@ -151,10 +152,10 @@ def _store_report(
         "ledger_seq": None,
         "created_at": now_iso(),
     }
-    repo.insert_row(conn, repo.T.report, row)
+    repo.insert_row(uow.conn, repo.T.report, row)
     report_id = row["id"]
     repo.bulk_insert(
-        conn,
+        uow.conn,
         repo.T.record,
         ("report_id", "seq", "product_id", "external_id", "status", "body"),
         (
@@ -162,10 +163,8 @@ def _store_report(
             for i, (pid, external_id, status) in enumerate(fields)
         ),
     )
-    entry = ports.ledger.append(
-        replace(tx, signers=(reporter["address"],), signatures=(sig,)), conn=conn
-    )
-    repo.update_row(conn, repo.T.report, {"id": report_id}, {"ledger_seq": entry.seq})
+    entry = uow.append(replace(tx, signers=(reporter["address"],), signatures=(sig,)))
+    repo.update_row(uow.conn, repo.T.report, {"id": report_id}, {"ledger_seq": entry.seq})
     row["ledger_seq"] = entry.seq
     return row, True
 
@@ -183,8 +182,8 @@ def upload_report(
     """Store a report; returns (report view, created). Same content again: same report."""
     if len(body) > ports.settings.max_upload_bytes:
         raise PayloadTooLarge(f"upload over {ports.settings.max_upload_bytes} bytes")
-    with ports.db.read() as conn:
-        relation = relation_for(conn, caller, relation_id)
+    with ports.uow.read() as uow:
+        relation = relation_for(uow, caller, relation_id)
         side_of(relation, caller.party_id)
         if relation["state"] != "agreed":
             raise Conflict(f"relation {relation_id} is not agreed by both carriers yet")
@@ -210,12 +209,12 @@ def upload_report(
         leaves, digest = parsed.leaves, parsed.content_hash
         del parsed  # the record dicts are no longer needed
         check_statuses(relation, [f[2] for f in fields])
-        with ports.db.write() as conn:
-            reporter = repo.get_row(conn, repo.T.party, id=caller.party_id)
+        with ports.uow.write() as uow:
+            reporter = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
             assert reporter is not None
             row, created = _store_report(
                 ports,
-                conn,
+                uow,
                 relation=relation,
                 reporter=reporter,
                 as_of=as_of,
@@ -261,11 +260,11 @@ def report_inventory(
 
 
 def get_report(ports: Ports, caller: Caller, report_id: str) -> dict[str, Any]:
-    with ports.db.read() as conn:
-        row = repo.get_row(conn, repo.T.report, id=report_id)
+    with ports.uow.read() as uow:
+        row = repo.get_row(uow.conn, repo.T.report, id=report_id)
         if row is None:
             raise NotFound(f"no inventory report {report_id}")
-        relation_for(conn, caller, row["relation_id"])
+        relation_for(uow, caller, row["relation_id"])
     return report_view(row, ports.settings.public_base_url)
 
 
@@ -289,16 +288,16 @@ def list_reports(
         where.append(r.c.relation_id == relation_id)
     if as_of:
         where.append(r.c.as_of == as_of)
-    with ports.db.read() as conn:
-        total = repo.count_where(conn, r, where)
+    with ports.uow.read() as uow:
+        total = repo.count_where(uow.conn, r, where)
         rows = repo.list_rows(
-            conn, r, where, order_by=[r.c.created_at, r.c.id], offset=offset, limit=limit
+            uow.conn, r, where, order_by=[r.c.created_at, r.c.id], offset=offset, limit=limit
         )
     return [report_view(x, ports.settings.public_base_url) for x in rows], total
 
 
 def current_reports(
-    conn: sa.Connection, caller: Caller, *, side: str | None = None, partner: str | None = None
+    uow: UnitOfWork, caller: Caller, *, side: str | None = None, partner: str | None = None
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(relation, newest report) pairs for the caller's current inventory per relation.
 
@@ -311,12 +310,12 @@ def current_reports(
             sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
         )
     out = []
-    for relation in repo.list_rows(conn, rel, where, order_by=[rel.c.id]):
+    for relation in repo.list_rows(uow.conn, rel, where, order_by=[rel.c.id]):
         if partner and partner not in (relation["supplier_id"], relation["customer_id"]):
             continue
         report_side = side or side_of(relation, caller.party_id)
         newest = (
-            conn.execute(
+            uow.conn.execute(
                 sa.select(r)
                 .where(r.c.relation_id == relation["id"], r.c.side == report_side)
                 .order_by(r.c.as_of.desc(), r.c.version.desc())
@@ -330,8 +329,8 @@ def current_reports(
     return out
 
 
-def _load_records(conn: sa.Connection, report_id: str) -> Iterator[dict[str, Any]]:
-    for body in repo.iter_record_bodies(conn, report_id):
+def _load_records(uow: UnitOfWork, report_id: str) -> Iterator[dict[str, Any]]:
+    for body in repo.iter_record_bodies(uow.conn, report_id):
         yield orjson.loads(body)
 
 
@@ -349,7 +348,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 
 def _relation_for_new_product(
-    conn: sa.Connection, caller: Caller, body: dict[str, Any]
+    uow: UnitOfWork, caller: Caller, body: dict[str, Any]
 ) -> dict[str, Any]:
     rel = repo.T.relation
     partners = [
@@ -375,7 +374,7 @@ def _relation_for_new_product(
             conds.append(
                 sa.and_(rel.c.customer_id == caller.party_id, rel.c.supplier_id == p["id"])
             )
-        found += repo.list_rows(conn, rel, [sa.or_(*conds)] if conds else [sa.false()])
+        found += repo.list_rows(uow.conn, rel, [sa.or_(*conds)] if conds else [sa.false()])
     if len(found) != 1:
         raise InvalidInput(
             "relatedParty must identify exactly one relation of yours",
@@ -396,25 +395,21 @@ def change_product(
 
     Returns (the product record after the change, or before a delete; the new report view).
     """
-    with ports.db.write() as conn:
-        reporter = repo.get_row(conn, repo.T.party, id=caller.party_id)
+    with ports.uow.write() as uow:
+        reporter = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
         if reporter is None:
             raise NotFound("no such party")
         if op == "create":
             assert body is not None
-            relation = _relation_for_new_product(conn, caller, body)
+            relation = _relation_for_new_product(uow, caller, body)
             if relation["state"] != "agreed":
                 raise Conflict(f"relation {relation['id']} is not agreed yet")
             side = side_of(relation, caller.party_id)
             newest = next(
-                (
-                    rep
-                    for rel_, rep in current_reports(conn, caller)
-                    if rel_["id"] == relation["id"]
-                ),
+                (rep for rel_, rep in current_reports(uow, caller) if rel_["id"] == relation["id"]),
                 None,
             )
-            records = list(_load_records(conn, newest["id"])) if newest else []
+            records = list(_load_records(uow, newest["id"])) if newest else []
             record = {k: v for k, v in body.items() if k not in ("href", "@type", "relatedParty")}
             if any(r.get("id") == record.get("id") for r in records):
                 raise Conflict(f"product {record.get('id')} exists in this inventory")
@@ -424,11 +419,11 @@ def change_product(
             del side
         else:
             hit = None
-            for relation, report in current_reports(conn, caller):
+            for relation, report in current_reports(uow, caller):
                 if report["side"] != side_of(relation, caller.party_id):
                     continue
                 rec = repo.T.record
-                row = conn.execute(
+                row = uow.conn.execute(
                     sa.select(rec.c.seq)
                     .where(rec.c.report_id == report["id"], rec.c.product_id == product_id)
                     .limit(1)
@@ -439,7 +434,7 @@ def change_product(
             if hit is None:
                 raise NotFound(f"no product {product_id}")
             relation, report, seq = hit
-            records = list(_load_records(conn, report["id"]))
+            records = list(_load_records(uow, report["id"]))
             as_of = report["as_of"]
             if op == "delete":
                 touched = records.pop(seq)
@@ -464,7 +459,7 @@ def change_product(
         leaves = [canonical_json(r) for r in records]
         row, _ = _store_report(
             ports,
-            conn,
+            uow,
             relation=relation,
             reporter=reporter,
             as_of=as_of,

@@ -31,7 +31,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -43,166 +43,46 @@ from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
 from . import disputes
-from .context import Caller, Ports, now_iso
+from .context import Caller, now_iso
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from .ports import Ports, UnitOfWork
 from .relations import relation_for
+from .review_state import (
+    REVIEWED,
+    disputes_by_item,
+    etag,
+    item_keys,
+    item_review,
+    item_state,
+    leaves,
+    new_review_row,
+    number_of,
+    run_summary,
+)
 from .signing import co_sign, endorse
 
-__all__ = [
-    "ACTIONS",
-    "act",
-    "bulk_act",
-    "carry_over",
-    "etag",
-    "item_review",
-    "leaves",
-    "number_of",
-    "resolutions_for_run",
-    "run_summary",
-]
+__all__ = ["ACTIONS", "act", "bulk_act"]
 
-REVIEWED = ("partial", "mismatch")
 PROPOSALS = ("acceptValue", "markExpected")
 ACTIONS = (*PROPOSALS, "agree", "decline", "comment", "correct", "dispute")
 BULK_ACTIONS = (*PROPOSALS, "agree")
 _OTHER = {"supplier": "customer", "customer": "supplier"}
 
 
-def etag(row: dict[str, Any] | None) -> str:
-    return f'"{row["revision"] if row else 0}"'
-
-
 # ---- reading ----------------------------------------------------------------------------
-
-
-def _disputes(conn: sa.Connection, run_id: str) -> dict[int, dict[str, Any]]:
-    """The newest dispute on each item of a run: item number -> ticket row."""
-    de, tt = repo.T.dispute_entity, repo.T.ticket
-    rows = conn.execute(
-        sa.select(de.c.entity_id, tt.c.id, tt.c.status, tt.c.body, tt.c.created_at)
-        .join(tt, tt.c.id == de.c.ticket_id)
-        .where(de.c.kind == "MatchItem", de.c.entity_id.like(f"{run_id}:%"))
-        .order_by(tt.c.created_at)
-    ).all()
-    out: dict[int, dict[str, Any]] = {}
-    for entity_id, ticket_id, status, body, _ in rows:
-        try:
-            item_no = int(entity_id.rsplit(":", 1)[1])
-        except ValueError:
-            continue
-        out[item_no] = {
-            "id": ticket_id,
-            "status": status,
-            "resolution": (json.loads(body) or {}).get("resolution"),
-        }
-    return out
-
-
-def _state(row: dict[str, Any] | None, dispute: dict[str, Any] | None) -> str:
-    if row is not None and row["state"] == "agreed":
-        return "agreed"
-    if dispute is not None:
-        if dispute["status"] in disputes.OPEN_STATUSES:
-            return "disputed"
-        if dispute["status"] == "closed":
-            return "agreed"
-    return row["state"] if row is not None else "open"
-
-
-def resolutions_for_run(conn: sa.Connection, run_id: str) -> dict[int, dict[str, Any]]:
-    """Item number -> {"state", "resolution"} for every reviewed item of a run that is not
-    plainly open: agreed by review or by a closed dispute, disputed, or proposed."""
-    ri = repo.T.review_item
-    rows = {
-        r["item_no"]: dict(r)
-        for r in conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
-    }
-    tickets = _disputes(conn, run_id)
-    out: dict[int, dict[str, Any]] = {}
-    for item_no in rows.keys() | tickets.keys():
-        row, dispute = rows.get(item_no), tickets.get(item_no)
-        state = _state(row, dispute)
-        if row is not None and row["state"] == "agreed":
-            resolution = json.loads(row["resolution"] or "null")
-        elif state == "agreed" and dispute is not None:
-            resolution = dispute["resolution"]
-        else:
-            resolution = None
-        out[item_no] = {"state": state, "resolution": resolution}
-    return out
-
-
-def run_summary(conn: sa.Connection, run: dict[str, Any]) -> dict[str, int]:
-    """How many of the run's review items are open, proposed, agreed and disputed."""
-    counts = json.loads(run["counts"])
-    total = int(counts.get("total", 0)) - int(counts.get("matched", 0))
-    states = [v["state"] for v in resolutions_for_run(conn, run["id"]).values()]
-    agreed, disputed, proposed = (states.count(s) for s in ("agreed", "disputed", "proposed"))
-    return {
-        "items": total,
-        "open": total - agreed - disputed - proposed,
-        "proposed": proposed,
-        "agreed": agreed,
-        "disputed": disputed,
-    }
-
-
-def _actions(conn: sa.Connection, run_id: str, item_no: int, proposal_ids: set[str]) -> list:
-    ra = repo.T.review_action
-    cond = ra.c.item_no == item_no
-    if proposal_ids:
-        cond = sa.or_(cond, ra.c.id.in_(proposal_ids))
-    rows = conn.execute(
-        sa.select(ra).where(ra.c.run_id == run_id, cond).order_by(ra.c.created_at, ra.c.id)
-    ).mappings()
-    out = []
-    for r in rows:
-        body = json.loads(r["body"])
-        out.append(
-            {
-                "id": r["id"],
-                "action": r["action"],
-                "party": r["party_id"],
-                "date": r["created_at"],
-                "ledgerSeq": r["ledger_seq"],
-                **{k: v for k, v in body.items() if k not in ("items",)},
-            }
-        )
-    return out
-
-
-def item_review(conn: sa.Connection, run_id: str, item_no: int) -> tuple[dict[str, Any], str]:
-    """The review of one item as both carriers see it, and its ETag."""
-    row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
-    dispute = _disputes(conn, run_id).get(item_no)
-    proposal = json.loads(row["proposal"]) if row and row["proposal"] else None
-    ids = {row["proposal_id"]} if row and row["proposal_id"] else set()
-    view = {
-        "state": _state(row, dispute),
-        "revision": row["revision"] if row else 0,
-        "proposal": proposal,
-        "resolution": json.loads(row["resolution"]) if row and row["resolution"] else None,
-        "agreedSeq": row["agreed_seq"] if row else None,
-        "carriedFrom": row["carried_from"] if row else None,
-        "dispute": dispute,
-        "actions": _actions(conn, run_id, item_no, ids),
-    }
-    if view["resolution"] is None and view["state"] == "agreed" and dispute is not None:
-        view["resolution"] = dispute["resolution"]
-    return view, etag(row)
 
 
 # ---- acting -------------------------------------------------------------------------------
 
 
 def _context(
-    conn: sa.Connection, caller: Caller, run_id: str
+    uow: UnitOfWork, caller: Caller, run_id: str
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
-    run = repo.get_row(conn, repo.T.run, id=run_id)
+    run = repo.get_row(uow.conn, repo.T.run, id=run_id)
     if run is None:
         raise NotFound(f"no match run {run_id}")
     try:
-        relation = relation_for(conn, caller, run["relation_id"])
+        relation = relation_for(uow, caller, run["relation_id"])
     except NotFound:
         raise NotFound(f"no match run {run_id}") from None
     if caller.party_id == relation["supplier_id"]:
@@ -214,8 +94,8 @@ def _context(
     return run, relation, side
 
 
-def _item_body(conn: sa.Connection, run_id: str, item_no: int) -> dict[str, Any]:
-    row = repo.get_row(conn, repo.T.item, run_id=run_id, item_no=item_no)
+def _item_body(uow: UnitOfWork, run_id: str, item_no: int) -> dict[str, Any]:
+    row = repo.get_row(uow.conn, repo.T.item, run_id=run_id, item_no=item_no)
     if row is None:
         raise NotFound(f"no item {item_no} in match run {run_id}")
     body = orjson.loads(row["body"])
@@ -257,10 +137,6 @@ def _resolution(
     return out
 
 
-def leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
-    return [canonical_json({"itemNo": n, "resolution": r}) for n, r in sorted(items)]
-
-
 def _proposal_payload(
     run: dict[str, Any], proposal_id: str, party: str, action: str, count: int, root: bytes
 ) -> dict[str, Any]:
@@ -287,7 +163,7 @@ def agreed_tx(payload: dict[str, Any]) -> Transaction:
 
 def _take(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     caller: Caller,
     run: dict[str, Any],
     payload: dict[str, Any],
@@ -295,7 +171,7 @@ def _take(
     signature: str | None,
 ) -> int:
     """Append the caller's ReviewActionTaken; returns its ledger seq."""
-    party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+    party = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
     assert party is not None
     tx = Transaction(
         type=TxType.ReviewActionTaken,
@@ -304,15 +180,13 @@ def _take(
         payload=payload,
         merkle_root=root,
     )
-    sig = endorse(ports, conn, party, tx, signature)
-    entry = ports.ledger.append(
-        replace(tx, signers=(party["address"],), signatures=(sig,)), conn=conn
-    )
+    sig = endorse(ports, uow, party, tx, signature)
+    entry = uow.append(replace(tx, signers=(party["address"],), signatures=(sig,)))
     return entry.seq
 
 
 def _record(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     run_id: str,
     item_no: int | None,
     caller: Caller,
@@ -323,7 +197,7 @@ def _record(
 ) -> str:
     action_id = action_id or f"RA-{secrets.token_hex(8)}"
     repo.insert_row(
-        conn,
+        uow.conn,
         repo.T.review_action,
         {
             "id": action_id,
@@ -339,27 +213,8 @@ def _record(
     return action_id
 
 
-def _new_row(run: dict[str, Any], item_no: int, **values: Any) -> dict[str, Any]:
-    """A review_item row: an open item at revision 1, with ``values`` over it."""
-    return {
-        "run_id": run["id"],
-        "item_no": item_no,
-        "relation_id": run["relation_id"],
-        "state": "open",
-        "revision": 1,
-        "proposal_id": None,
-        "proposal": None,
-        "resolution": None,
-        "agreed_seq": None,
-        "item_key": None,
-        "carried_from": None,
-        "updated_at": now_iso(),
-        **values,
-    }
-
-
 def _write_item(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     run: dict[str, Any],
     item_no: int,
     current: dict[str, Any] | None,
@@ -370,12 +225,12 @@ def _write_item(
     now = now_iso()
     if current is None:
         try:
-            with conn.begin_nested():
-                repo.insert_row(conn, ri, _new_row(run, item_no, **values))
+            with uow.conn.begin_nested():
+                repo.insert_row(uow.conn, ri, new_review_row(run, item_no, **values))
         except sa.exc.IntegrityError:
             raise Conflict(f"item {item_no} was changed meanwhile: read it again") from None
         return
-    done = conn.execute(
+    done = uow.conn.execute(
         ri.update()
         .where(
             ri.c.run_id == run["id"],
@@ -431,27 +286,27 @@ def act(
     if action == "correct":
         return _correct(ports, caller, run_id, item_no, body, if_match)
     note = body.get("note")
-    with ports.db.write() as conn:
-        run, relation, side = _context(conn, caller, run_id)
-        item = _item_body(conn, run_id, item_no)
-        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+    with ports.uow.write() as uow:
+        run, relation, side = _context(uow, caller, run_id)
+        item = _item_body(uow, run_id, item_no)
+        row = repo.get_row(uow.conn, repo.T.review_item, run_id=run_id, item_no=item_no)
         _check_if_match(row, if_match)
-        state = _state(row, _disputes(conn, run_id).get(item_no))
+        state = item_state(row, disputes_by_item(uow, run_id).get(item_no))
         base = {"action": action, "runId": run_id, "relationId": run["relation_id"],
                 "party": caller.party_id, "itemNo": item_no}  # fmt: skip
         if action == "comment":
             if not isinstance(note, str) or not note.strip():
                 raise _bad("/note", "a comment needs a non-empty note")
             seq = _take(
-                ports, conn, caller, run, {**base, "note": note}, None, body.get("signature")
+                ports, uow, caller, run, {**base, "note": note}, None, body.get("signature")
             )
-            _write_item(conn, run, item_no, row, {} if row else {"state": state})
-            _record(conn, run_id, item_no, caller, action, {"note": note}, seq)
+            _write_item(uow, run, item_no, row, {} if row else {"state": state})
+            _record(uow, run_id, item_no, caller, action, {"note": note}, seq)
         elif action in PROPOSALS:
             _open_for_proposal(row, state, side, item_no)
             resolution = _resolution(action, side, item, body.get("fields"), note)
             _propose(
-                ports, conn, caller, run, relation, side, action, [(item_no, resolution, row)],
+                ports, uow, caller, run, relation, side, action, [(item_no, resolution, row)],
                 body, note,
             )  # fmt: skip
         else:  # agree | decline
@@ -466,16 +321,16 @@ def act(
                     f"the item's open proposal is {row['proposal_id']}, not {wanted}: read again"
                 )
             if action == "agree":
-                _agree(ports, conn, caller, run, relation, row["proposal_id"], body)
+                _agree(ports, uow, caller, run, relation, row["proposal_id"], body)
             else:
-                _decline(ports, conn, caller, run, row["proposal_id"], base, body, note)
-        view, tag = item_review(conn, run_id, item_no)
+                _decline(ports, uow, caller, run, row["proposal_id"], base, body, note)
+        view, tag = item_review(uow, run_id, item_no)
     return view, tag
 
 
 def _propose(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     caller: Caller,
     run: dict[str, Any],
     relation: dict[str, Any],
@@ -498,15 +353,14 @@ def _propose(
     extra = {"filter": filter_} if filter_ is not None else {}
     # Both of the proposer's signatures are had (made, or checked) before anything is
     # appended, so a missing one leaves no ledger entry behind (a chain cannot roll back).
-    party = repo.get_row(conn, repo.T.party, id=caller.party_id)
+    party = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
     assert party is not None
-    agreement = endorse(ports, conn, party, agreed_tx(payload), body.get("agreementSignature"))
-    seq = _take(ports, conn, caller, run, {**payload, **extra}, root, body.get("signature"))
+    agreement = endorse(ports, uow, party, agreed_tx(payload), body.get("agreementSignature"))
+    seq = _take(ports, uow, caller, run, {**payload, **extra}, root, body.get("signature"))
     co_sign(
         ports,
-        conn,
-        table=repo.T.review_signature,
-        key={"proposal_id": proposal_id},
+        uow,
+        signatures=uow.review.signatures(proposal_id),
         relation=relation,
         party_id=caller.party_id,
         tx=agreed_tx(payload),
@@ -516,7 +370,7 @@ def _propose(
         proposal = {"id": proposal_id, "action": action, "by": caller.party_id, "side": side,
                     "resolution": resolution, "itemCount": len(items)}  # fmt: skip
         _write_item(
-            conn,
+            uow,
             run,
             item_no,
             row,
@@ -528,7 +382,7 @@ def _propose(
     if len(items) == 1:
         record["resolution"] = items[0][1]
     _record(
-        conn,
+        uow,
         run["id"],
         items[0][0] if len(items) == 1 else None,
         caller,
@@ -540,17 +394,15 @@ def _propose(
     return {**payload, "ledgerSeq": seq}
 
 
-def _proposal_items(
-    conn: sa.Connection, run: dict[str, Any], proposal_id: str
-) -> list[dict[str, Any]]:
+def _proposal_items(uow: UnitOfWork, run: dict[str, Any], proposal_id: str) -> list[dict[str, Any]]:
     ri = repo.T.review_item
     rows = [
         dict(r)
-        for r in conn.execute(
+        for r in uow.conn.execute(
             sa.select(ri).where(ri.c.run_id == run["id"], ri.c.proposal_id == proposal_id)
         ).mappings()
     ]
-    action = repo.get_row(conn, repo.T.review_action, id=proposal_id)
+    action = repo.get_row(uow.conn, repo.T.review_action, id=proposal_id)
     if action is None:
         raise NotFound(f"no proposal {proposal_id} in match run {run['id']}")
     expected = json.loads(action["body"])["itemCount"]
@@ -565,14 +417,14 @@ def _proposal_items(
 
 def _agree(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     caller: Caller,
     run: dict[str, Any],
     relation: dict[str, Any],
     proposal_id: str,
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    rows = _proposal_items(conn, run, proposal_id)
+    rows = _proposal_items(uow, run, proposal_id)
     proposal = json.loads(rows[0]["proposal"])
     resolved = [(r["item_no"], json.loads(r["proposal"])["resolution"]) for r in rows]
     root = merkle_root(leaves(resolved))
@@ -581,9 +433,8 @@ def _agree(
     )
     signed = co_sign(
         ports,
-        conn,
-        table=repo.T.review_signature,
-        key={"proposal_id": proposal_id},
+        uow,
+        signatures=uow.review.signatures(proposal_id),
         relation=relation,
         party_id=caller.party_id,
         tx=agreed_tx(payload),
@@ -593,10 +444,10 @@ def _agree(
         raise Conflict(f"proposal {proposal_id} lacks the proposer's signature")
     seq = signed.entry.seq
     items = {r["item_no"]: r for r in rows}
-    keys = _item_keys(conn, run, list(items))
+    keys = item_keys(uow, run, list(items))
     for item_no, resolution in resolved:
         _write_item(
-            conn,
+            uow,
             run,
             item_no,
             items[item_no],
@@ -608,7 +459,7 @@ def _agree(
             },  # fmt: skip
         )
     _record(
-        conn,
+        uow,
         run["id"],
         rows[0]["item_no"] if len(rows) == 1 else None,
         caller,
@@ -626,7 +477,7 @@ def _agree(
 
 def _decline(
     ports: Ports,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     caller: Caller,
     run: dict[str, Any],
     proposal_id: str,
@@ -637,7 +488,7 @@ def _decline(
     ri = repo.T.review_item
     rows = [
         dict(r)
-        for r in conn.execute(
+        for r in uow.conn.execute(
             sa.select(ri).where(
                 ri.c.run_id == run["id"], ri.c.proposal_id == proposal_id, ri.c.state == "proposed"
             )
@@ -647,15 +498,15 @@ def _decline(
     payload.pop("itemNo", None)
     if note:
         payload["note"] = note
-    seq = _take(ports, conn, caller, run, payload, None, body.get("signature"))
+    seq = _take(ports, uow, caller, run, payload, None, body.get("signature"))
     for row in rows:
         _write_item(
-            conn, run, row["item_no"], row, {"state": "open", "proposal_id": None, "proposal": None}
+            uow, run, row["item_no"], row, {"state": "open", "proposal_id": None, "proposal": None}
         )
     record: dict[str, Any] = {"proposalId": proposal_id, "items": [r["item_no"] for r in rows]}
     if note:
         record["note"] = note
-    _record(conn, run["id"], rows[0]["item_no"] if len(rows) == 1 else None, caller,
+    _record(uow, run["id"], rows[0]["item_no"] if len(rows) == 1 else None, caller,
             "decline", record, seq)  # fmt: skip
 
 
@@ -668,12 +519,12 @@ def _dispute(
     if_match: str | None,
 ) -> tuple[dict[str, Any], str]:
     """Open a TMF621 dispute on the item (its DisputeOpened is the action's transaction)."""
-    with ports.db.read() as conn:
-        _context(conn, caller, run_id)  # the caller's run, and the caller one of its carriers
-        item_body = _item_body(conn, run_id, item_no)
-        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+    with ports.uow.read() as uow:
+        _context(uow, caller, run_id)  # the caller's run, and the caller one of its carriers
+        item_body = _item_body(uow, run_id, item_no)
+        row = repo.get_row(uow.conn, repo.T.review_item, run_id=run_id, item_no=item_no)
         _check_if_match(row, if_match)
-        state = _state(row, _disputes(conn, run_id).get(item_no))
+        state = item_state(row, disputes_by_item(uow, run_id).get(item_no))
         if state in ("agreed", "disputed"):
             raise Conflict(f"item {item_no} is already {state}")
     note = body.get("note")
@@ -697,18 +548,18 @@ def _dispute(
         (e for e in view.get("relatedEntity", []) if e.get("name") == "DisputeOpened"), None
     )
     seq = int(opened["id"]) if opened and str(opened.get("id", "")).isdigit() else None
-    with ports.db.write() as conn:
-        run = repo.get_row(conn, repo.T.run, id=run_id)
+    with ports.uow.write() as uow:
+        run = repo.get_row(uow.conn, repo.T.run, id=run_id)
         assert run is not None
-        current = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+        current = repo.get_row(uow.conn, repo.T.review_item, run_id=run_id, item_no=item_no)
         state_values = {} if current else {"state": "open"}
         if current is not None and current["state"] == "proposed":
             # A dispute supersedes an open proposal on the item.
             state_values = {"state": "open", "proposal_id": None, "proposal": None}
-        _write_item(conn, run, item_no, current, state_values)
-        _record(conn, run_id, item_no, caller, "dispute",
+        _write_item(uow, run, item_no, current, state_values)
+        _record(uow, run_id, item_no, caller, "dispute",
                 {"troubleTicket": view["id"], **({"note": note} if note else {})}, seq)  # fmt: skip
-        return item_review(conn, run_id, item_no)
+        return item_review(uow, run_id, item_no)
 
 
 def _correct(
@@ -726,10 +577,10 @@ def _correct(
     patch = body.get("record")
     if not isinstance(patch, dict) or not patch:
         raise _bad("/record", "give the corrected fields of your record (a JSON merge patch)")
-    with ports.db.read() as conn:
-        run, _, side = _context(conn, caller, run_id)
-        item = _item_body(conn, run_id, item_no)
-        row = repo.get_row(conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+    with ports.uow.read() as uow:
+        run, _, side = _context(uow, caller, run_id)
+        item = _item_body(uow, run_id, item_no)
+        row = repo.get_row(uow.conn, repo.T.review_item, run_id=run_id, item_no=item_no)
         _check_if_match(row, if_match)
         refs = item[f"{side}Refs"]
         if len(refs) != 1:
@@ -739,7 +590,7 @@ def _correct(
             )
         report_id = run[f"{side}_report_id"]
         rec = repo.T.record
-        product_id = conn.execute(
+        product_id = uow.conn.execute(
             sa.select(rec.c.product_id).where(rec.c.report_id == report_id, rec.c.seq == refs[0])
         ).scalar_one()
     if "id" in patch and patch["id"] != product_id:
@@ -747,9 +598,9 @@ def _correct(
     products.patch_product(ports, caller, product_id, patch)
     if not ports.settings.auto_match:
         matchruns.maybe_auto_match(ports, run["relation_id"], run["as_of"])
-    with ports.db.write() as conn:
+    with ports.uow.write() as uow:
         runs = repo.T.run
-        newest = conn.execute(
+        newest = uow.conn.execute(
             sa.select(runs.c.id)
             .where(runs.c.relation_id == run["relation_id"], runs.c.as_of == run["as_of"])
             .order_by(runs.c.created_at.desc(), runs.c.ledger_seq.desc())
@@ -758,27 +609,15 @@ def _correct(
         record = {"productId": product_id, "record": patch, "newRun": newest}
         base = {"action": "correct", "runId": run_id, "relationId": run["relation_id"],
                 "party": caller.party_id, "itemNo": item_no, **record}  # fmt: skip
-        seq = _take(ports, conn, caller, run, base, None, body.get("signature"))
-        _write_item(conn, run, item_no, row, {} if row else {"state": "open"})
-        _record(conn, run_id, item_no, caller, "correct", record, seq)
-        view, tag = item_review(conn, run_id, item_no)
+        seq = _take(ports, uow, caller, run, base, None, body.get("signature"))
+        _write_item(uow, run, item_no, row, {} if row else {"state": "open"})
+        _record(uow, run_id, item_no, caller, "correct", record, seq)
+        view, tag = item_review(uow, run_id, item_no)
     view["correctedIn"] = newest
     return view, tag
 
 
 # ---- bulk ---------------------------------------------------------------------------------
-
-
-def number_of(value: Any) -> Decimal | None:
-    """A number, or the `value` of a Money object, as a Decimal (None if it is neither)."""
-    if isinstance(value, dict):
-        value = value.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _relative(diff: dict[str, Any]) -> Decimal | None:
@@ -789,9 +628,7 @@ def _relative(diff: dict[str, Any]) -> Decimal | None:
     return Decimal(0) if scale == 0 else abs(a - b) / scale
 
 
-def _select(
-    conn: sa.Connection, run_id: str, flt: dict[str, Any]
-) -> list[tuple[int, dict[str, Any]]]:
+def _select(uow: UnitOfWork, run_id: str, flt: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     it = repo.T.item
     where: list[Any] = [it.c.run_id == run_id, it.c["class"].in_(REVIEWED)]
     if flt.get("class"):
@@ -804,7 +641,7 @@ def _select(
         where.append(it.c.diff_fields.like(f"%,{flt['field']},%"))
     if flt.get("onlyField"):
         where.append(it.c.diff_fields == f",{flt['onlyField']},")
-    rows = conn.execute(sa.select(it.c.item_no, it.c.body).where(*where).order_by(it.c.item_no))
+    rows = uow.conn.execute(sa.select(it.c.item_no, it.c.body).where(*where).order_by(it.c.item_no))
     limit = flt.get("maxRelativeDifference")
     out = []
     for item_no, body in rows:
@@ -831,29 +668,29 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
             "give onlyField too: the relative difference is of that one field",
         )
     note = body.get("note")
-    with ports.db.write() as conn:
-        run, relation, side = _context(conn, caller, run_id)
-        tickets = _disputes(conn, run_id)
+    with ports.uow.write() as uow:
+        run, relation, side = _context(uow, caller, run_id)
+        tickets = disputes_by_item(uow, run_id)
         ri = repo.T.review_item
         rows = {
             r["item_no"]: dict(r)
-            for r in conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
+            for r in uow.conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
         }
-        selected = _select(conn, run_id, flt)
+        selected = _select(uow, run_id, flt)
         if action == "agree":
             proposals: dict[str, list[int]] = {}
             for item_no, _ in selected:
                 row = rows.get(item_no)
                 if (
                     row is not None
-                    and _state(row, tickets.get(item_no)) == "proposed"
+                    and item_state(row, tickets.get(item_no)) == "proposed"
                     and json.loads(row["proposal"])["side"] != side
                 ):
                     proposals.setdefault(row["proposal_id"], []).append(item_no)
             if not proposals:
                 raise Conflict("no proposal of the partner's matches the filter")
             agreed = [
-                _agree(ports, conn, caller, run, relation, pid, {}) for pid in sorted(proposals)
+                _agree(ports, uow, caller, run, relation, pid, {}) for pid in sorted(proposals)
             ]
             return {
                 "action": "agree",
@@ -868,13 +705,13 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
                     }  # fmt: skip
                     for a in agreed
                 ],
-                "review": run_summary(conn, run),
+                "review": run_summary(uow, run),
             }
         items = []
         problems = []
         for item_no, item in selected:
             row = rows.get(item_no)
-            state = _state(row, tickets.get(item_no))
+            state = item_state(row, tickets.get(item_no))
             if state != "open":
                 continue  # agreed, disputed, or under a proposal already
             if action == "acceptValue" and item["class"] != "partial":
@@ -888,7 +725,7 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
         if not items:
             raise Conflict("no open item matches the filter")
         done = _propose(
-            ports, conn, caller, run, relation, side, action, items, body, note, filter_=flt
+            ports, uow, caller, run, relation, side, action, items, body, note, filter_=flt
         )
         return {
             "action": action,
@@ -898,155 +735,8 @@ def bulk_act(ports: Ports, caller: Caller, run_id: str, body: dict[str, Any]) ->
             "itemsRoot": done["itemsRoot"],
             "ledgerSeq": done["ledgerSeq"],
             "skipped": len(problems),
-            "review": run_summary(conn, run),
+            "review": run_summary(uow, run),
         }
 
 
 # ---- carrying agreements over to a later run -----------------------------------------------
-
-
-def _product_ids(conn: sa.Connection, report_id: str, refs: set[int]) -> dict[int, str]:
-    """Record position -> product id for many records of a report (a query per 5,000)."""
-    rec, ordered, out = repo.T.record, sorted(refs), {}
-    for at in range(0, len(ordered), 5000):
-        out.update(
-            conn.execute(
-                sa.select(rec.c.seq, rec.c.product_id).where(
-                    rec.c.report_id == report_id, rec.c.seq.in_(ordered[at : at + 5000])
-                )
-            ).all()
-        )
-    return out
-
-
-def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str]) -> str:
-    shape = {
-        "class": item["class"],
-        "reason": item.get("reason"),
-        "supplier": supplier_ids,
-        "customer": customer_ids,
-        "differences": [
-            {
-                "field": d["field"],
-                "supplier": d.get("supplierValue"),
-                "customer": d.get("customerValue"),
-            }  # fmt: skip
-            for d in item.get("differences") or []
-        ],
-    }
-    return hashlib.sha256(canonical_json(shape)).hexdigest()
-
-
-def _items(conn: sa.Connection, run_id: str, item_nos: set[int]) -> list[tuple[int, Any]]:
-    it = repo.T.item
-    rows = conn.execute(
-        sa.select(it.c.item_no, it.c.body).where(
-            it.c.run_id == run_id, it.c.item_no.in_(sorted(item_nos))
-        )
-    )
-    return [(n, orjson.loads(body)) for n, body in rows]
-
-
-def _keys(conn: sa.Connection, run: dict[str, Any], items: list[tuple[int, Any]]) -> dict[int, str]:
-    """The item key of each of ``items`` (number, body) of ``run``, with one product-id
-    lookup per side for all of them."""
-    ids = {
-        side: _product_ids(
-            conn, run[f"{side}_report_id"], {r for _, item in items for r in item[f"{side}Refs"]}
-        )
-        for side in ("supplier", "customer")
-    }
-    return {
-        n: _key(
-            item,
-            sorted(ids["supplier"][r] for r in item["supplierRefs"]),
-            sorted(ids["customer"][r] for r in item["customerRefs"]),
-        )
-        for n, item in items
-    }
-
-
-def _item_keys(conn: sa.Connection, run: dict[str, Any], item_nos: list[int]) -> dict[int, str]:
-    return _keys(conn, run, _items(conn, run["id"], set(item_nos)))
-
-
-def carry_over(conn: sa.Connection, run: dict[str, Any]) -> int:
-    """Copy the agreements of earlier runs of the relation to the items of ``run`` that are
-    unchanged (same item key); returns how many were carried. Only items holding a product
-    that an agreement was about are looked at, so a large run without agreements costs two
-    queries."""
-    ri, rec, it = repo.T.review_item, repo.T.record, repo.T.item
-    agreed = {
-        r["item_key"]: dict(r)
-        for r in conn.execute(
-            sa.select(ri)
-            .where(
-                ri.c.relation_id == run["relation_id"],
-                ri.c.state == "agreed",
-                ri.c.item_key.is_not(None),
-                ri.c.run_id != run["id"],
-            )
-            .order_by(ri.c.updated_at)
-        ).mappings()
-    }
-    if not agreed:
-        return 0
-    # The products those agreements were about, from their runs, a run at a time.
-    products: dict[str, set[str]] = {"supplier": set(), "customer": set()}
-    by_run: dict[str, set[int]] = {}
-    for old in agreed.values():
-        by_run.setdefault(old["run_id"], set()).add(old["item_no"])
-    for old_run_id, item_nos in by_run.items():
-        old_run = repo.get_row(conn, repo.T.run, id=old_run_id)
-        if old_run is None:
-            continue
-        items = _items(conn, old_run_id, item_nos)
-        for side in ("supplier", "customer"):
-            refs = {r for _, item in items for r in item[f"{side}Refs"]}
-            products[side].update(_product_ids(conn, old_run[f"{side}_report_id"], refs).values())
-    seqs = {
-        side: set(
-            conn.execute(
-                sa.select(rec.c.seq).where(
-                    rec.c.report_id == run[f"{side}_report_id"],
-                    rec.c.product_id.in_(sorted(ids)),
-                )
-            ).scalars()
-        )
-        for side, ids in products.items()
-    }
-    existing = set(conn.execute(sa.select(ri.c.item_no).where(ri.c.run_id == run["id"])).scalars())
-    candidates = []
-    for item_no, body in conn.execute(
-        sa.select(it.c.item_no, it.c.body).where(
-            it.c.run_id == run["id"], it.c["class"].in_(REVIEWED)
-        )
-    ):
-        item = orjson.loads(body)
-        if item_no not in existing and (
-            seqs["supplier"].intersection(item["supplierRefs"])
-            or seqs["customer"].intersection(item["customerRefs"])
-        ):
-            candidates.append((item_no, item))
-    carried = 0
-    for item_no, key in _keys(conn, run, candidates).items():
-        old = agreed.get(key)
-        if old is None:
-            continue
-        repo.insert_row(
-            conn,
-            ri,
-            _new_row(
-                run,
-                item_no,
-                state="agreed",
-                proposal_id=old["proposal_id"],
-                proposal=old["proposal"],
-                resolution=old["resolution"],
-                agreed_seq=old["agreed_seq"],
-                item_key=key,
-                carried_from=old["run_id"],
-            ),
-        )
-        carried += 1
-    return carried

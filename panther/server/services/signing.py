@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.transactions import LedgerEntry, Transaction
 
-from .context import Ports, now_iso
 from .errors import Forbidden, InvalidInput
+from .ports import CoSignatures, Ports, Row, UnitOfWork
 
 __all__ = ["CoSigned", "co_sign", "endorse", "parse_signature"]
 
@@ -29,7 +28,7 @@ def parse_signature(text: str | None) -> bytes | None:
 
 
 def endorse(
-    ports: Ports, conn: Any, party: dict[str, Any], tx: Transaction, signature: str | None
+    ports: Ports, uow: UnitOfWork, party: Row, tx: Transaction, signature: str | None
 ) -> bytes:
     """The party's signature over ``tx``: made here when custodial, checked when posted."""
     given = parse_signature(signature)
@@ -40,10 +39,10 @@ def endorse(
                 f"{eip712.digest(ports.domain, tx).hex()}",
                 status_code=400,
             )
-        row = repo.get_row(conn, repo.T.custodial_key, party_id=party["id"])
-        if row is None:
+        sealed = uow.parties.sealed_key(party["id"])
+        if sealed is None:
             raise InvalidInput(f"no custodial key for party {party['id']}", status_code=400)
-        return eip712.sign(ports.domain, tx, ports.keystore.unseal(row["sealed_key"]))
+        return eip712.sign(ports.domain, tx, ports.keystore.unseal(sealed))
     if not eip712.verify(ports.domain, tx, given, party["address"]):
         raise InvalidInput(
             f"signature does not recover to {party['address']} over digest "
@@ -57,18 +56,17 @@ def endorse(
 class CoSigned:
     """The signatures collected so far; ``entry`` is set once both parties have signed."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     entry: LedgerEntry | None
     already: bool = False
 
 
 def co_sign(
     ports: Ports,
-    conn: Any,
+    uow: UnitOfWork,
     *,
-    table: Any,
-    key: dict[str, Any],
-    relation: dict[str, Any],
+    signatures: CoSignatures,
+    relation: Row,
     party_id: str,
     tx: Transaction,
     signature: str | None,
@@ -77,29 +75,21 @@ def co_sign(
     carrying both (supplier first) to the ledger. Signing twice changes nothing."""
     if party_id not in (relation["supplier_id"], relation["customer_id"]):
         raise Forbidden("only the supplier and the customer sign this")
-    cond = [table.c[k] == v for k, v in key.items()]
-    rows = repo.list_rows(conn, table, cond)
+    rows = signatures.rows()
     if any(r["party_id"] == party_id for r in rows):
         return CoSigned(rows, None, already=True)
-    party = repo.get_row(conn, repo.T.party, id=party_id)
+    party = uow.parties.get(party_id)
     assert party is not None
-    sig = endorse(ports, conn, party, tx, signature)
-    repo.insert_row(
-        conn,
-        table,
-        {**key, "party_id": party_id, "signature": "0x" + sig.hex(), "created_at": now_iso()},
-    )
-    rows = repo.list_rows(conn, table, cond)
+    sig = endorse(ports, uow, party, tx, signature)
+    signatures.add(party_id, "0x" + sig.hex(), ports.clock.now_iso())
+    rows = signatures.rows()
     if len(rows) < 2:
         return CoSigned(rows, None)
-    by_party = {r["party_id"]: r["signature"] for r in rows}
-    signers = [
-        repo.get_row(conn, repo.T.party, id=relation[f"{side}_id"])
-        for side in ("supplier", "customer")
-    ]
+    by_party: dict[str, Any] = {r["party_id"]: r["signature"] for r in rows}
+    signers = [uow.parties.get(relation[f"{side}_id"]) for side in ("supplier", "customer")]
     signed = replace(
         tx,
         signers=tuple(p["address"] for p in signers if p),
         signatures=tuple(bytes.fromhex(by_party[p["id"]][2:]) for p in signers if p),
     )
-    return CoSigned(rows, ports.ledger.append(signed, conn=conn))
+    return CoSigned(rows, uow.append(signed))

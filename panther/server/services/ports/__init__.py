@@ -1,0 +1,48 @@
+"""The ports a use case receives: typing.Protocols that the adapters satisfy structurally.
+
+`Ports` is what every use case is handed; `UnitOfWork` is one database transaction with the
+repositories of every aggregate, the ledger's append and the events to publish once it
+commits. Nothing here imports an adapter; `server/bootstrap.py` builds the concrete objects.
+"""
+
+from .billing import BillingRepository
+from .disputes import DisputeRepository
+from .ledger_entries import LedgerEntryRepository
+from .listeners import ListenerRepository
+from .parties import PartyRepository
+from .relations import RelationRepository
+from .reports import ReportRepository
+from .review import ReviewRepository
+from .runs import RunRepository
+from .system import (
+    Clock,
+    CoSignatures,
+    ExtractCache,
+    Keystore,
+    Outbox,
+    Ports,
+    Row,
+    UnitOfWork,
+    UnitsOfWork,
+)
+
+__all__ = [
+    "BillingRepository",
+    "Clock",
+    "CoSignatures",
+    "DisputeRepository",
+    "ExtractCache",
+    "Keystore",
+    "LedgerEntryRepository",
+    "ListenerRepository",
+    "Outbox",
+    "PartyRepository",
+    "Ports",
+    "RelationRepository",
+    "ReportRepository",
+    "ReviewRepository",
+    "Row",
+    "RunRepository",
+    "UnitOfWork",
+    "UnitsOfWork",
+]
