@@ -31,4 +31,4 @@ def createToken(body: dict[str, Any]) -> Any:
             "client authentication failed: give client_id and client_secret (form or HTTP Basic)"
         )
     token = issue_token(st.ports(), creds[0], creds[1], body.get("scope"))
-    return one(token, **{"Cache-Control": "no-store"})
+    return one(token, 200, **{"Cache-Control": "no-store"})

@@ -19,8 +19,7 @@ def _c(token_info: dict[str, Any] | None) -> Any:
 
 
 def listParty(token_info: dict[str, Any], offset: int = 0, limit: int = 100) -> Any:
-    rows = parties.list_parties(st.ports(), _c(token_info))
-    return listing(rows[offset : offset + limit], len(rows))
+    return listing(*parties.list_parties(st.ports(), _c(token_info), offset=offset, limit=limit))
 
 
 def createParty(token_info: dict[str, Any], body: dict[str, Any]) -> Any:

@@ -6,28 +6,26 @@ import json
 import secrets
 from typing import Any
 
-import sqlalchemy as sa
-
-from panther.adapters.sql import repository as repo
 from panther.ledger import eip712
 from panther.ledger.transactions import Transaction, TxType
-from panther.matching.profile import DEFAULT_PROFILE, InvalidProfile, MatchProfile
+from panther.matching.profile import MatchProfile
 from panther.settlement import InvalidTerms, Terms
 
-from .context import Caller, now_iso
+from ..representations.panther.relations import match_profile, relation_view
+from .context import Caller
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .ports import Ports, UnitOfWork
+from .ports import Ports, Row, UnitOfWork
 from .signing import co_sign
 
 __all__ = [
     "DEFAULT_TERMS",
     "agree_relation",
+    "agreement_tx",
     "get_relation",
     "list_relations",
     "load_profile",
     "propose_relation",
     "relation_for",
-    "relation_view",
 ]
 
 DEFAULT_TERMS: dict[str, Any] = {
@@ -38,27 +36,11 @@ DEFAULT_TERMS: dict[str, Any] = {
 }
 
 
-def relation_view(
-    ports: Ports, row: dict[str, Any], agreements: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The relation; ``endorsementDigest`` is what a party that keeps its own key signs."""
-    base = ports.settings.public_base_url
-    return {
-        "id": row["id"],
-        "href": f"{base}/panther/v1/relation/{row['id']}",
-        "@type": "Relation",
-        "supplier": row["supplier_id"],
-        "customer": row["customer_id"],
-        "state": row["state"],
-        "profile": json.loads(row["profile"]),
-        "profileHash": row["profile_hash"],
-        "terms": json.loads(row["terms"]),
-        "proposedBy": row["proposed_by"],
-        "agreedBy": sorted(a["party_id"] for a in agreements),
-        "ledgerSeq": row["ledger_seq"],
-        "createdAt": row["created_at"],
-        "endorsementDigest": "0x" + eip712.digest(ports.domain, agreement_tx(row)).hex(),
-    }
+def _view(ports: Ports, row: Row, agreements: list[Row]) -> dict[str, Any]:
+    digest = eip712.digest(ports.domain, agreement_tx(row))
+    return relation_view(
+        row, agreements, base_url=ports.settings.public_base_url, endorsement_digest=digest
+    )
 
 
 def load_profile(row: dict[str, Any]) -> MatchProfile:
@@ -67,7 +49,7 @@ def load_profile(row: dict[str, Any]) -> MatchProfile:
 
 def relation_for(uow: UnitOfWork, caller: Caller, relation_id: str) -> dict[str, Any]:
     """The relation if the caller may see it; anyone else gets 404, never 403."""
-    row = repo.get_row(uow.conn, repo.T.relation, id=relation_id)
+    row = uow.relations.get(relation_id)
     if row is None or not (
         caller.is_operator or caller.party_id in (row["supplier_id"], row["customer_id"])
     ):
@@ -99,32 +81,17 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
         )
     if not caller.is_operator and caller.party_id not in (supplier, customer):
         raise Forbidden("a carrier proposes only relations it is party to")
-    try:
-        profile = (
-            MatchProfile.from_dict(body["profile"]) if body.get("profile") else DEFAULT_PROFILE
-        )
-    except InvalidProfile as exc:
-        raise InvalidInput(
-            "invalid match profile",
-            details=[
-                {"pointer": "/profile" + p.pointer, "message": p.message} for p in exc.problems
-            ],
-        ) from exc
+    profile = match_profile(body.get("profile"))
     terms = _terms(body.get("terms"))
     with ports.uow.write() as uow:
-        for party_id in (supplier, customer):
-            row = repo.get_row(uow.conn, repo.T.party, id=party_id)
-            if row is None or row["role"] != "carrier":
+        for side, party_id in (("supplier", supplier), ("customer", customer)):
+            party = uow.parties.get(party_id)
+            if party is None or party["role"] != "carrier":
                 raise InvalidInput(
                     f"no carrier {party_id}",
-                    details=[
-                        {
-                            "pointer": "/supplier" if party_id == supplier else "/customer",
-                            "message": "unknown carrier",
-                        }
-                    ],
+                    details=[{"pointer": f"/{side}", "message": "unknown carrier"}],
                 )
-        row = {
+        row: Row = {
             "id": body.get("id") or f"rel-{secrets.token_hex(8)}",
             "supplier_id": supplier,
             "customer_id": customer,
@@ -134,15 +101,16 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
             "state": "proposed",
             "proposed_by": caller.party_id,
             "ledger_seq": None,
-            "created_at": now_iso(),
+            "created_at": ports.clock.now_iso(),
         }
-        if repo.get_row(uow.conn, repo.T.relation, id=row["id"]):
+        if uow.relations.get(row["id"]):
             raise Conflict(f"relation {row['id']} exists")
-        repo.insert_row(uow.conn, repo.T.relation, row)
-    return relation_view(ports, row, [])
+        uow.relations.add(row)
+    return _view(ports, row, [])
 
 
 def agreement_tx(row: dict[str, Any]) -> Transaction:
+    """The transaction both parties sign to put the relation in force."""
     return Transaction(
         type=TxType.RelationAgreed,
         version=1,
@@ -175,38 +143,23 @@ def agree_relation(
             signature=signature,
         )
         if signed.entry is not None:
-            repo.update_row(
-                uow.conn,
-                repo.T.relation,
-                {"id": relation_id},
-                {"state": "agreed", "ledger_seq": signed.entry.seq},
-            )
+            uow.relations.mark_agreed(relation_id, signed.entry.seq)
             row = {**row, "state": "agreed", "ledger_seq": signed.entry.seq}
-    return relation_view(ports, row, signed.rows)
+    return _view(ports, row, signed.rows)
 
 
 def get_relation(ports: Ports, caller: Caller, relation_id: str) -> dict[str, Any]:
     with ports.uow.read() as uow:
         row = relation_for(uow, caller, relation_id)
-        agreements = repo.agreement_rows(uow.conn, relation_id)
-    return relation_view(ports, row, agreements)
+        agreements = uow.relations.agreements(relation_id).rows()
+    return _view(ports, row, agreements)
 
 
 def list_relations(
     ports: Ports, caller: Caller, *, offset: int, limit: int, state: str | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    rel = repo.T.relation
-    where: list[Any] = []
-    if not caller.is_operator:
-        where.append(
-            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
-        )
-    if state:
-        where.append(rel.c.state == state)
+    party_id = None if caller.is_operator else caller.party_id
     with ports.uow.read() as uow:
-        total = repo.count_where(uow.conn, rel, where)
-        rows = repo.list_rows(
-            uow.conn, rel, where, order_by=[rel.c.created_at, rel.c.id], offset=offset, limit=limit
-        )
-        views = [relation_view(ports, r, repo.agreement_rows(uow.conn, r["id"])) for r in rows]
-    return views, total
+        rows, total = uow.relations.list_visible(party_id, state, offset, limit)
+        agreements = uow.relations.agreements_of([r["id"] for r in rows])
+    return [_view(ports, r, agreements[r["id"]]) for r in rows], total

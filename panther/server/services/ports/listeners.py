@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .system import Row
 
 __all__ = ["ListenerRepository"]
 
 
 class ListenerRepository(Protocol):
     """Hub listeners (event subscriptions) of every API, in the carriers' language."""
+
+    def add(self, listener: Row) -> None: ...
+
+    def find(self, party_id: str, api: str, listener_id: str) -> Row | None:
+        """The party's listener on ``api``; None if it is another party's or another API's."""
+        ...
+
+    def remove(self, party_id: str, api: str, listener_id: str) -> bool:
+        """Remove the party's listener on ``api``; False if there was none."""
+        ...
+
+    def of_parties(self, api: str, party_ids: Sequence[str]) -> list[Row]:
+        """The listeners of these parties on ``api``."""
+        ...

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .system import CoSignatures
+    from .system import CoSignatures, Row
 
 __all__ = ["RelationRepository"]
 
@@ -13,4 +14,23 @@ __all__ = ["RelationRepository"]
 class RelationRepository(Protocol):
     """Relations and their agreements, in the carriers' language."""
 
+    def get(self, relation_id: str) -> Row | None: ...
+
+    def add(self, relation: Row) -> None: ...
+
+    def mark_agreed(self, relation_id: str, ledger_seq: int) -> None:
+        """Both parties agreed: the relation is in force from this ledger entry."""
+        ...
+
+    def list_visible(
+        self, party_id: str | None, state: str | None, offset: int, limit: int
+    ) -> tuple[list[Row], int]:
+        """A page of the relations ``party_id`` is supplier or customer in (all when None),
+        in ``state`` if given, oldest first, and how many there are."""
+        ...
+
     def agreements(self, relation_id: str) -> CoSignatures: ...
+
+    def agreements_of(self, relation_ids: Sequence[str]) -> dict[str, list[Row]]:
+        """The agreement signatures of these relations, by relation (one query)."""
+        ...

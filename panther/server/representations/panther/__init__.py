@@ -1,0 +1,1 @@
+"""The JSON of /panther/v1, one module per resource."""
