@@ -2,21 +2,166 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import sqlalchemy as sa
 
 from .cosign import SqlCoSignatures
-from .tables import DisputeSignature
+from .tables import metadata
 
 __all__ = ["SqlDisputeRepository"]
+
+# By name from the shared metadata: SQLModel's model types do not declare `__table__`.
+_ticket = metadata.tables["trouble_ticket"]
+_entity = metadata.tables["dispute_entity"]
+_signature = metadata.tables["dispute_signature"]
+# Tables of other aggregates that a dispute names or is credited on.
+_relation = metadata.tables["relation"]
+_run = metadata.tables["match_run"]
+_item = metadata.tables["match_item"]
+_record = metadata.tables["inventory_record"]
+_statement = metadata.tables["billing_statement"]
+_bill_line = metadata.tables["billing_line"]
+
+
+def _one(conn: sa.Connection, query: sa.Select[Any]) -> dict[str, Any] | None:
+    found = conn.execute(query).mappings().first()
+    return dict(found) if found else None
 
 
 class SqlDisputeRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
+    # ---- trouble tickets --------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        q = sa.select(_ticket).where(_ticket.c.id == ticket_id)
+        return _one(self._conn, q.with_for_update() if for_update else q)
+
+    def tickets(
+        self,
+        party_id: str | None,
+        *,
+        ticket_id: str | None = None,
+        status: str | None = None,
+        ticket_type: str | None = None,
+        carrier_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        q = sa.select(_ticket).join(_relation, _relation.c.id == _ticket.c.relation_id)
+        if party_id is not None:
+            q = q.where(
+                sa.or_(_relation.c.supplier_id == party_id, _relation.c.customer_id == party_id)
+            )
+        if ticket_id is not None:
+            q = q.where(_ticket.c.id == ticket_id)
+        if status is not None:
+            q = q.where(_ticket.c.status == status)
+        if ticket_type is not None:
+            q = q.where(_ticket.c.ticket_type == ticket_type)
+        if carrier_id is not None:
+            q = q.where(
+                sa.or_(_relation.c.supplier_id == carrier_id, _relation.c.customer_id == carrier_id)
+            )
+        q = q.order_by(_ticket.c.created_at, _ticket.c.id)
+        return [dict(r) for r in self._conn.execute(q).mappings()]
+
+    def add_ticket(self, ticket: dict[str, Any], entities: list[dict[str, Any]]) -> None:
+        self._conn.execute(_ticket.insert().values(**ticket))
+        if entities:
+            self._conn.execute(
+                _entity.insert(), [{**e, "ticket_id": ticket["id"]} for e in entities]
+            )
+
+    def update_ticket(self, ticket_id: str, revision: int, values: dict[str, Any]) -> bool:
+        changed = self._conn.execute(
+            _ticket.update()
+            .where(_ticket.c.id == ticket_id, _ticket.c.revision == revision)
+            .values(**values)
+        ).rowcount
+        return bool(changed)
+
+    def serialise_openings(self, relation_id: str) -> None:
+        self._conn.execute(
+            sa.select(_relation.c.id).where(_relation.c.id == relation_id).with_for_update()
+        )
+
+    # ---- disputed entities ------------------------------------------------------------------
+
+    def disputed_in(self, entity_ids: list[str], statuses: Iterable[str]) -> tuple[str, str] | None:
+        hit = self._conn.execute(
+            sa.select(_entity.c.entity_id, _ticket.c.id)
+            .join(_ticket, _ticket.c.id == _entity.c.ticket_id)
+            .where(_entity.c.entity_id.in_(entity_ids), _ticket.c.status.in_(sorted(statuses)))
+            .limit(1)
+        ).first()
+        return (str(hit[0]), str(hit[1])) if hit else None
+
+    def disputes_naming(self, entity_ids: list[str]) -> list[dict[str, Any]]:
+        q = (
+            sa.select(_entity.c.entity_id, _ticket.c.id, _ticket.c.status, _ticket.c.body)
+            .join(_ticket, _ticket.c.id == _entity.c.ticket_id)
+            .where(_entity.c.entity_id.in_(entity_ids))
+            .order_by(_ticket.c.created_at, _ticket.c.id)
+        )
+        return [dict(r) for r in self._conn.execute(q).mappings()]
+
+    def disputed_products(self, ticket_id: str) -> list[str]:
+        q = sa.select(_entity.c.product_id).where(_entity.c.ticket_id == ticket_id)
+        return [p for (p,) in self._conn.execute(q) if p is not None]
+
     def signatures(self, ticket_id: str, proposal_no: int) -> SqlCoSignatures:
         return SqlCoSignatures(
-            self._conn,
-            DisputeSignature.__table__,
-            {"ticket_id": ticket_id, "proposal_no": proposal_no},
+            self._conn, _signature, {"ticket_id": ticket_id, "proposal_no": proposal_no}
         )
+
+    # ---- what a dispute names, in other aggregates ------------------------------------------
+
+    def match_item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
+        return _one(
+            self._conn,
+            sa.select(
+                _run.c.relation_id,
+                _run.c.supplier_report_id,
+                _run.c.customer_report_id,
+                _item.c.body,
+            )
+            .join(_item, _item.c.run_id == _run.c.id)
+            .where(_run.c.id == run_id, _item.c.item_no == item_no),
+        )
+
+    def inventory_record(self, report_id: str, seq: int) -> dict[str, Any] | None:
+        return _one(
+            self._conn,
+            sa.select(_record.c.product_id, _record.c.body).where(
+                _record.c.report_id == report_id, _record.c.seq == seq
+            ),
+        )
+
+    def bill_line(self, line_id: str) -> dict[str, Any] | None:
+        return _one(
+            self._conn,
+            sa.select(
+                _bill_line.c.relation_id, _bill_line.c.product_id, _bill_line.c.bill_id
+            ).where(_bill_line.c.id == line_id),
+        )
+
+    def bill(self, bill_id: str) -> dict[str, Any] | None:
+        return _one(
+            self._conn,
+            sa.select(_statement.c.id, _statement.c.relation_id).where(_statement.c.id == bill_id),
+        )
+
+    def credited_on(self, periods: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = set(periods)
+        if not wanted:
+            return {}
+        st = _statement
+        q = (
+            sa.select(st.c.relation_id, st.c.period, st.c.id)
+            .where(sa.tuple_(st.c.relation_id, st.c.period).in_(sorted(wanted)))
+            .order_by(st.c.version)
+        )
+        # Oldest version first: the newest of each period wins.
+        return {(rel, period): bill for rel, period, bill in self._conn.execute(q)}

@@ -8,7 +8,7 @@ from typing import Any
 from connexion import request
 
 from .. import state as st
-from ..services import disputes
+from ..services import dispute_changes, disputes
 from .common import one, tmf_listing
 
 _FILTERS = (
@@ -39,7 +39,7 @@ def retrieveTroubleTicket(token_info: dict[str, Any], id_: str, fields: str | No
 
 async def patchTroubleTicket(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:
     view, tag = await asyncio.to_thread(
-        disputes.patch_ticket,
+        dispute_changes.patch_ticket,
         st.ports(),
         st.caller(token_info),
         id_,

@@ -1,1 +1,1 @@
-"""The JSON of each API: pure functions from rows to bodies and from request bodies to commands."""
+"""Representations: stored rows and domain objects as the JSON of each API (pure functions)."""

@@ -2,15 +2,90 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .system import CoSignatures
+    from .system import CoSignatures, Row
 
 __all__ = ["DisputeRepository"]
 
 
 class DisputeRepository(Protocol):
-    """Trouble tickets, their disputed entities and resolution signatures."""
+    """Trouble tickets, their disputed entities and resolution signatures, and what a dispute
+    reads of the match runs and bills it names."""
 
-    def signatures(self, ticket_id: str, proposal_no: int) -> CoSignatures: ...
+    # ---- trouble tickets
+
+    def ticket(self, ticket_id: str, *, for_update: bool = False) -> Row | None:
+        """The trouble_ticket row; ``for_update`` holds it until the unit of work ends."""
+        ...
+
+    def tickets(
+        self,
+        party_id: str | None,
+        *,
+        ticket_id: str | None = None,
+        status: str | None = None,
+        ticket_type: str | None = None,
+        carrier_id: str | None = None,
+    ) -> list[Row]:
+        """Tickets of the relations ``party_id`` is a carrier of (every relation for None),
+        of the relations ``carrier_id`` is a carrier of when given, oldest first."""
+        ...
+
+    def add_ticket(self, ticket: Row, entities: list[Row]) -> None:
+        """A new ticket and one dispute_entity row per disputed entity (without ticket_id)."""
+        ...
+
+    def update_ticket(self, ticket_id: str, revision: int, values: Row) -> bool:
+        """Write ``values`` over the ticket if it is still at ``revision``; False if not."""
+        ...
+
+    def serialise_openings(self, relation_id: str) -> None:
+        """Hold the relation until the unit of work ends, so that two openings of disputes in
+        one relation run one after the other (PostgreSQL; SQLite has a single writer)."""
+        ...
+
+    # ---- disputed entities
+
+    def disputed_in(self, entity_ids: list[str], statuses: Iterable[str]) -> tuple[str, str] | None:
+        """One of the entities that a ticket in one of ``statuses`` names, and that ticket's id."""
+        ...
+
+    def disputes_naming(self, entity_ids: list[str]) -> list[Row]:
+        """(entity_id, id, status, body) of every ticket naming one of the entities, oldest
+        ticket first."""
+        ...
+
+    def disputed_products(self, ticket_id: str) -> list[str]:
+        """The product ids of the entities a ticket names (entities without one left out)."""
+        ...
+
+    def signatures(self, ticket_id: str, proposal_no: int) -> CoSignatures:
+        """The signatures over a resolution proposal's DisputeResolved transaction."""
+        ...
+
+    # ---- what a dispute names, in other aggregates
+
+    def match_item(self, run_id: str, item_no: int) -> Row | None:
+        """A match item's body with its run's relation_id, supplier_report_id and
+        customer_report_id."""
+        ...
+
+    def inventory_record(self, report_id: str, seq: int) -> Row | None:
+        """A report record's product_id and body."""
+        ...
+
+    def bill_line(self, line_id: str) -> Row | None:
+        """An appliedCustomerBillingRate's relation_id, product_id and bill_id."""
+        ...
+
+    def bill(self, bill_id: str) -> Row | None:
+        """A customerBill's id and relation_id."""
+        ...
+
+    def credited_on(self, periods: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """For each (relation id, billing period): the id of the period's newest statement,
+        the bill that carries the credits agreed for it; periods without one left out."""
+        ...
