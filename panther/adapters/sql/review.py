@@ -1,18 +1,240 @@
-"""SQL of the review aggregate (see panther.server.services.ports.review)."""
+"""SQL of the review aggregate (see panther.server.services.ports.review): review items, actions
+and signatures, and what review reads of match runs, their items, records and disputes."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import orjson
 import sqlalchemy as sa
 
 from .cosign import SqlCoSignatures
-from .tables import ReviewSignature
+from .tables import (
+    DisputeEntity,
+    InventoryRecord,
+    MatchItem,
+    MatchRun,
+    ReviewAction,
+    ReviewItem,
+    ReviewSignature,
+    TroubleTicket,
+)
 
 __all__ = ["SqlReviewRepository"]
+
+_review_item = ReviewItem.metadata.tables["review_item"]
+_review_action = ReviewAction.metadata.tables["review_action"]
+_review_signature = ReviewSignature.metadata.tables["review_signature"]
+_run = MatchRun.metadata.tables["match_run"]
+_item = MatchItem.metadata.tables["match_item"]
+_record = InventoryRecord.metadata.tables["inventory_record"]
+_ticket = TroubleTicket.metadata.tables["trouble_ticket"]
+_dispute_entity = DisputeEntity.metadata.tables["dispute_entity"]
+
+# Values per `IN (...)` list: well under the bind-parameter limits of SQLite and PostgreSQL,
+# so a bulk action over any number of items costs a query per 5,000 of them.
+_CHUNK = 5000
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    ordered = sorted(values)
+    for at in range(0, len(ordered), _CHUNK):
+        yield ordered[at : at + _CHUNK]
 
 
 class SqlReviewRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
+    def _rows(self, query: sa.Select[Any]) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._conn.execute(query).mappings()]
+
+    # ---- review items ------------------------------------------------------------------------
+
+    def item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
+        ri = _review_item
+        rows = self._rows(sa.select(ri).where(ri.c.run_id == run_id, ri.c.item_no == item_no))
+        return rows[0] if rows else None
+
+    def items(self, run_id: str) -> dict[int, dict[str, Any]]:
+        ri = _review_item
+        return {r["item_no"]: r for r in self._rows(sa.select(ri).where(ri.c.run_id == run_id))}
+
+    def item_nos(self, run_id: str) -> set[int]:
+        ri = _review_item
+        return set(
+            self._conn.execute(sa.select(ri.c.item_no).where(ri.c.run_id == run_id)).scalars()
+        )
+
+    def proposal_items(self, run_id: str, proposal_id: str) -> list[dict[str, Any]]:
+        ri = _review_item
+        return self._rows(
+            sa.select(ri).where(ri.c.run_id == run_id, ri.c.proposal_id == proposal_id)
+        )
+
+    def agreed_in_other_runs(self, relation_id: str, run_id: str) -> list[dict[str, Any]]:
+        ri = _review_item
+        return self._rows(
+            sa.select(ri)
+            .where(
+                ri.c.relation_id == relation_id,
+                ri.c.state == "agreed",
+                ri.c.item_key.is_not(None),
+                ri.c.run_id != run_id,
+            )
+            .order_by(ri.c.updated_at)
+        )
+
+    def add_item(self, row: dict[str, Any]) -> bool:
+        # A savepoint, so that losing the race to another carrier's first action on the item
+        # leaves the unit of work usable for the caller to report the conflict.
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(_review_item.insert().values(**row))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._conn.execute(_review_item.insert(), list(rows))
+
+    def update_item(self, run_id: str, item_no: int, revision: int, values: dict[str, Any]) -> bool:
+        ri = _review_item
+        done = self._conn.execute(
+            ri.update()
+            .where(ri.c.run_id == run_id, ri.c.item_no == item_no, ri.c.revision == revision)
+            .values(**values)
+        ).rowcount
+        return bool(done == 1)
+
+    # ---- review actions and signatures -------------------------------------------------------
+
+    def action(self, action_id: str) -> dict[str, Any] | None:
+        ra = _review_action
+        rows = self._rows(sa.select(ra).where(ra.c.id == action_id))
+        return rows[0] if rows else None
+
+    def item_actions(
+        self, run_id: str, item_no: int, proposal_ids: set[str]
+    ) -> list[dict[str, Any]]:
+        ra = _review_action
+        cond = ra.c.item_no == item_no
+        if proposal_ids:
+            cond = sa.or_(cond, ra.c.id.in_(proposal_ids))
+        return self._rows(
+            sa.select(ra).where(ra.c.run_id == run_id, cond).order_by(ra.c.created_at, ra.c.id)
+        )
+
+    def add_action(self, row: dict[str, Any]) -> None:
+        self._conn.execute(_review_action.insert().values(**row))
+
     def signatures(self, proposal_id: str) -> SqlCoSignatures:
-        return SqlCoSignatures(self._conn, ReviewSignature.__table__, {"proposal_id": proposal_id})
+        return SqlCoSignatures(self._conn, _review_signature, {"proposal_id": proposal_id})
+
+    # ---- match runs, items, records and disputes, as review reads them ------------------------
+
+    def match_run(self, run_id: str) -> dict[str, Any] | None:
+        rows = self._rows(sa.select(_run).where(_run.c.id == run_id))
+        return rows[0] if rows else None
+
+    def newest_run_id(self, relation_id: str, as_of: str) -> str:
+        runs = _run
+        newest: str = self._conn.execute(
+            sa.select(runs.c.id)
+            .where(runs.c.relation_id == relation_id, runs.c.as_of == as_of)
+            .order_by(runs.c.created_at.desc(), runs.c.ledger_seq.desc())
+            .limit(1)
+        ).scalar_one()
+        return newest
+
+    def item_bodies(self, run_id: str, item_nos: Iterable[int]) -> list[tuple[int, Any]]:
+        it = _item
+        out: list[tuple[int, Any]] = []
+        for chunk in _chunks(item_nos):
+            rows = self._conn.execute(
+                sa.select(it.c.item_no, it.c.body).where(
+                    it.c.run_id == run_id, it.c.item_no.in_(chunk)
+                )
+            )
+            out.extend((n, orjson.loads(body)) for n, body in rows)
+        return out
+
+    def items_to_review(
+        self,
+        run_id: str,
+        classes: Sequence[str],
+        *,
+        class_: str | None = None,
+        reason: str | None = None,
+        rule: str | None = None,
+        field: str | None = None,
+        only_field: str | None = None,
+    ) -> list[tuple[int, Any]]:
+        it = _item
+        where: list[sa.ColumnElement[bool]] = [
+            it.c.run_id == run_id,
+            it.c["class"].in_(classes),
+        ]
+        if class_:
+            where.append(it.c["class"] == class_)
+        if reason:
+            where.append(it.c.reason == reason)
+        if rule:
+            where.append(it.c.rule == rule)
+        if field:
+            where.append(it.c.diff_fields.like(f"%,{field},%"))
+        if only_field:
+            where.append(it.c.diff_fields == f",{only_field},")
+        rows = self._conn.execute(
+            sa.select(it.c.item_no, it.c.body).where(*where).order_by(it.c.item_no)
+        )
+        return [(n, orjson.loads(body)) for n, body in rows]
+
+    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
+        rec = _record
+        out: dict[int, str] = {}
+        for chunk in _chunks(seqs):
+            rows = self._conn.execute(
+                sa.select(rec.c.seq, rec.c.product_id).where(
+                    rec.c.report_id == report_id, rec.c.seq.in_(chunk)
+                )
+            )
+            out.update((seq, product_id) for seq, product_id in rows)
+        return out
+
+    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
+        rec = _record
+        out: set[int] = set()
+        for chunk in _chunks(product_ids):
+            out.update(
+                self._conn.execute(
+                    sa.select(rec.c.seq).where(
+                        rec.c.report_id == report_id, rec.c.product_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        return out
+
+    def newest_disputes(self, run_id: str) -> dict[int, dict[str, Any]]:
+        de, tt = _dispute_entity, _ticket
+        rows = self._conn.execute(
+            sa.select(de.c.entity_id, tt.c.id, tt.c.status, tt.c.body)
+            .join(tt, tt.c.id == de.c.ticket_id)
+            .where(de.c.kind == "MatchItem", de.c.entity_id.like(f"{run_id}:%"))
+            .order_by(tt.c.created_at)
+        )
+        out: dict[int, dict[str, Any]] = {}
+        for entity_id, ticket_id, status, body in rows:
+            try:
+                item_no = int(entity_id.rsplit(":", 1)[1])
+            except ValueError:
+                continue
+            out[item_no] = {
+                "id": ticket_id,
+                "status": status,
+                "resolution": (json.loads(body) or {}).get("resolution"),
+            }
+        return out

@@ -10,7 +10,8 @@ from connexion import request
 from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
-from ..services import ledger_view, matchruns, parties, relations, reports, review, review_state
+from ..representations.panther.review import item_etag
+from ..services import ledger_view, matchruns, parties, relations, reports, review
 from .common import as_date, listing, one
 
 
@@ -162,7 +163,7 @@ def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any
     view = matchruns.get_item(st.ports(), _c(token_info), id_, item_no)
     if "review" not in view:
         return one(view)
-    return one(view, ETag=review_state.etag(view["review"]))
+    return one(view, ETag=item_etag(view["review"]["revision"]))
 
 
 def createReviewAction(

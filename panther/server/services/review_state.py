@@ -9,12 +9,9 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
-import sqlalchemy as sa
-
-from panther.adapters.sql import repository as repo
 from panther.ledger.canonical import canonical_json
 
+from ..representations.panther.review import item_etag, item_review_view
 from .context import now_iso
 from .disputes import OPEN_STATUSES
 from .ports import UnitOfWork
@@ -38,30 +35,13 @@ REVIEWED = ("partial", "mismatch")
 
 
 def etag(row: dict[str, Any] | None) -> str:
-    return f'"{row["revision"] if row else 0}"'
+    """The ETag of an item's review row (None: nobody acted on the item yet)."""
+    return item_etag(row["revision"] if row else 0)
 
 
 def disputes_by_item(uow: UnitOfWork, run_id: str) -> dict[int, dict[str, Any]]:
-    """The newest dispute on each item of a run: item number -> ticket row."""
-    de, tt = repo.T.dispute_entity, repo.T.ticket
-    rows = uow.conn.execute(
-        sa.select(de.c.entity_id, tt.c.id, tt.c.status, tt.c.body, tt.c.created_at)
-        .join(tt, tt.c.id == de.c.ticket_id)
-        .where(de.c.kind == "MatchItem", de.c.entity_id.like(f"{run_id}:%"))
-        .order_by(tt.c.created_at)
-    ).all()
-    out: dict[int, dict[str, Any]] = {}
-    for entity_id, ticket_id, status, body, _ in rows:
-        try:
-            item_no = int(entity_id.rsplit(":", 1)[1])
-        except ValueError:
-            continue
-        out[item_no] = {
-            "id": ticket_id,
-            "status": status,
-            "resolution": (json.loads(body) or {}).get("resolution"),
-        }
-    return out
+    """The newest dispute on each item of a run: item number -> {id, status, resolution}."""
+    return uow.review.newest_disputes(run_id)
 
 
 def item_state(row: dict[str, Any] | None, dispute: dict[str, Any] | None) -> str:
@@ -78,11 +58,7 @@ def item_state(row: dict[str, Any] | None, dispute: dict[str, Any] | None) -> st
 def resolutions_for_run(uow: UnitOfWork, run_id: str) -> dict[int, dict[str, Any]]:
     """Item number -> {"state", "resolution"} for every reviewed item of a run that is not
     plainly open: agreed by review or by a closed dispute, disputed, or proposed."""
-    ri = repo.T.review_item
-    rows = {
-        r["item_no"]: dict(r)
-        for r in uow.conn.execute(sa.select(ri).where(ri.c.run_id == run_id)).mappings()
-    }
+    rows = uow.review.items(run_id)
     tickets = disputes_by_item(uow, run_id)
     out: dict[int, dict[str, Any]] = {}
     for item_no in rows.keys() | tickets.keys():
@@ -113,49 +89,13 @@ def run_summary(uow: UnitOfWork, run: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _actions(uow: UnitOfWork, run_id: str, item_no: int, proposal_ids: set[str]) -> list:
-    ra = repo.T.review_action
-    cond = ra.c.item_no == item_no
-    if proposal_ids:
-        cond = sa.or_(cond, ra.c.id.in_(proposal_ids))
-    rows = uow.conn.execute(
-        sa.select(ra).where(ra.c.run_id == run_id, cond).order_by(ra.c.created_at, ra.c.id)
-    ).mappings()
-    out = []
-    for r in rows:
-        body = json.loads(r["body"])
-        out.append(
-            {
-                "id": r["id"],
-                "action": r["action"],
-                "party": r["party_id"],
-                "date": r["created_at"],
-                "ledgerSeq": r["ledger_seq"],
-                **{k: v for k, v in body.items() if k not in ("items",)},
-            }
-        )
-    return out
-
-
 def item_review(uow: UnitOfWork, run_id: str, item_no: int) -> tuple[dict[str, Any], str]:
     """The review of one item as both carriers see it, and its ETag."""
-    row = repo.get_row(uow.conn, repo.T.review_item, run_id=run_id, item_no=item_no)
+    row = uow.review.item(run_id, item_no)
     dispute = disputes_by_item(uow, run_id).get(item_no)
-    proposal = json.loads(row["proposal"]) if row and row["proposal"] else None
     ids = {row["proposal_id"]} if row and row["proposal_id"] else set()
-    view = {
-        "state": item_state(row, dispute),
-        "revision": row["revision"] if row else 0,
-        "proposal": proposal,
-        "resolution": json.loads(row["resolution"]) if row and row["resolution"] else None,
-        "agreedSeq": row["agreed_seq"] if row else None,
-        "carriedFrom": row["carried_from"] if row else None,
-        "dispute": dispute,
-        "actions": _actions(uow, run_id, item_no, ids),
-    }
-    if view["resolution"] is None and view["state"] == "agreed" and dispute is not None:
-        view["resolution"] = dispute["resolution"]
-    return view, etag(row)
+    actions = uow.review.item_actions(run_id, item_no, ids)
+    return item_review_view(row, item_state(row, dispute), dispute, actions), etag(row)
 
 
 def leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
@@ -193,20 +133,6 @@ def number_of(value: Any) -> Decimal | None:
         return None
 
 
-def _product_ids(uow: UnitOfWork, report_id: str, refs: set[int]) -> dict[int, str]:
-    """Record position -> product id for many records of a report (a query per 5,000)."""
-    rec, ordered, out = repo.T.record, sorted(refs), {}
-    for at in range(0, len(ordered), 5000):
-        out.update(
-            uow.conn.execute(
-                sa.select(rec.c.seq, rec.c.product_id).where(
-                    rec.c.report_id == report_id, rec.c.seq.in_(ordered[at : at + 5000])
-                )
-            ).all()
-        )
-    return out
-
-
 def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str]) -> str:
     shape = {
         "class": item["class"],
@@ -225,22 +151,12 @@ def _key(item: dict[str, Any], supplier_ids: list[str], customer_ids: list[str])
     return hashlib.sha256(canonical_json(shape)).hexdigest()
 
 
-def _items(uow: UnitOfWork, run_id: str, item_nos: set[int]) -> list[tuple[int, Any]]:
-    it = repo.T.item
-    rows = uow.conn.execute(
-        sa.select(it.c.item_no, it.c.body).where(
-            it.c.run_id == run_id, it.c.item_no.in_(sorted(item_nos))
-        )
-    )
-    return [(n, orjson.loads(body)) for n, body in rows]
-
-
 def _keys(uow: UnitOfWork, run: dict[str, Any], items: list[tuple[int, Any]]) -> dict[int, str]:
     """The item key of each of ``items`` (number, body) of ``run``, with one product-id
     lookup per side for all of them."""
     ids = {
-        side: _product_ids(
-            uow, run[f"{side}_report_id"], {r for _, item in items for r in item[f"{side}Refs"]}
+        side: uow.review.product_ids(
+            run[f"{side}_report_id"], {r for _, item in items for r in item[f"{side}Refs"]}
         )
         for side in ("supplier", "customer")
     }
@@ -255,7 +171,9 @@ def _keys(uow: UnitOfWork, run: dict[str, Any], items: list[tuple[int, Any]]) ->
 
 
 def item_keys(uow: UnitOfWork, run: dict[str, Any], item_nos: list[int]) -> dict[int, str]:
-    return _keys(uow, run, _items(uow, run["id"], set(item_nos)))
+    """The item key of each of the run's items ``item_nos`` (what identifies the item in a
+    later run: its class, differences and the products on both sides)."""
+    return _keys(uow, run, uow.review.item_bodies(run["id"], set(item_nos)))
 
 
 def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
@@ -263,19 +181,9 @@ def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
     unchanged (same item key); returns how many were carried. Only items holding a product
     that an agreement was about are looked at, so a large run without agreements costs two
     queries."""
-    ri, rec, it = repo.T.review_item, repo.T.record, repo.T.item
     agreed = {
-        r["item_key"]: dict(r)
-        for r in uow.conn.execute(
-            sa.select(ri)
-            .where(
-                ri.c.relation_id == run["relation_id"],
-                ri.c.state == "agreed",
-                ri.c.item_key.is_not(None),
-                ri.c.run_id != run["id"],
-            )
-            .order_by(ri.c.updated_at)
-        ).mappings()
+        old["item_key"]: old
+        for old in uow.review.agreed_in_other_runs(run["relation_id"], run["id"])
     }
     if not agreed:
         return 0
@@ -285,58 +193,47 @@ def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
     for old in agreed.values():
         by_run.setdefault(old["run_id"], set()).add(old["item_no"])
     for old_run_id, item_nos in by_run.items():
-        old_run = repo.get_row(uow.conn, repo.T.run, id=old_run_id)
+        old_run = uow.review.match_run(old_run_id)
         if old_run is None:
             continue
-        items = _items(uow, old_run_id, item_nos)
+        items = uow.review.item_bodies(old_run_id, item_nos)
         for side in ("supplier", "customer"):
             refs = {r for _, item in items for r in item[f"{side}Refs"]}
-            products[side].update(_product_ids(uow, old_run[f"{side}_report_id"], refs).values())
+            products[side].update(
+                uow.review.product_ids(old_run[f"{side}_report_id"], refs).values()
+            )
     seqs = {
-        side: set(
-            uow.conn.execute(
-                sa.select(rec.c.seq).where(
-                    rec.c.report_id == run[f"{side}_report_id"],
-                    rec.c.product_id.in_(sorted(ids)),
-                )
-            ).scalars()
-        )
+        side: uow.review.record_seqs(run[f"{side}_report_id"], ids)
         for side, ids in products.items()
     }
-    existing = set(
-        uow.conn.execute(sa.select(ri.c.item_no).where(ri.c.run_id == run["id"])).scalars()
-    )
-    candidates = []
-    for item_no, body in uow.conn.execute(
-        sa.select(it.c.item_no, it.c.body).where(
-            it.c.run_id == run["id"], it.c["class"].in_(REVIEWED)
-        )
-    ):
-        item = orjson.loads(body)
-        if item_no not in existing and (
+    existing = uow.review.item_nos(run["id"])
+    candidates = [
+        (item_no, item)
+        for item_no, item in uow.review.items_to_review(run["id"], REVIEWED)
+        if item_no not in existing
+        and (
             seqs["supplier"].intersection(item["supplierRefs"])
             or seqs["customer"].intersection(item["customerRefs"])
-        ):
-            candidates.append((item_no, item))
-    carried = 0
+        )
+    ]
+    carried = []
     for item_no, key in _keys(uow, run, candidates).items():
-        old = agreed.get(key)
-        if old is None:
+        agreement = agreed.get(key)
+        if agreement is None:
             continue
-        repo.insert_row(
-            uow.conn,
-            ri,
+        carried.append(
             new_review_row(
                 run,
                 item_no,
                 state="agreed",
-                proposal_id=old["proposal_id"],
-                proposal=old["proposal"],
-                resolution=old["resolution"],
-                agreed_seq=old["agreed_seq"],
+                proposal_id=agreement["proposal_id"],
+                proposal=agreement["proposal"],
+                resolution=agreement["resolution"],
+                agreed_seq=agreement["agreed_seq"],
                 item_key=key,
-                carried_from=old["run_id"],
-            ),
+                carried_from=agreement["run_id"],
+            )
         )
-        carried += 1
-    return carried
+    # One executemany for all of them: a re-match may carry thousands of agreements.
+    uow.review.add_items(carried)
+    return len(carried)

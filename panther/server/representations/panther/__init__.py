@@ -1,1 +1,1 @@
-"""The JSON of /panther/v1, one module per resource."""
+"""Representations of the panther v1 API."""

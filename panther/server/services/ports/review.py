@@ -1,11 +1,13 @@
-"""The repository port of review items, actions and signatures of match runs."""
+"""The repository port of review items, actions and signatures of match runs, and of what the
+review reads of runs, their items, the inventory records and the disputes on items."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .system import CoSignatures
+    from .system import CoSignatures, Row
 
 __all__ = ["ReviewRepository"]
 
@@ -13,4 +15,87 @@ __all__ = ["ReviewRepository"]
 class ReviewRepository(Protocol):
     """Review items, actions and signatures of match runs, in the carriers' language."""
 
+    # ---- review items (a row per item a carrier acted on; an item without one is open) ----
+
+    def item(self, run_id: str, item_no: int) -> Row | None: ...
+
+    def items(self, run_id: str) -> dict[int, Row]:
+        """The review rows of a run, by item number."""
+        ...
+
+    def item_nos(self, run_id: str) -> set[int]:
+        """The numbers of the items of a run that have a review row."""
+        ...
+
+    def proposal_items(self, run_id: str, proposal_id: str) -> list[Row]:
+        """The review rows that carry ``proposal_id`` (in any state)."""
+        ...
+
+    def agreed_in_other_runs(self, relation_id: str, run_id: str) -> list[Row]:
+        """The agreed rows with an item key of the relation's runs other than ``run_id``,
+        oldest first."""
+        ...
+
+    def add_item(self, row: Row) -> bool:
+        """Insert a review row; False if the item has one already (someone acted meanwhile)."""
+        ...
+
+    def add_items(self, rows: Sequence[Row]) -> None:
+        """Insert many review rows at once."""
+        ...
+
+    def update_item(self, run_id: str, item_no: int, revision: int, values: Row) -> bool:
+        """Write ``values`` over the item's row if it is still at ``revision``; False if not."""
+        ...
+
+    # ---- actions and signatures ----
+
+    def action(self, action_id: str) -> Row | None: ...
+
+    def item_actions(self, run_id: str, item_no: int, proposal_ids: set[str]) -> list[Row]:
+        """The actions on an item and on the proposals ``proposal_ids``, oldest first."""
+        ...
+
+    def add_action(self, row: Row) -> None: ...
+
     def signatures(self, proposal_id: str) -> CoSignatures: ...
+
+    # ---- runs, items, records and disputes, as the review reads them ----
+
+    def match_run(self, run_id: str) -> Row | None: ...
+
+    def newest_run_id(self, relation_id: str, as_of: str) -> str:
+        """The id of the relation's newest run for the date ``as_of``."""
+        ...
+
+    def item_bodies(self, run_id: str, item_nos: Iterable[int]) -> list[tuple[int, Any]]:
+        """(item number, item) of the run's items ``item_nos`` (a query per 5,000)."""
+        ...
+
+    def items_to_review(
+        self,
+        run_id: str,
+        classes: Sequence[str],
+        *,
+        class_: str | None = None,
+        reason: str | None = None,
+        rule: str | None = None,
+        field: str | None = None,
+        only_field: str | None = None,
+    ) -> list[tuple[int, Any]]:
+        """(item number, item) of the run's items of ``classes`` in item order, narrowed to
+        a class, reason, rule, a differing field, or items where only ``only_field`` differs."""
+        ...
+
+    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
+        """Record position -> product id for many records of a report (a query per 5,000)."""
+        ...
+
+    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
+        """The positions of a report's records of the products ``product_ids`` (a query per
+        5,000)."""
+        ...
+
+    def newest_disputes(self, run_id: str) -> dict[int, Row]:
+        """The newest dispute on each item of a run: item number -> {id, status, resolution}."""
+        ...
