@@ -10,7 +10,18 @@ from connexion import request
 from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
-from ..services import ledger_view, matchruns, parties, relations, reports, review, review_state
+from ..services import (
+    ledger_view,
+    matchruns,
+    parties,
+    relations,
+    reports,
+    review,
+    review_state,
+    run_endorsement,
+    runs_read,
+    suggestions,
+)
 from .common import as_date, listing, one
 
 
@@ -111,7 +122,7 @@ def listMatchRun(
     state: str | None = None,
 ) -> Any:
     return listing(
-        *matchruns.list_runs(
+        *runs_read.list_runs(
             st.ports(),
             _c(token_info),
             relation_id=relation_id,
@@ -131,7 +142,7 @@ def createMatchRun(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
 
 
 def retrieveMatchRun(token_info: dict[str, Any], id_: str) -> Any:
-    return one(matchruns.get_run(st.ports(), _c(token_info), id_))
+    return one(runs_read.get_run(st.ports(), _c(token_info), id_))
 
 
 def listMatchItem(
@@ -145,7 +156,7 @@ def listMatchItem(
     rule: str | None = None,
 ) -> Any:
     return listing(
-        *matchruns.list_items(
+        *runs_read.list_items(
             st.ports(),
             _c(token_info),
             id_,
@@ -160,7 +171,7 @@ def listMatchItem(
 
 
 def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
-    view = matchruns.get_item(st.ports(), _c(token_info), id_, item_no)
+    view = runs_read.get_item(st.ports(), _c(token_info), id_, item_no)
     if "review" not in view:
         return one(view)
     return one(view, ETag=review_state.etag(view["review"]))
@@ -180,14 +191,14 @@ def createBulkReviewAction(token_info: dict[str, Any], id_: str, body: dict[str,
 
 
 def retrieveMatchItemExplanation(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
-    return one(matchruns.explain_item(st.ports(), _c(token_info), id_, item_no))
+    return one(runs_read.explain_item(st.ports(), _c(token_info), id_, item_no))
 
 
 def createSuggestionConfirmation(
     token_info: dict[str, Any], id_: str, item_no: int, other_item_no: int
 ) -> Any:
     return one(
-        matchruns.confirm_suggestion(st.ports(), _c(token_info), id_, item_no, other_item_no)
+        suggestions.confirm_suggestion(st.ports(), _c(token_info), id_, item_no, other_item_no)
     )
 
 
@@ -195,7 +206,7 @@ def createMatchEndorsement(
     token_info: dict[str, Any], id_: str, body: dict[str, Any] | None = None
 ) -> Any:
     signature = (body or {}).get("signature")
-    return one(matchruns.endorse_run(st.ports(), _c(token_info), id_, signature))
+    return one(run_endorsement.endorse_run(st.ports(), _c(token_info), id_, signature))
 
 
 def listLedgerEntry(
