@@ -1,18 +1,212 @@
-"""SQL of the runs aggregate (see panther.server.services.ports.runs)."""
+"""SQL of the runs aggregate (see panther.server.services.ports.runs): match_run,
+match_endorsement, match_item and match_suggestion, and what a run reads of its relation and
+reports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
 import sqlalchemy as sa
 
+from . import repository as repo
 from .cosign import SqlCoSignatures
-from .tables import MatchEndorsement
 
 __all__ = ["SqlRunRepository"]
+
+_run, _endorsement = repo.T.run, repo.T.endorsement
+_item, _suggestion = repo.T.item, repo.T.suggestion
+_ITEM_COLUMNS = ("run_id", "item_no", "class", "reason", "rule", "diff_fields", "body")
 
 
 class SqlRunRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
+    # Runs.
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        return repo.get_row(self._conn, _run, id=run_id)
+
+    def newest(
+        self, relation_id: str, as_of: str, profile_hash: str | None = None
+    ) -> dict[str, Any] | None:
+        q = sa.select(_run).where(_run.c.relation_id == relation_id, _run.c.as_of == as_of)
+        if profile_hash is not None:
+            q = q.where(_run.c.profile_hash == profile_hash)
+        q = q.order_by(_run.c.created_at.desc(), _run.c.ledger_seq.desc()).limit(1)
+        row = self._conn.execute(q).mappings().first()
+        return dict(row) if row else None
+
+    def list_visible(
+        self,
+        party_id: str | None,
+        *,
+        relation_id: str | None,
+        as_of: str | None,
+        state: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        rel = repo.T.relation
+        where: list[Any] = []
+        if party_id is not None:
+            carriers = sa.select(rel.c.id).where(
+                sa.or_(rel.c.supplier_id == party_id, rel.c.customer_id == party_id)
+            )
+            where.append(_run.c.relation_id.in_(carriers))
+        if relation_id:
+            where.append(_run.c.relation_id == relation_id)
+        if as_of:
+            where.append(_run.c.as_of == as_of)
+        if state:
+            where.append(_run.c.state == state)
+        total = repo.count_where(self._conn, _run, where)
+        rows = repo.list_rows(
+            self._conn,
+            _run,
+            where,
+            order_by=[_run.c.created_at, _run.c.id],
+            offset=offset,
+            limit=limit,
+        )
+        return rows, total
+
+    def add(self, row: dict[str, Any]) -> None:
+        repo.insert_row(self._conn, _run, row)
+
+    def set_recorded(
+        self, run_id: str, *, ledger_seq: int, items_root: str, item_count: int
+    ) -> None:
+        values = {"ledger_seq": ledger_seq, "items_root": items_root, "item_count": item_count}
+        repo.update_row(self._conn, _run, {"id": run_id}, values)
+
+    def set_final(self, run_id: str, endorsed_seq: int) -> None:
+        values = {"state": "final", "endorsed_seq": endorsed_seq}
+        repo.update_row(self._conn, _run, {"id": run_id}, values)
+
     def endorsements(self, run_id: str) -> SqlCoSignatures:
-        return SqlCoSignatures(self._conn, MatchEndorsement.__table__, {"run_id": run_id})
+        return SqlCoSignatures(self._conn, _endorsement, {"run_id": run_id})
+
+    def endorsements_of(self, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
+        if not out:
+            return out
+        rows = self._conn.execute(
+            sa.select(_endorsement).where(_endorsement.c.run_id.in_(list(out)))
+        ).mappings()
+        for r in rows:
+            out[r["run_id"]].append(dict(r))
+        return out
+
+    # Items.
+
+    def add_items(self, rows: Iterable[Sequence[Any]]) -> int:
+        # COPY on PostgreSQL, executemany elsewhere: a run stores up to millions of items.
+        return repo.bulk_insert(self._conn, _item, _ITEM_COLUMNS, rows)
+
+    def item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
+        return repo.get_row(self._conn, _item, run_id=run_id, item_no=item_no)
+
+    def items(
+        self,
+        run_id: str,
+        *,
+        class_: str | None,
+        reason: str | None,
+        rule: str | None,
+        field: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        where: list[Any] = [_item.c.run_id == run_id]
+        if class_:
+            where.append(_item.c["class"] == class_)
+        if reason:
+            where.append(_item.c.reason == reason)
+        if rule:
+            where.append(_item.c.rule == rule)
+        if field:
+            # diff_fields is ",a,b,": the commas keep one field from matching inside another.
+            where.append(_item.c.diff_fields.like(f"%,{field},%"))
+        total = repo.count_where(self._conn, _item, where)
+        rows = repo.list_rows(
+            self._conn, _item, where, order_by=[_item.c.item_no], offset=offset, limit=limit
+        )
+        return rows, total
+
+    # Fuzzy suggestions.
+
+    def add_suggestions(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._conn.execute(_suggestion.insert(), list(rows))
+
+    def suggestions_on(self, run_id: str, item_nos: Sequence[int]) -> list[dict[str, Any]]:
+        if not item_nos:
+            return []
+        sg = _suggestion
+        q = sa.select(sg).where(
+            sg.c.run_id == run_id,
+            sa.or_(sg.c.supplier_item.in_(item_nos), sg.c.customer_item.in_(item_nos)),
+        )
+        return [dict(r) for r in self._conn.execute(q).mappings()]
+
+    def suggestion(
+        self, run_id: str, supplier_item: int, customer_item: int
+    ) -> dict[str, Any] | None:
+        return repo.get_row(
+            self._conn,
+            _suggestion,
+            run_id=run_id,
+            supplier_item=supplier_item,
+            customer_item=customer_item,
+        )
+
+    def suggestion_between(self, run_id: str, item_no: int, other_no: int) -> dict[str, Any] | None:
+        sg = _suggestion
+        q = sa.select(sg).where(
+            sg.c.run_id == run_id,
+            sa.or_(
+                sa.and_(sg.c.supplier_item == item_no, sg.c.customer_item == other_no),
+                sa.and_(sg.c.supplier_item == other_no, sg.c.customer_item == item_no),
+            ),
+        )
+        row = self._conn.execute(q).mappings().first()
+        return dict(row) if row else None
+
+    def set_suggestion_confirmed(
+        self, run_id: str, supplier_item: int, customer_item: int, confirmed_by: str
+    ) -> None:
+        key = {"run_id": run_id, "supplier_item": supplier_item, "customer_item": customer_item}
+        repo.update_row(self._conn, _suggestion, key, {"confirmed_by": confirmed_by})
+
+    def set_suggestion_linked(
+        self, run_id: str, supplier_item: int, customer_item: int, linked_run_id: str
+    ) -> None:
+        key = {"run_id": run_id, "supplier_item": supplier_item, "customer_item": customer_item}
+        repo.update_row(self._conn, _suggestion, key, {"linked_run_id": linked_run_id})
+
+    # What a run reads of the relation and its reports (tables of other aggregates).
+
+    def relation(self, relation_id: str) -> dict[str, Any] | None:
+        return repo.get_row(self._conn, repo.T.relation, id=relation_id)
+
+    def latest_report(self, relation_id: str, as_of: str, side: str) -> dict[str, Any] | None:
+        return repo.latest_report(self._conn, relation_id, as_of, side)
+
+    def report(self, report_id: str) -> dict[str, Any] | None:
+        return repo.get_row(self._conn, repo.T.report, id=report_id)
+
+    def report_record_chunks(self, report_id: str, size: int) -> Iterator[list[str]]:
+        return repo.record_body_chunks(self._conn, report_id, size)
+
+    def report_records(self, report_id: str, seqs: Sequence[int]) -> dict[int, str]:
+        if not seqs:
+            return {}
+        rec = repo.T.record
+        rows = self._conn.execute(
+            sa.select(rec.c.seq, rec.c.body).where(
+                rec.c.report_id == report_id, rec.c.seq.in_(list(seqs))
+            )
+        ).all()
+        return {seq: body for seq, body in rows}

@@ -11,7 +11,17 @@ from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
 from ..representations.panther.review import item_etag
-from ..services import ledger_view, matchruns, parties, relations, reports, review
+from ..services import (
+    ledger_view,
+    matchruns,
+    parties,
+    relations,
+    reports,
+    review,
+    run_endorsement,
+    runs_read,
+    suggestions,
+)
 from .common import as_date, listing, one
 
 
@@ -111,7 +121,7 @@ def listMatchRun(
     state: str | None = None,
 ) -> Any:
     return listing(
-        *matchruns.list_runs(
+        *runs_read.list_runs(
             st.ports(),
             _c(token_info),
             relation_id=relation_id,
@@ -131,7 +141,7 @@ def createMatchRun(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
 
 
 def retrieveMatchRun(token_info: dict[str, Any], id_: str) -> Any:
-    return one(matchruns.get_run(st.ports(), _c(token_info), id_))
+    return one(runs_read.get_run(st.ports(), _c(token_info), id_))
 
 
 def listMatchItem(
@@ -145,7 +155,7 @@ def listMatchItem(
     rule: str | None = None,
 ) -> Any:
     return listing(
-        *matchruns.list_items(
+        *runs_read.list_items(
             st.ports(),
             _c(token_info),
             id_,
@@ -160,7 +170,7 @@ def listMatchItem(
 
 
 def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
-    view = matchruns.get_item(st.ports(), _c(token_info), id_, item_no)
+    view = runs_read.get_item(st.ports(), _c(token_info), id_, item_no)
     if "review" not in view:
         return one(view)
     return one(view, ETag=item_etag(view["review"]["revision"]))
@@ -180,14 +190,14 @@ def createBulkReviewAction(token_info: dict[str, Any], id_: str, body: dict[str,
 
 
 def retrieveMatchItemExplanation(token_info: dict[str, Any], id_: str, item_no: int) -> Any:
-    return one(matchruns.explain_item(st.ports(), _c(token_info), id_, item_no))
+    return one(runs_read.explain_item(st.ports(), _c(token_info), id_, item_no))
 
 
 def createSuggestionConfirmation(
     token_info: dict[str, Any], id_: str, item_no: int, other_item_no: int
 ) -> Any:
     return one(
-        matchruns.confirm_suggestion(st.ports(), _c(token_info), id_, item_no, other_item_no)
+        suggestions.confirm_suggestion(st.ports(), _c(token_info), id_, item_no, other_item_no)
     )
 
 
@@ -195,7 +205,7 @@ def createMatchEndorsement(
     token_info: dict[str, Any], id_: str, body: dict[str, Any] | None = None
 ) -> Any:
     signature = (body or {}).get("signature")
-    return one(matchruns.endorse_run(st.ports(), _c(token_info), id_, signature))
+    return one(run_endorsement.endorse_run(st.ports(), _c(token_info), id_, signature))
 
 
 def listLedgerEntry(
