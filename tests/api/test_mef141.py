@@ -19,8 +19,9 @@ from conformance.official import (
     validate_response_against_document,
 )
 from panther.server.app import OPENAPI_DIR
-from panther.server.services import billing, billing_mef
+from panther.server.representations import mef141
 from panther.server.services.ports import Ports
+from panther.server.services.statements import line_rows
 from panther.settlement import (
     BillingPeriod,
     Credit,
@@ -119,7 +120,7 @@ async def test_buyer_lists_and_retrieves_bill_and_items(
     assert bill["appliedPayment"] == []
     (contact,) = bill["relatedContactInformation"]
     assert contact["role"] == "sellerContact" and contact["name"] == "dtgc"
-    assert contact["emailAddress"] == contact["number"] == billing_mef.NOT_HELD
+    assert contact["emailAddress"] == contact["number"] == mef141.NOT_HELD
 
     # Items: the billed lines; undisputed held-out items (differences, missingAtCustomer) are not.
     rates = await world.customer.get(f"{CBM}/appliedCustomerBillingRate", **{"bill.id": bill_id})
@@ -270,14 +271,15 @@ def test_disputed_and_credit_items(ports: Ports, official_schemas: Path) -> None
         "statement": statement.canonical_json.decode(),
         "updated_at": "2026-12-02T00:00:00Z",
     }
-    lines = billing._line_rows(row, statement)
-    bill = billing_mef.bill_view(ports, row, lines, "Supplier")
+    lines = line_rows(row, statement)
+    base = ports.settings.public_base_url
+    bill = mef141.bill_view(base, row, lines, "Supplier")
     validate_mef141_customer_bill(bill)
     validate_response_against_document(DOC, "retrieveMEFCustomerBill", 200, [bill])
     assert bill["state"] == "paymentDue" and len(bill["customerBillItem"]) == 4
     assert bill["credits"] == {"unit": "EUR", "value": 150.0}
     assert bill["taxExcludedAmount"] == {"unit": "EUR", "value": 850.0}  # 1000 - 100 - 50
-    items = [billing_mef.item_view(ports, ln, statement, "sent", None) for ln in lines]
+    items = [mef141.item_view(base, ln, statement, "sent", None) for ln in lines]
     for item in items:
         validate_mef141_customer_bill_item(item)
         validate_response_against_document(DOC, "retrieveMEFCustomerBillItem", 200, [item])
@@ -285,17 +287,17 @@ def test_disputed_and_credit_items(ports: Ports, official_schemas: Path) -> None
     assert set(by_state) == {
         ("paymentDue", "CID-1"),
         ("credit", "CID-1"),
-        ("credit", billing_mef.NOT_HELD),
+        ("credit", mef141.NOT_HELD),
         ("disputeBeingInvestigated", "CID-2"),
     }
     credit = by_state[("credit", "CID-1")]
     assert credit["customerBillItemType"] == "recurring"
     assert credit["taxExcludedAmount"] == {"unit": "EUR", "value": -100.0}
-    assert by_state[("credit", billing_mef.NOT_HELD)]["customerBillItemType"] == "nonRecurring"
+    assert by_state[("credit", mef141.NOT_HELD)]["customerBillItemType"] == "nonRecurring"
     disputed = by_state[("disputeBeingInvestigated", "CID-2")]
     assert disputed["taxExcludedAmount"] == {"unit": "EUR", "value": 400.0}
     assert disputed["appliedTax"] == [] and disputed["productOrderItem"]["productOrderId"] == (
-        billing_mef.NOT_HELD
+        mef141.NOT_HELD
     )
     assert json.loads(lines[-1]["body"])["reason"] == "disputed"
 

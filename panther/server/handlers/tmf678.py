@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from connexion import request
+from connexion import request  # type: ignore[import-untyped]  # connexion has no py.typed
 
 from .. import state as st
-from ..services import billing
+from ..services import bill_rates, billing_events, bills, statements
 from .common import one, tmf_listing
 
 _BILL_FILTERS = (
@@ -30,17 +30,17 @@ def _list(find: Any, names: tuple[str, ...], token_info: dict[str, Any]) -> Any:
 
 
 def listCustomerBill(token_info: dict[str, Any], **_: Any) -> Any:
-    return _list(billing.list_bills, _BILL_FILTERS, token_info)
+    return _list(bills.list_bills, _BILL_FILTERS, token_info)
 
 
 def retrieveCustomerBill(token_info: dict[str, Any], id_: str, fields: str | None = None) -> Any:
-    view, tag = billing.get_bill(st.ports(), st.caller(token_info), id_, fields)
+    view, tag = bills.get_bill(st.ports(), st.caller(token_info), id_, fields)
     return one(view, ETag=tag)
 
 
 async def patchCustomerBill(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:
     view, tag = await asyncio.to_thread(
-        billing.patch_bill,
+        bills.patch_bill,
         st.ports(),
         st.caller(token_info),
         id_,
@@ -51,29 +51,27 @@ async def patchCustomerBill(token_info: dict[str, Any], id_: str, body: dict[str
 
 
 async def retrieveCustomerBillDocument(token_info: dict[str, Any], id_: str) -> Any:
-    pdf, tag = await asyncio.to_thread(
-        billing.bill_document, st.ports(), st.caller(token_info), id_
-    )
+    pdf, tag = await asyncio.to_thread(bills.bill_document, st.ports(), st.caller(token_info), id_)
     return pdf, 200, {"Content-Type": "application/pdf", "ETag": tag}
 
 
 def listAppliedCustomerBillingRate(token_info: dict[str, Any], **_: Any) -> Any:
-    return _list(billing.list_rates, _RATE_FILTERS, token_info)
+    return _list(bill_rates.list_rates, _RATE_FILTERS, token_info)
 
 
 def retrieveAppliedCustomerBillingRate(
     token_info: dict[str, Any], id_: str, fields: str | None = None
 ) -> Any:
-    return one(billing.get_rate(st.ports(), st.caller(token_info), id_, fields))
+    return one(bill_rates.get_rate(st.ports(), st.caller(token_info), id_, fields))
 
 
 def listCustomerBillOnDemand(token_info: dict[str, Any], **_: Any) -> Any:
-    return _list(billing.list_bill_requests, _REQUEST_FILTERS, token_info)
+    return _list(statements.list_bill_requests, _REQUEST_FILTERS, token_info)
 
 
 async def createCustomerBillOnDemand(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
     view = await asyncio.to_thread(
-        billing.request_statement, st.ports(), st.caller(token_info), body
+        statements.request_statement, st.ports(), st.caller(token_info), body
     )
     return one(view, 201)
 
@@ -81,13 +79,13 @@ async def createCustomerBillOnDemand(token_info: dict[str, Any], body: dict[str,
 def retrieveCustomerBillOnDemand(
     token_info: dict[str, Any], id_: str, fields: str | None = None
 ) -> Any:
-    return one(billing.get_bill_request(st.ports(), st.caller(token_info), id_, fields))
+    return one(statements.get_bill_request(st.ports(), st.caller(token_info), id_, fields))
 
 
 def registerCustomerBillListener(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
-    return one(billing.register_listener(st.ports(), st.caller(token_info), body), 201)
+    return one(billing_events.register_listener(st.ports(), st.caller(token_info), body), 201)
 
 
 def unregisterCustomerBillListener(token_info: dict[str, Any], id_: str) -> Any:
-    billing.unregister_listener(st.ports(), st.caller(token_info), id_)
+    billing_events.unregister_listener(st.ports(), st.caller(token_info), id_)
     return None, 204

@@ -1,0 +1,228 @@
+"""Issued statements as TMF678 customerBills: who may see one, listing and reading them, the
+invoice PDF, and their lifecycle (the customer's `validated` completes StatementAgreed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from panther.inventory.views import select_fields
+from panther.ledger.transactions import Transaction, TxType
+from panther.settlement import statement_from_json
+
+from ..representations import tmf678
+from ..representations.tmf678 import etag
+from .billing_events import publish_bill_event, publish_mef_state_change
+from .context import Caller
+from .errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from .ports import Ports, Row, UnitOfWork
+from .relations import relation_for
+from .signing import co_sign
+
+__all__ = [
+    "TRANSITIONS",
+    "agreed_tx",
+    "bill_document",
+    "bill_for",
+    "get_bill",
+    "list_bills",
+    "patch_bill",
+    "viewer",
+]
+
+# (from, to) -> the side that may make the change (TMF678 document, "Lifecycle").
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("new", "onHold"): "customer",
+    ("onHold", "new"): "customer",
+    ("new", "validated"): "customer",
+    ("onHold", "validated"): "customer",
+    ("validated", "sent"): "supplier",
+    ("sent", "partiallyPaid"): "supplier",
+    ("sent", "settled"): "supplier",
+    ("partiallyPaid", "settled"): "supplier",
+}
+
+
+def agreed_tx(row: Row) -> Transaction:
+    """StatementAgreed over a stored statement: the supplier signs it on issue, the customer
+    when it validates the bill."""
+    return Transaction(
+        type=TxType.StatementAgreed,
+        version=1,
+        relation=row["relation_id"],
+        payload={
+            "statementId": row["id"],
+            "relationId": row["relation_id"],
+            "period": row["period"],
+            "version": row["version"],
+            "statementHash": row["statement_hash"],
+            "issuedSeq": row["issued_seq"],
+        },
+        merkle_root=bytes.fromhex(row["lines_root"]),
+    )
+
+
+def viewer(caller: Caller) -> str | None:
+    """Whose relations' bills the caller sees: its own; the operator's: everyone's (None)."""
+    return None if caller.is_operator else caller.party_id
+
+
+def bill_for(uow: UnitOfWork, caller: Caller, bill_id: str) -> tuple[Row, Row]:
+    """The statement and its relation, if the caller may see them (404 otherwise)."""
+    row = uow.billing.statement(bill_id)
+    if row is None:
+        raise NotFound(f"no customerBill {bill_id}")
+    try:
+        relation = relation_for(uow, caller, row["relation_id"])
+    except NotFound:
+        raise NotFound(f"no customerBill {bill_id}") from None
+    return row, relation
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def _same_instant(a: str | None, b: str) -> bool:
+    if a is None:
+        return False
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return False
+
+
+def _bill_matches(view: dict[str, Any], filters: dict[str, str]) -> bool:
+    for name, wanted in filters.items():
+        if name == "billingAccount.id":
+            ok = view["billingAccount"]["id"] == wanted
+        elif name == "billingPeriod.startDateTime":
+            ok = _same_instant(view["billingPeriod"]["startDateTime"], wanted)
+        elif name == "relatedParty.id":
+            ok = any(p["id"] == wanted for p in view["relatedParty"])
+        else:
+            ok = str(view.get(name)) == wanted
+        if not ok:
+            return False
+    return True
+
+
+def list_bills(
+    ports: Ports,
+    caller: Caller,
+    *,
+    filters: dict[str, str],
+    fields: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    with ports.uow.read() as uow:
+        rows = uow.billing.list_statements(
+            viewer(caller),
+            bill_id=filters.get("id"),
+            states=[filters["state"]] if "state" in filters else None,
+            relation_id=filters.get("billingAccount.id"),
+        )
+    base = ports.settings.public_base_url
+    views = [
+        v
+        for v in (
+            tmf678.bill_view(
+                base, r, {"supplier_id": r["supplier_id"], "customer_id": r["customer_id"]}
+            )
+            for r in rows
+        )
+        if _bill_matches(v, filters)
+    ]
+    return [select_fields(v, fields) for v in views[offset : offset + limit]], len(views)
+
+
+def get_bill(
+    ports: Ports, caller: Caller, bill_id: str, fields: str | None = None
+) -> tuple[dict[str, Any], str]:
+    with ports.uow.read() as uow:
+        row, relation = bill_for(uow, caller, bill_id)
+    view = tmf678.bill_view(ports.settings.public_base_url, row, relation)
+    return select_fields(view, fields), etag(row)
+
+
+def bill_document(ports: Ports, caller: Caller, bill_id: str) -> tuple[bytes, str]:
+    """The invoice PDF (a draft until the customer endorsed the statement)."""
+    # fpdf2 is loaded only when an invoice is rendered (not to dodge a cycle: it is heavy).
+    from panther.settlement.invoice import render_invoice
+
+    with ports.uow.read() as uow:
+        row, relation = bill_for(uow, caller, bill_id)
+        supplier = uow.parties.get(relation["supplier_id"])
+        customer = uow.parties.get(relation["customer_id"])
+    agreed_on = None
+    if row["agreed_seq"] is not None:
+        agreed_on = date.fromisoformat(ports.ledger.get(row["agreed_seq"]).recorded_at[:10])
+    pdf = render_invoice(
+        statement_from_json(json.loads(row["statement"])),
+        supplier_name=supplier["name"] if supplier else None,
+        customer_name=customer["name"] if customer else None,
+        agreed_on=agreed_on,
+    )
+    return pdf, etag(row)
+
+
+# ---- changing a bill's state --------------------------------------------------------------
+
+
+def patch_bill(
+    ports: Ports, caller: Caller, bill_id: str, body: dict[str, Any], if_match: str | None
+) -> tuple[dict[str, Any], str]:
+    """Change the state of a bill (only the state), per the lifecycle table."""
+    wanted = str(body["state"])
+    base = ports.settings.public_base_url
+    with ports.uow.write() as uow:
+        row, relation = bill_for(uow, caller, bill_id)
+        if if_match is not None and if_match.strip() not in ("*", etag(row)):
+            raise PreconditionFailed(
+                f"customerBill {bill_id} changed: its ETag is {etag(row)}, not {if_match}"
+            )
+        if row["superseded_by"]:
+            raise Conflict(
+                f"statement {bill_id} is superseded by {row['superseded_by']}; act on that one"
+            )
+        if caller.party_id == relation["supplier_id"]:
+            side = "supplier"
+        elif caller.party_id == relation["customer_id"]:
+            side = "customer"
+        else:
+            raise Forbidden("only the relation's carriers change its bills")
+        if wanted == row["state"]:
+            return tmf678.bill_view(base, row, relation), etag(row)
+        before = row["state"]
+        allowed = TRANSITIONS.get((row["state"], wanted))
+        if allowed is None:
+            raise Conflict(f"a bill in state {row['state']} cannot become {wanted}")
+        if allowed != side:
+            raise Forbidden(f"only the {allowed} moves a bill from {row['state']} to {wanted}")
+        values: dict[str, Any] = {
+            "state": wanted,
+            "revision": row["revision"] + 1,
+            "updated_at": ports.clock.now_iso(),
+        }
+        if wanted == "validated":
+            signed = co_sign(
+                ports,
+                uow,
+                signatures=uow.billing.endorsements(bill_id),
+                relation=relation,
+                party_id=caller.party_id,
+                tx=agreed_tx(row),
+                signature=None,
+            )
+            if signed.entry is None:
+                raise Conflict(f"statement {bill_id} lacks the supplier's signature")
+            values["agreed_seq"] = signed.entry.seq
+        if not uow.billing.change_statement(bill_id, row["revision"], values):
+            # someone else changed it between our read and this write
+            raise PreconditionFailed(f"customerBill {bill_id} changed meanwhile; read it again")
+        row = {**row, **values}
+    view = tmf678.bill_view(base, row, relation)
+    publish_bill_event(ports, relation, "customerBillStateChangeEvent", view)
+    publish_mef_state_change(ports, relation, before, row)
+    return view, etag(row)
