@@ -96,11 +96,12 @@ def ledger() -> None:
 def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool) -> None:
     """Recompute the hash chain, signatures, Merkle roots and projections."""
     from .bootstrap import compose
+    from .representations.panther.ledger import verification_view
     from .services.ledger_view import verify
 
     settings = _settings(data_dir, database_url, None)
-    ports = _started(lambda: compose(settings, ensure_operator_party=False))
-    result = verify(ports)
+    system = _started(lambda: compose(settings, ensure_operator_party=False))
+    result = verification_view(verify(system))
     if as_json:
         click.echo(json.dumps(result, indent=2))
     elif result["ok"]:
@@ -130,30 +131,33 @@ def ledger_replay(
     """
     from panther.adapters.sql.db import Database, make_engine
     from panther.adapters.sql.db import migrate as run_migrations
+    from panther.adapters.sql.uow import SqlUnitsOfWork
     from panther.ledger.errors import LedgerError
 
     from .bootstrap import compose
     from .services import replay
 
     settings = _settings(data_dir, database_url, None)
-    ports = _started(lambda: compose(settings, ensure_operator_party=False))
+    system = _started(lambda: compose(settings, ensure_operator_party=False))
     try:
-        with ports.db.read() as conn:
-            rebuilt, result = replay.replay(ports.ledger, conn)
+        with system.uow.read() as uow:
+            rebuilt, result = replay.replay(system.ledger, uow)
     except LedgerError as exc:
         click.echo(f"ledger unreadable: {exc!r}", err=True)
         sys.exit(1)
     finally:
-        ports.db.engine.dispose()
-        close = getattr(ports.ledger, "close", None)  # the EVM ledger runs an RPC thread
+        system.db.engine.dispose()
+        close = getattr(system.ledger, "close", None)  # the EVM ledger runs an RPC thread
         if close is not None:
             close()
     if into_url:
         engine = make_engine(into_url)
+        nowhere = _NoLedger()
+        target = SqlUnitsOfWork(Database(engine), nowhere, lambda: nowhere)
         try:
             run_migrations(engine)
-            with Database(engine).write() as conn:
-                written = replay.write_projections(conn, rebuilt)
+            with target.write() as uow:
+                written = replay.write_projections(uow, rebuilt)
         except replay.ReplayError as exc:
             raise click.UsageError(f"--into: {exc}") from exc
         finally:
@@ -164,6 +168,17 @@ def ledger_replay(
     else:
         _echo_replay(result)
     sys.exit(0 if result["equal"] else 1)
+
+
+class _NoLedger:
+    """The ledger and the outbox of a database ``ledger replay --into`` writes: it has
+    neither (its entries stay where they were read from), so nothing may reach them."""
+
+    def append(self, tx: Any, conn: Any = None) -> Any:
+        raise RuntimeError("a rebuilt database has no ledger to append to")
+
+    def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
+        raise RuntimeError("a rebuilt database has no listeners to publish to")
 
 
 def _echo_replay(result: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from panther.adapters.sql import repository as repo
 from panther.adapters.sql.db import make_engine
+from panther.adapters.sql.uow import SqlUnitOfWork
 from panther.server.cli import main
 from panther.server.services import replay
 from panther.server.services.ports import Ports
@@ -69,8 +70,8 @@ async def flow(world: World, http: Any, ports: Ports) -> Flow:
 
 
 def _database(ports: Ports) -> replay.Projections:
-    with ports.db.read() as conn:
-        return replay.read_database(conn)
+    with ports.uow.read() as uow:
+        return replay.read_database(uow)
 
 
 async def test_replay_equals_the_database(flow: Flow, ports: Ports) -> None:
@@ -164,7 +165,7 @@ def _tampered(ports: Ports, sql: str, params: dict[str, Any]) -> Iterator[replay
         trans = conn.begin()
         try:
             assert conn.execute(sa.text(sql), params).rowcount == 1
-            yield replay.read_database(conn)
+            yield replay.read_database(SqlUnitOfWork(conn, ports.ledger, writable=False))
         finally:
             trans.rollback()
 
@@ -373,7 +374,8 @@ async def test_cli_replay_into_an_empty_database(flow: Flow, ports: Ports, tmp_p
     engine = make_engine(target)
     try:
         with engine.connect() as conn:
-            assert replay.compare(rebuilt, replay.read_database(conn)) == []
+            written = SqlUnitOfWork(conn, ports.ledger, writable=False)
+            assert replay.compare(rebuilt, replay.read_database(written)) == []
             # the reports the run names keep their ids; the ledger does not carry the others'
             run = repo.get_row(conn, repo.T.run, id=flow.run["id"])
             assert run is not None and run["state"] == "final"

@@ -1,12 +1,170 @@
-"""SQL of the ledger entries aggregate (see panther.server.services.ports.ledger_entries)."""
+"""SQL of the ledger entries aggregate (see panther.server.services.ports.ledger_entries).
+
+Verification and replay compare the ledger with the projection rows its entries speak for;
+the queries they need live here. Projections are named by their table (``party``,
+``relation``, ``relation_agreement``, ``inventory_report``, ``match_run``,
+``match_endorsement``); their JSON text columns are handed out decoded and taken in decoded.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 import sqlalchemy as sa
 
-__all__ = ["SqlLedgerEntryRepository"]
+from .repository import T
+
+_party: sa.Table = T.party
+_relation: sa.Table = T.relation
+_agreement: sa.Table = T.relation_agreement
+_report: sa.Table = T.report
+_record: sa.Table = T.record
+_run: sa.Table = T.run
+_endorsement: sa.Table = T.endorsement
+_item: sa.Table = T.item
+_statement: sa.Table = T.statement
+_review_item: sa.Table = T.review_item
+
+_PROJECTIONS: dict[str, sa.Table] = {
+    t.name: t for t in (_party, _relation, _agreement, _report, _run, _endorsement)
+}
+
+# Projection columns that hold JSON text.
+JSON_COLUMNS = frozenset({"terms", "counts", "profile"})
+
+
+def decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A projection row with its JSON text columns decoded (text that is not JSON stays)."""
+    out = dict(row)
+    for name in JSON_COLUMNS.intersection(out):
+        try:
+            out[name] = json.loads(out[name])
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def _encode_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in JSON_COLUMNS.intersection(out):
+        out[name] = json.dumps(out[name], sort_keys=True)
+    return out
+
+
+def _projection(table: str) -> sa.Table:
+    try:
+        return _PROJECTIONS[table]
+    except KeyError:
+        raise ValueError(f"no projection table {table!r}") from None
 
 
 class SqlLedgerEntryRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+
+    # ---- who sees an entry ----
+
+    def relation_parties(self, relation_id: str) -> tuple[str, str] | None:
+        row = self._conn.execute(
+            sa.select(_relation.c.supplier_id, _relation.c.customer_id).where(
+                _relation.c.id == relation_id
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    # ---- projections ----
+
+    def projection(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        t = _projection(table)
+        cond = [t.c[k] == v for k, v in key.items()]
+        row = self._conn.execute(sa.select(t).where(*cond)).mappings().first()
+        return decode_row(dict(row)) if row is not None else None
+
+    def recorded_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        t = _projection(table)
+        # What is not on the ledger yet stays out: a relation counts once it says it is
+        # agreed or has a ledger_seq, an endorsement once its run is final or endorsed.
+        on_ledger_relations = sa.or_(
+            _relation.c.state == "agreed", _relation.c.ledger_seq.is_not(None)
+        )
+        final_runs = sa.or_(_run.c.state == "final", _run.c.endorsed_seq.is_not(None))
+        query = sa.select(t)
+        if t is _relation:
+            query = query.where(on_ledger_relations)
+        elif t is _agreement:
+            query = query.where(
+                t.c.relation_id.in_(sa.select(_relation.c.id).where(on_ledger_relations))
+            )
+        elif t is _endorsement:
+            query = query.where(t.c.run_id.in_(sa.select(_run.c.id).where(final_runs)))
+        for row in self._conn.execute(query).mappings():
+            yield decode_row(dict(row))
+
+    def count(self, table: str) -> int:
+        t = _projection(table)
+        return int(self._conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+
+    def insert_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
+        encoded = [_encode_row(r) for r in rows]
+        if encoded:
+            self._conn.execute(_projection(table).insert(), encoded)
+        return len(encoded)
+
+    # ---- what the Merkle roots are recomputed from ----
+
+    def report(self, report_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(sa.select(_report).where(_report.c.id == report_id))
+        found = row.mappings().first()
+        return dict(found) if found is not None else None
+
+    def report_at(self, ledger_seq: int) -> dict[str, Any] | None:
+        row = self._conn.execute(sa.select(_report).where(_report.c.ledger_seq == ledger_seq))
+        found = row.mappings().first()
+        return dict(found) if found is not None else None
+
+    def record_leaves(self, report_id: str) -> list[bytes]:
+        rows = self._conn.execute(
+            sa.select(_record.c.body)
+            .where(_record.c.report_id == report_id)
+            .order_by(_record.c.seq)
+        )
+        return [body.encode() for (body,) in rows]
+
+    def record_index(self, report_id: str, product_id: str) -> int | None:
+        seq = self._conn.execute(
+            sa.select(_record.c.seq).where(
+                _record.c.report_id == report_id, _record.c.product_id == product_id
+            )
+        ).first()
+        return int(seq[0]) if seq is not None else None
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        found = self._conn.execute(sa.select(_run).where(_run.c.id == run_id)).mappings().first()
+        return dict(found) if found is not None else None
+
+    def item_leaves(self, run_id: str) -> list[bytes]:
+        rows = self._conn.execute(
+            sa.select(_item.c.body).where(_item.c.run_id == run_id).order_by(_item.c.item_no)
+        )
+        return [body.encode() for (body,) in rows]
+
+    def statement_text(self, statement_id: str) -> str | None:
+        text = self._conn.execute(
+            sa.select(_statement.c.statement).where(_statement.c.id == statement_id)
+        ).scalar_one_or_none()
+        return None if text is None else str(text)
+
+    def agreed_resolutions(
+        self, run_id: str, proposal_id: str, agreed_seq: int
+    ) -> list[tuple[int, Any]]:
+        ri = _review_item
+        rows = self._conn.execute(
+            sa.select(ri.c.item_no, ri.c.resolution).where(
+                ri.c.run_id == run_id,
+                ri.c.proposal_id == proposal_id,
+                ri.c.agreed_seq == agreed_seq,
+            )
+        ).all()
+        return [(int(n), json.loads(r)) for n, r in rows]

@@ -10,6 +10,7 @@ from connexion import request
 from panther.matching.profile import DEFAULT_PROFILE
 
 from .. import state as st
+from ..representations.panther import ledger
 from ..representations.panther.review import item_etag
 from ..services import (
     ledger_view,
@@ -211,19 +212,22 @@ def createMatchEndorsement(
 def listLedgerEntry(
     token_info: dict[str, Any], offset: int = 0, limit: int = 100, type_: str | None = None
 ) -> Any:
-    return listing(
-        *ledger_view.list_entries(
-            st.ports(), _c(token_info), offset=offset, limit=limit, type_=type_
-        )
+    ports = st.ports()
+    entries, total = ledger_view.list_entries(
+        ports, _c(token_info), offset=offset, limit=limit, type_=type_
     )
+    base_url = ports.settings.public_base_url
+    return listing([ledger.entry_view(e, base_url) for e in entries], total)
 
 
 def retrieveLedgerEntry(token_info: dict[str, Any], seq: int) -> Any:
-    return one(ledger_view.get_entry(st.ports(), _c(token_info), seq))
+    ports = st.ports()
+    entry = ledger_view.get_entry(ports, _c(token_info), seq)
+    return one(ledger.entry_view(entry, ports.settings.public_base_url))
 
 
 def createLedgerVerification(token_info: dict[str, Any]) -> Any:
-    return one(ledger_view.verify(st.ports(), _c(token_info)))
+    return one(ledger.verification_view(ledger_view.verify(st.ports(), _c(token_info))))
 
 
 def retrieveLedgerProof(
@@ -234,14 +238,14 @@ def retrieveLedgerProof(
     run_id: str | None = None,
     item_no: int | None = None,
 ) -> Any:
-    return one(
-        ledger_view.proof(
-            st.ports(),
-            _c(token_info),
-            report_id=report_id,
-            index=index,
-            product_id=product_id,
-            run_id=run_id,
-            item_no=item_no,
-        )
+    ports = st.ports()
+    proof = ledger_view.proof(
+        ports,
+        _c(token_info),
+        report_id=report_id,
+        index=index,
+        product_id=product_id,
+        run_id=run_id,
+        item_no=item_no,
     )
+    return one(ledger.proof_document(proof, ports.settings.public_base_url))

@@ -8,28 +8,28 @@ report, run) says what its ledger entry says. The first broken thing is reported
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-import sqlalchemy as sa
-
-from panther.adapters.sql import repository as repo
 from panther.inventory.parse import content_hash
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import LedgerEntry, TxType
-from panther.ledger.verify import verify_ledger
+from panther.ledger.verify import VerificationFailure, verify_ledger
 from panther.matching.profile import MatchProfile
 from panther.settlement import BillingError, statement_from_json
 
 from . import review_state
 from .context import Caller
-from .errors import NotFound
+from .errors import InvalidInput, NotFound
 from .ports import Ports, UnitOfWork
+from .relations import relation_for
 
 __all__ = [
-    "JSON_COLUMNS",
-    "decode_row",
+    "InclusionProof",
+    "LedgerVerification",
+    "Projection",
+    "ProjectionFailure",
     "entry_columns",
-    "entry_view",
     "get_entry",
     "list_entries",
     "proof",
@@ -37,91 +37,70 @@ __all__ = [
 ]
 
 
-def entry_view(entry: LedgerEntry, base: str) -> dict[str, Any]:
-    tx = entry.tx
-    return {
-        "id": str(entry.seq),
-        "href": f"{base}/panther/v1/ledger/entry/{entry.seq}",
-        "@type": "LedgerEntry",
-        "seq": entry.seq,
-        "type": str(tx.type.value),
-        "version": tx.version,
-        "relation": tx.relation,
-        "payload": dict(tx.payload),
-        "merkleRoot": tx.merkle_root.hex() if tx.merkle_root else None,
-        "signers": list(tx.signers),
-        "signatures": ["0x" + s.hex() for s in tx.signatures],
-        "prevHash": entry.prev_hash.hex(),
-        "entryHash": entry.entry_hash.hex(),
-        "recordedAt": entry.recorded_at,
-    }
-
-
-def _visible(uow: UnitOfWork, caller: Caller, entry: LedgerEntry) -> bool:
-    if caller.is_operator or entry.tx.relation is None:
-        return True
-    rel = repo.get_row(uow.conn, repo.T.relation, id=entry.tx.relation)
-    return rel is not None and caller.party_id in (rel["supplier_id"], rel["customer_id"])
+# ---- entries ----
 
 
 def list_entries(
     ports: Ports, caller: Caller, *, offset: int, limit: int, type_: str | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    out: list[dict[str, Any]] = []
+) -> tuple[list[LedgerEntry], int]:
+    """The page of entries the caller sees (of one type if given) and how many it sees."""
+    out: list[LedgerEntry] = []
     total = 0
     with ports.uow.read() as uow:
+        parties: dict[str, tuple[str, str] | None] = {}  # relation id -> its two parties
         for entry in ports.ledger.iterate(0):
             if type_ and entry.tx.type.value != type_:
                 continue
-            if not _visible(uow, caller, entry):
+            if not _visible(uow, caller, entry, parties):
                 continue
             if offset <= total < offset + limit:
-                out.append(entry_view(entry, ports.settings.public_base_url))
+                out.append(entry)
             total += 1
     return out, total
 
 
-def get_entry(ports: Ports, caller: Caller, seq: int) -> dict[str, Any]:
+def get_entry(ports: Ports, caller: Caller, seq: int) -> LedgerEntry:
     head = ports.ledger.head()
     if head is None or seq < 0 or seq > head.seq:
         raise NotFound(f"no ledger entry {seq}")
     entry = ports.ledger.get(seq)
     with ports.uow.read() as uow:
-        if not _visible(uow, caller, entry):
+        if not _visible(uow, caller, entry, {}):
             raise NotFound(f"no ledger entry {seq}")
-    return entry_view(entry, ports.settings.public_base_url)
+    return entry
 
 
-def _leaves(
-    uow: UnitOfWork, table: sa.Table, key_col: str, key: str, order_col: str
-) -> list[bytes]:
-    rows = uow.conn.execute(
-        sa.select(table.c.body).where(table.c[key_col] == key).order_by(table.c[order_col])
-    )
-    return [b.encode() for (b,) in rows]
+def _visible(
+    uow: UnitOfWork,
+    caller: Caller,
+    entry: LedgerEntry,
+    parties: dict[str, tuple[str, str] | None],
+) -> bool:
+    """The operator sees every entry, a carrier those of no relation and of its relations
+    (``parties`` remembers the relations already looked up)."""
+    relation = entry.tx.relation
+    if caller.is_operator or relation is None:
+        return True
+    if relation not in parties:
+        parties[relation] = uow.ledger_entries.relation_parties(relation)
+    found = parties[relation]
+    return found is not None and caller.party_id in found
 
 
-def _differs(row: dict[str, Any] | None, expected: dict[str, Any]) -> bool:
-    return row is None or any(row[k] != v for k, v in expected.items())
+# ---- what an entry says of the projections ----
 
 
-# Projection columns that hold JSON text; entry_columns gives their values decoded.
-JSON_COLUMNS = frozenset({"terms", "counts"})
+class Projection(NamedTuple):
+    """A projection row an entry speaks for: its table, the columns that find it, and the
+    columns the entry determines with their values."""
+
+    table: str
+    key: dict[str, Any]
+    columns: dict[str, Any]
 
 
-def decode_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A projection row with its JSON text columns decoded (text that is not JSON stays)."""
-    out = dict(row)
-    for name in JSON_COLUMNS.intersection(out):
-        try:
-            out[name] = json.loads(out[name])
-        except (TypeError, ValueError):
-            pass
-    return out
-
-
-def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[str, Any]] | None:
-    """The projection row an entry speaks for and what it says: (table, key, columns).
+def entry_columns(entry: LedgerEntry) -> Projection | None:
+    """The projection row an entry speaks for and what it says of it.
 
     This is the one place that says which column holds which payload field; verification
     and the replay (``replay.py``) both read it. An inventory report is found by its
@@ -130,14 +109,14 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
     p, t, seq = entry.tx.payload, entry.tx.type, entry.seq
     root = entry.tx.merkle_root.hex() if entry.tx.merkle_root else None
     if t == TxType.PartyRegistered:
-        return (
-            repo.T.party,
+        return Projection(
+            "party",
             {"id": p["partyId"]},
             {"address": p["address"], "name": p["name"], "role": p["role"], "ledger_seq": seq},
         )
     if t == TxType.RelationAgreed:
-        return (
-            repo.T.relation,
+        return Projection(
+            "relation",
             {"id": p["relationId"]},
             {
                 "supplier_id": p["supplier"],
@@ -149,8 +128,8 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
             },
         )
     if t == TxType.InventoryReported:
-        return (
-            repo.T.report,
+        return Projection(
+            "inventory_report",
             {"ledger_seq": seq},
             {
                 "relation_id": p["relationId"],
@@ -164,8 +143,8 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
             },
         )
     if t == TxType.MatchRecorded:
-        return (
-            repo.T.run,
+        return Projection(
+            "match_run",
             {"id": p["runId"]},
             {
                 "relation_id": p["relationId"],
@@ -180,8 +159,8 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
             },
         )
     if t == TxType.MatchEndorsed:
-        return (
-            repo.T.run,
+        return Projection(
+            "match_run",
             {"id": p["runId"]},
             {
                 "state": "final",
@@ -194,102 +173,123 @@ def entry_columns(entry: LedgerEntry) -> tuple[sa.Table, dict[str, Any], dict[st
     return None
 
 
+def _differs(row: dict[str, Any] | None, expected: dict[str, Any]) -> bool:
+    return row is None or any(row[k] != v for k, v in expected.items())
+
+
 def _projection_problem(uow: UnitOfWork, entry: LedgerEntry) -> str | None:
     """What a projection row says differently from its ledger entry, if anything."""
     found = entry_columns(entry)
     if found is None:
         return None
     table, key, expected = found
-    row = repo.get_row(uow.conn, table, **key)
-    broken = row is None or _differs(decode_row(row), expected)
+    row = uow.ledger_entries.projection(table, key)
+    broken = row is None or _differs(row, expected)
     if not broken and row is not None and entry.tx.type == TxType.RelationAgreed:
-        stored = MatchProfile.from_dict(json.loads(row["profile"]))
+        stored = MatchProfile.from_dict(row["profile"])
         broken = stored.profile_hash() != expected["profile_hash"]
     if not broken:
         return None
-    if table is repo.T.report:
+    if table == "inventory_report":
         return f"the inventory report of entry {entry.seq} differs from it"
-    noun = {"party": "party", "relation": "relation", "match_run": "match run"}[table.name]
+    noun = {"party": "party", "relation": "relation", "match_run": "match run"}[table]
     return f"{noun} {key['id']} differs from its {entry.tx.type.value} entry"
 
 
-def verify(ports: Ports, caller: Caller | None = None) -> dict[str, Any]:
+# ---- verification ----
+
+
+@dataclass(frozen=True)
+class ProjectionFailure:
+    """A projection row that says something else than its entry."""
+
+    seq: int
+    detail: str
+    kind: str = "projection"
+
+
+@dataclass(frozen=True)
+class LedgerVerification:
+    entries_checked: int
+    head: LedgerEntry | None
+    first_failure: VerificationFailure | ProjectionFailure | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_failure is None
+
+
+def _recomputed_root(uow: UnitOfWork, entry: LedgerEntry) -> bytes | None:
+    """The Merkle root of what the entry attests, from the stored rows; b"" when they are
+    gone or no longer hash to what the entry says; None for an entry with no root."""
+    t, p = entry.tx.type, entry.tx.payload
+    rows = uow.ledger_entries
+    if t == TxType.InventoryReported:
+        report = rows.report_at(entry.seq)
+        if report is None:
+            return b""  # the report the entry attests is gone
+        leaves = rows.record_leaves(report["id"])
+        if content_hash(leaves) != p["contentHash"] or len(leaves) != p["recordCount"]:
+            return b""
+        return merkle_root(leaves)
+    if t in (TxType.MatchRecorded, TxType.MatchEndorsed):
+        if rows.run(p["runId"]) is None:
+            return b""
+        return merkle_root(rows.item_leaves(p["runId"]))
+    if t in (TxType.StatementIssued, TxType.StatementAgreed):
+        # The statement as stored must still hash to what was issued and agreed.
+        text = rows.statement_text(p["statementId"])
+        if text is None:
+            return b""
+        try:
+            statement = statement_from_json(json.loads(text))
+        except (ValueError, BillingError):
+            return b""
+        if statement.statement_hash != p["statementHash"]:
+            return b""
+        return statement.lines_root
+    if t == TxType.ReviewAgreed:
+        agreed = rows.agreed_resolutions(p["runId"], p["proposalId"], entry.seq)
+        if len(agreed) != p["itemCount"]:
+            return b""
+        return merkle_root(review_state.leaves(agreed))
+    return None
+
+
+def verify(ports: Ports, caller: Caller | None = None) -> LedgerVerification:
     """Recompute everything; ``caller`` is accepted for symmetry (the result has no data)."""
     del caller
+    first: VerificationFailure | ProjectionFailure | None = None
     with ports.uow.read() as uow:
-        problems: list[dict[str, Any]] = []
-
-        def recompute_root(entry: LedgerEntry) -> bytes | None:
-            t, p = entry.tx.type, entry.tx.payload
-            if t == TxType.InventoryReported:
-                r = repo.T.report
-                row = (
-                    uow.conn.execute(sa.select(r).where(r.c.ledger_seq == entry.seq))
-                    .mappings()
-                    .first()
-                )
-                if row is None:
-                    return b""  # the report the entry attests is gone
-                leaves = _leaves(uow, repo.T.record, "report_id", row["id"], "seq")
-                if content_hash(leaves) != p["contentHash"] or len(leaves) != p["recordCount"]:
-                    return b""
-                return merkle_root(leaves)
-            if t in (TxType.MatchRecorded, TxType.MatchEndorsed):
-                if repo.get_row(uow.conn, repo.T.run, id=p["runId"]) is None:
-                    return b""
-                return merkle_root(_leaves(uow, repo.T.item, "run_id", p["runId"], "item_no"))
-            if t in (TxType.StatementIssued, TxType.StatementAgreed):
-                # The statement as stored must still hash to what was issued and agreed.
-                row = repo.get_row(uow.conn, repo.T.statement, id=p["statementId"])
-                if row is None:
-                    return b""
-                try:
-                    statement = statement_from_json(json.loads(row["statement"]))
-                except (ValueError, BillingError):
-                    return b""
-                if statement.statement_hash != p["statementHash"]:
-                    return b""
-                return statement.lines_root
-            if t == TxType.ReviewAgreed:
-                ri = repo.T.review_item
-                rows = uow.conn.execute(
-                    sa.select(ri.c.item_no, ri.c.resolution).where(
-                        ri.c.run_id == p["runId"],
-                        ri.c.proposal_id == p["proposalId"],
-                        ri.c.agreed_seq == entry.seq,
-                    )
-                ).all()
-                if len(rows) != p["itemCount"]:
-                    return b""
-                return merkle_root(review_state.leaves([(n, json.loads(r)) for n, r in rows]))
-            return None
-
         entries = list(ports.ledger.iterate(0))
         report = verify_ledger(
             entries,
             ports.domain,
-            recompute_root=recompute_root,
+            recompute_root=lambda entry: _recomputed_root(uow, entry),
             entry_hasher=ports.ledger.hash_entry,
         )
+        first = report.first_failure
         if report.ok:
             for entry in entries:
                 problem = _projection_problem(uow, entry)
                 if problem:
-                    problems.append({"seq": entry.seq, "kind": "projection", "detail": problem})
+                    first = ProjectionFailure(entry.seq, problem)
                     break
-    first = None
-    if report.first_failure is not None:
-        f = report.first_failure
-        first = {"seq": f.seq, "kind": f.kind, "detail": f.detail}
-    elif problems:
-        first = problems[0]
-    return {
-        "@type": "LedgerVerification",
-        "ok": first is None,
-        "entriesChecked": report.entries_checked,
-        "head": entries[-1].entry_hash.hex() if entries else None,
-        "firstFailure": first,
-    }
+    return LedgerVerification(report.entries_checked, entries[-1] if entries else None, first)
+
+
+# ---- Merkle proofs ----
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """What proves one record of a report or one item of a run: every leaf under the root,
+    the index of the one proven, the entry that holds the root, and what was asked for."""
+
+    leaves: list[bytes]
+    index: int
+    entry: LedgerEntry
+    subject: dict[str, Any]
 
 
 def proof(
@@ -301,45 +301,37 @@ def proof(
     product_id: str | None = None,
     run_id: str | None = None,
     item_no: int | None = None,
-) -> dict[str, Any]:
+) -> InclusionProof:
     """An inclusion proof for one record of a report or one item of a match run."""
-    from panther.ledger.proofs import build_proof_document
-
-    from .errors import InvalidInput
-    from .relations import relation_for
-
     if (report_id is None) == (run_id is None):
         raise InvalidInput(
             "give reportId (with index or productId) or runId (with itemNo)", status_code=422
         )
     with ports.uow.read() as uow:
+        rows = uow.ledger_entries
         if report_id is not None:
-            row = repo.get_row(uow.conn, repo.T.report, id=report_id)
+            row = rows.report(report_id)
             if row is None:
                 raise NotFound(f"no inventory report {report_id}")
             relation_for(uow, caller, row["relation_id"])
-            leaves = _leaves(uow, repo.T.record, "report_id", report_id, "seq")
+            leaves = rows.record_leaves(report_id)
             if product_id is not None:
-                rec = repo.get_row(
-                    uow.conn, repo.T.record, report_id=report_id, product_id=product_id
-                )
-                if rec is None:
+                index = rows.record_index(report_id, product_id)
+                if index is None:
                     raise NotFound(f"no product {product_id} in report {report_id}")
-                index = rec["seq"]
             if index is None:
                 raise InvalidInput("give index or productId with reportId", status_code=422)
             seq, subject = row["ledger_seq"], {"reportId": report_id, "index": index}
         else:
-            row = repo.get_row(uow.conn, repo.T.run, id=run_id)
+            row = rows.run(str(run_id))
             if row is None:
                 raise NotFound(f"no match run {run_id}")
             relation_for(uow, caller, row["relation_id"])
             if item_no is None:
                 raise InvalidInput("give itemNo with runId", status_code=422)
-            leaves = _leaves(uow, repo.T.item, "run_id", str(run_id), "item_no")
+            leaves = rows.item_leaves(str(run_id))
             index, seq = item_no, row["ledger_seq"]
             subject = {"runId": run_id, "itemNo": item_no}
     if not 0 <= index < len(leaves):
         raise NotFound(f"no record {index} (there are {len(leaves)})")
-    entry = entry_view(ports.ledger.get(seq), ports.settings.public_base_url)
-    return build_proof_document(leaves, index, entry=entry, subject=subject)
+    return InclusionProof(leaves, index, ports.ledger.get(seq), subject)

@@ -51,14 +51,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
-from panther.adapters.sql import repository as repo
 from panther.ledger.port import LedgerAdapter
 from panther.ledger.transactions import LedgerEntry, TxType
 from panther.matching.profile import DEFAULT_PROFILE
 
-from .ledger_view import decode_row, entry_columns
+from .ledger_view import entry_columns
+from .ports import UnitOfWork
 
 __all__ = [
     "FIELDS",
@@ -315,9 +313,9 @@ def rebuild(ledger: LedgerAdapter) -> Rebuild:
             row["signature"] = "0x" + signature.hex() if signature is not None else None
         elif tx.type == TxType.MatchRecorded:
             row |= {"state": "recorded", "endorsed_seq": None}
-        if not proj.put(table.name, row):
+        if not proj.put(table, row):
             proj.problems.append(
-                f"entry {entry.seq} ({tx.type.value}) is about {table.name} "
+                f"entry {entry.seq} ({tx.type.value}) is about {table} "
                 f"{'/'.join(str(v) for v in key.values())} again"
             )
         elif tx.type == TxType.RelationAgreed:
@@ -329,28 +327,11 @@ def rebuild(ledger: LedgerAdapter) -> Rebuild:
 # ---- from the database ----
 
 
-def read_database(conn: sa.Connection) -> Projections:
+def read_database(uow: UnitOfWork) -> Projections:
     """The same projections as the server's database holds them."""
     proj = Projections()
-    rel, run = repo.T.relation, repo.T.run
-    on_ledger_relations = sa.or_(rel.c.state == "agreed", rel.c.ledger_seq.is_not(None))
-    final_runs = sa.or_(run.c.state == "final", run.c.endorsed_seq.is_not(None))
-    agreement, endorsement = repo.T.relation_agreement, repo.T.endorsement
-    queries: dict[str, sa.Select[Any]] = {
-        "party": sa.select(repo.T.party),
-        "relation": sa.select(rel).where(on_ledger_relations),
-        "relation_agreement": sa.select(agreement).where(
-            agreement.c.relation_id.in_(sa.select(rel.c.id).where(on_ledger_relations))
-        ),
-        "inventory_report": sa.select(repo.T.report),
-        "match_run": sa.select(run),
-        "match_endorsement": sa.select(endorsement).where(
-            endorsement.c.run_id.in_(sa.select(run.c.id).where(final_runs))
-        ),
-    }
-    for name, query in queries.items():
-        for row in conn.execute(query).mappings():
-            values = decode_row(dict(row))
+    for name in KEYS:
+        for values in uow.ledger_entries.recorded_rows(name):
             if not proj.put(name, values):
                 key = ", ".join(f"{k}={values[k]}" for k in KEYS[name])
                 proj.problems.append(f"more than one {name} row with {key}")
@@ -382,11 +363,11 @@ def compare(ledger: Projections, database: Projections) -> list[Difference]:
     return out
 
 
-def replay(ledger: LedgerAdapter, conn: sa.Connection) -> tuple[Rebuild, dict[str, Any]]:
-    """Rebuild from ``ledger``, read through ``conn``, compare: the rebuild and a summary
+def replay(ledger: LedgerAdapter, uow: UnitOfWork) -> tuple[Rebuild, dict[str, Any]]:
+    """Rebuild from ``ledger``, read through ``uow``, compare: the rebuild and a summary
     ready for JSON (``equal`` is true when nothing differs and neither side has problems)."""
     rebuilt = rebuild(ledger)
-    database = read_database(conn)
+    database = read_database(uow)
     differences = compare(rebuilt.projections, database)
     ours, theirs = rebuilt.projections.counts(), database.counts()
     equal = not differences and not rebuilt.projections.problems and not database.problems
@@ -435,61 +416,72 @@ def _report_ids(proj: Projections) -> dict[int, str]:
     return ids
 
 
-def _profile_text(profile_hash: str) -> str:
+def _profile(profile_hash: str) -> dict[str, Any] | None:
     if DEFAULT_PROFILE.profile_hash() == profile_hash:
-        return json.dumps(DEFAULT_PROFILE.to_dict(), sort_keys=True)
-    return "null"
+        return DEFAULT_PROFILE.to_dict()
+    return None
 
 
-def write_projections(conn: sa.Connection, rebuilt: Rebuild) -> dict[str, int]:
+def write_projections(uow: UnitOfWork, rebuilt: Rebuild) -> dict[str, int]:
     """Insert the rebuilt projections into an empty database (migrated, no rows); returns the
     rows written per table. Raises TargetNotEmpty or UnresolvedReport before writing."""
-    for table in (repo.T.party, repo.T.relation, repo.T.report, repo.T.run):
-        rows = repo.count_where(conn, table)
+    target = uow.ledger_entries
+    for name in ("party", "relation", "inventory_report", "match_run"):
+        rows = target.count(name)
         if rows:
-            raise TargetNotEmpty(table.name, rows)
+            raise TargetNotEmpty(name, rows)
     proj = rebuilt.projections
     report_ids = _report_ids(proj)
     at = rebuilt.recorded_at
     t = proj.tables
-    for row in t["party"].values():
-        values = {**row, "custody": "external", "created_at": at[row["ledger_seq"]]}
-        repo.insert_row(conn, repo.T.party, values)
-    for row in t["relation"].values():
-        repo.insert_row(
-            conn,
-            repo.T.relation,
+    target.insert_rows(
+        "party",
+        (
+            {**r, "custody": "external", "created_at": at[r["ledger_seq"]]}
+            for r in t["party"].values()
+        ),
+    )
+    target.insert_rows(
+        "relation",
+        (
             {
-                **row,
-                "terms": json.dumps(row["terms"], sort_keys=True),
-                "profile": _profile_text(row["profile_hash"]),
+                **r,
+                "profile": _profile(r["profile_hash"]),
                 "proposed_by": "",
-                "created_at": at[row["ledger_seq"]],
-            },
-        )
-    for row in t["relation_agreement"].values():
-        agreed_at = at[t["relation"][(row["relation_id"],)]["ledger_seq"]]
-        repo.insert_row(conn, repo.T.relation_agreement, {**row, "created_at": agreed_at})
-    for (seq,), row in t["inventory_report"].items():
-        repo.insert_row(
-            conn,
-            repo.T.report,
+                "created_at": at[r["ledger_seq"]],
+            }
+            for r in t["relation"].values()
+        ),
+    )
+    target.insert_rows(
+        "relation_agreement",
+        (
+            {**r, "created_at": at[t["relation"][(r["relation_id"],)]["ledger_seq"]]}
+            for r in t["relation_agreement"].values()
+        ),
+    )
+    target.insert_rows(
+        "inventory_report",
+        (
             {
-                **row,
+                **r,
                 "id": report_ids[seq],
                 "media_type": "",
                 "origin": "replay",
                 "created_at": at[seq],
-            },
-        )
-    for row in t["match_run"].values():
-        values = {
-            **row,
-            "counts": json.dumps(row["counts"], sort_keys=True),
-            "created_at": at[row["ledger_seq"]],
-        }
-        repo.insert_row(conn, repo.T.run, values)
-    for row in t["match_endorsement"].values():
-        endorsed_at = at[t["match_run"][(row["run_id"],)]["endorsed_seq"]]
-        repo.insert_row(conn, repo.T.endorsement, {**row, "created_at": endorsed_at})
+            }
+            for (seq,), r in t["inventory_report"].items()
+        ),
+    )
+    target.insert_rows(
+        "match_run",
+        ({**r, "created_at": at[r["ledger_seq"]]} for r in t["match_run"].values()),
+    )
+    target.insert_rows(
+        "match_endorsement",
+        (
+            {**r, "created_at": at[t["match_run"][(r["run_id"],)]["endorsed_seq"]]}
+            for r in t["match_endorsement"].values()
+        ),
+    )
     return proj.counts()

@@ -1,0 +1,101 @@
+"""The ledger documents of the panther v1 API: an entry, a verification report and a Merkle
+inclusion proof (also what ``panther ledger verify --json`` prints)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from panther.ledger.proofs import build_proof_document
+from panther.ledger.transactions import LedgerEntry
+
+__all__ = [
+    "Failure",
+    "InclusionProof",
+    "Verification",
+    "entry_view",
+    "proof_document",
+    "verification_view",
+]
+
+
+class Failure(Protocol):
+    """The first thing a verification found broken."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+class Verification(Protocol):
+    """The outcome of a verification: how far it got, the head and what broke first."""
+
+    @property
+    def entries_checked(self) -> int: ...
+
+    @property
+    def head(self) -> LedgerEntry | None: ...
+
+    @property
+    def first_failure(self) -> Failure | None: ...
+
+
+class InclusionProof(Protocol):
+    """What proves one leaf: every leaf under the root, its index, the entry with the root."""
+
+    @property
+    def leaves(self) -> list[bytes]: ...
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def entry(self) -> LedgerEntry: ...
+
+    @property
+    def subject(self) -> dict[str, Any]: ...
+
+
+def entry_view(entry: LedgerEntry, base_url: str) -> dict[str, Any]:
+    tx = entry.tx
+    return {
+        "id": str(entry.seq),
+        "href": f"{base_url}/panther/v1/ledger/entry/{entry.seq}",
+        "@type": "LedgerEntry",
+        "seq": entry.seq,
+        "type": str(tx.type.value),
+        "version": tx.version,
+        "relation": tx.relation,
+        "payload": dict(tx.payload),
+        "merkleRoot": tx.merkle_root.hex() if tx.merkle_root else None,
+        "signers": list(tx.signers),
+        "signatures": ["0x" + s.hex() for s in tx.signatures],
+        "prevHash": entry.prev_hash.hex(),
+        "entryHash": entry.entry_hash.hex(),
+        "recordedAt": entry.recorded_at,
+    }
+
+
+def verification_view(verification: Verification) -> dict[str, Any]:
+    f = verification.first_failure
+    return {
+        "@type": "LedgerVerification",
+        "ok": f is None,
+        "entriesChecked": verification.entries_checked,
+        "head": verification.head.entry_hash.hex() if verification.head is not None else None,
+        "firstFailure": None if f is None else {"seq": f.seq, "kind": f.kind, "detail": f.detail},
+    }
+
+
+def proof_document(proof: InclusionProof, base_url: str) -> dict[str, Any]:
+    """The proof that ``proof.leaves[proof.index]`` is under its entry's Merkle root."""
+    return build_proof_document(
+        proof.leaves,
+        proof.index,
+        entry=entry_view(proof.entry, base_url),
+        subject=proof.subject,
+    )
