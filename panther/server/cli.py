@@ -135,7 +135,7 @@ def ledger_replay(
     from panther.ledger.errors import LedgerError
 
     from .bootstrap import compose
-    from .services import replay
+    from .services import replay, replay_into
 
     settings = _settings(data_dir, database_url, None)
     system = _started(lambda: compose(settings, ensure_operator_party=False))
@@ -157,8 +157,8 @@ def ledger_replay(
         try:
             run_migrations(engine)
             with target.write() as uow:
-                written = replay.write_projections(uow, rebuilt)
-        except replay.ReplayError as exc:
+                written = replay_into.write_projections(uow, rebuilt)
+        except replay_into.ReplayError as exc:
             raise click.UsageError(f"--into: {exc}") from exc
         finally:
             engine.dispose()

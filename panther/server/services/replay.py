@@ -1,13 +1,14 @@
 """Rebuild the server's projections from the ledger alone and compare them with the database.
 
 ``rebuild`` reads the ledger once, through the LedgerAdapter port only, and builds plain
-comparable rows; ``read_database`` reads the same rows from the system of record; ``compare``
-lists every difference (table, key, field, ledger value, database value). ``write_projections``
-writes a rebuild into an empty database. Replay trusts the entries it reads: the hash chain,
-the signatures and the Merkle roots are ``panther ledger verify``'s job.
+comparable rows; ``read_database`` reads the same rows from the system of record;
+``compare`` lists every difference (table, key, field, ledger value, database value);
+``replay_into.write_projections`` writes a rebuild into an empty database. Replay trusts the
+entries it reads: the hash chain, the signatures and the Merkle roots are ``panther ledger
+verify``'s job.
 
-What the ledger determines, per table (an inventory report is keyed by its ledger_seq, as its
-id is not in the payload; JSON columns are compared decoded):
+What the ledger determines, per table (an inventory report is keyed by its ledger_seq, as
+its id is not in the payload; JSON columns are compared decoded):
 
 - party: id, name, role, address, ledger_seq
 - relation: id, supplier_id, customer_id, profile_hash, terms, state, ledger_seq
@@ -32,15 +33,15 @@ What it does not determine, so replay neither compares nor truly restores it:
   it says it is agreed or has a ledger_seq, an endorsement once its run says it is final or
   has an endorsed_seq.
 
-``write_projections`` fills what the ledger lacks with stand-ins: created_at is the entry's
-recorded_at, custody is ``external`` (the rebuilt database holds no keys), proposed_by is
-empty, the profile is the default profile when its hash matches and JSON ``null`` otherwise,
-media_type is empty and origin is ``replay``. A report's id is taken from the match runs that
-name it (the newest report of its side for the run's date before the run, as the server picks
-it); a report no run names gets ``rpt-ledger-<seq>``. No records or items are written, so the
-rebuilt database serves metadata, not matching, and holds no ledger of its own (an
-embedded ledger's entries stay in the source database). On a live server, writes between the two
-reads show up as differences; run it again.
+``replay_into.write_projections`` fills what the ledger lacks with stand-ins: created_at is
+the entry's recorded_at, custody is ``external`` (the rebuilt database holds no keys),
+proposed_by is empty, the profile is the default profile when its hash matches and JSON
+``null`` otherwise, media_type is empty and origin is ``replay``. A report's id is taken
+from the match runs that name it (the newest report of its side for the run's date before
+the run, as the server picks it); a report no run names gets ``rpt-ledger-<seq>``. No
+records or items are written, so the rebuilt database serves metadata, not matching, and
+holds no ledger of its own (an embedded ledger's entries stay in the source database). On a
+live server, writes between the two reads show up as differences; run it again.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from typing import Any
 
 from panther.ledger.port import LedgerAdapter
 from panther.ledger.transactions import LedgerEntry, TxType
-from panther.matching.profile import DEFAULT_PROFILE
 
 from .ledger_view import entry_columns
 from .ports import UnitOfWork
@@ -64,14 +64,10 @@ __all__ = [
     "Difference",
     "Projections",
     "Rebuild",
-    "ReplayError",
-    "TargetNotEmpty",
-    "UnresolvedReport",
     "compare",
     "read_database",
     "rebuild",
     "replay",
-    "write_projections",
 ]
 
 # Table name -> the columns that identify a row, and every column the ledger determines
@@ -214,39 +210,6 @@ class Difference:
         return f"{where}: in the database, not on the ledger"
 
 
-class ReplayError(Exception):
-    """Writing a rebuild failed.
-
-    ReplayError
-     ├── TargetNotEmpty     the database to write into already holds projections
-     └── UnresolvedReport   a match run names a report no ledger entry can be
-    """
-
-
-@dataclass(eq=False)
-class TargetNotEmpty(ReplayError):
-    table: str
-    rows: int
-
-    def __str__(self) -> str:
-        return f"the target database is not empty: {self.table} has {self.rows} row(s)"
-
-
-@dataclass(eq=False)
-class UnresolvedReport(ReplayError):
-    """No report on the ledger can be the one a match run names."""
-
-    run_id: str
-    side: str
-    report_id: str
-
-    def __str__(self) -> str:
-        return (
-            f"match run {self.run_id} names {self.side} report {self.report_id}, and no "
-            f"{self.side} report on the ledger before it can be that one"
-        )
-
-
 # ---- from the ledger ----
 
 
@@ -382,106 +345,3 @@ def replay(ledger: LedgerAdapter, uow: UnitOfWork) -> tuple[Rebuild, dict[str, A
         "databaseProblems": list(database.problems),
         "differences": [d.to_dict() for d in differences],
     }
-
-
-# ---- writing a rebuild ----
-
-
-def _report_ids(proj: Projections) -> dict[int, str]:
-    """Report ids by ledger_seq, from the runs that name them (see the module docstring)."""
-    slots: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    for report in proj.tables["inventory_report"].values():
-        slots.setdefault((report["relation_id"], report["side"], report["as_of"]), []).append(
-            report
-        )
-    ids: dict[int, str] = {}
-    seq_of: dict[str, int] = {}
-    for run in sorted(proj.tables["match_run"].values(), key=lambda r: r["ledger_seq"]):
-        for side in ("supplier", "customer"):
-            report_id = run[f"{side}_report_id"]
-            if report_id in seq_of:
-                continue
-            before = [
-                r
-                for r in slots.get((run["relation_id"], side, run["as_of"]), [])
-                if r["ledger_seq"] < run["ledger_seq"] and r["ledger_seq"] not in ids
-            ]
-            if not before:
-                raise UnresolvedReport(run["id"], side, report_id)
-            newest = max(before, key=lambda r: r["version"])
-            ids[newest["ledger_seq"]] = report_id
-            seq_of[report_id] = newest["ledger_seq"]
-    for seq in proj.tables["inventory_report"]:
-        ids.setdefault(seq[0], f"rpt-ledger-{seq[0]}")
-    return ids
-
-
-def _profile(profile_hash: str) -> dict[str, Any] | None:
-    if DEFAULT_PROFILE.profile_hash() == profile_hash:
-        return DEFAULT_PROFILE.to_dict()
-    return None
-
-
-def write_projections(uow: UnitOfWork, rebuilt: Rebuild) -> dict[str, int]:
-    """Insert the rebuilt projections into an empty database (migrated, no rows); returns the
-    rows written per table. Raises TargetNotEmpty or UnresolvedReport before writing."""
-    target = uow.ledger_entries
-    for name in ("party", "relation", "inventory_report", "match_run"):
-        rows = target.count(name)
-        if rows:
-            raise TargetNotEmpty(name, rows)
-    proj = rebuilt.projections
-    report_ids = _report_ids(proj)
-    at = rebuilt.recorded_at
-    t = proj.tables
-    target.insert_rows(
-        "party",
-        (
-            {**r, "custody": "external", "created_at": at[r["ledger_seq"]]}
-            for r in t["party"].values()
-        ),
-    )
-    target.insert_rows(
-        "relation",
-        (
-            {
-                **r,
-                "profile": _profile(r["profile_hash"]),
-                "proposed_by": "",
-                "created_at": at[r["ledger_seq"]],
-            }
-            for r in t["relation"].values()
-        ),
-    )
-    target.insert_rows(
-        "relation_agreement",
-        (
-            {**r, "created_at": at[t["relation"][(r["relation_id"],)]["ledger_seq"]]}
-            for r in t["relation_agreement"].values()
-        ),
-    )
-    target.insert_rows(
-        "inventory_report",
-        (
-            {
-                **r,
-                "id": report_ids[seq],
-                "media_type": "",
-                "origin": "replay",
-                "created_at": at[seq],
-            }
-            for (seq,), r in t["inventory_report"].items()
-        ),
-    )
-    target.insert_rows(
-        "match_run",
-        ({**r, "created_at": at[r["ledger_seq"]]} for r in t["match_run"].values()),
-    )
-    target.insert_rows(
-        "match_endorsement",
-        (
-            {**r, "created_at": at[t["match_run"][(r["run_id"],)]["endorsed_seq"]]}
-            for r in t["match_endorsement"].values()
-        ),
-    )
-    return proj.counts()
