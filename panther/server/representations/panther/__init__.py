@@ -1,0 +1,1 @@
+"""Representations of the panther v1 API."""
