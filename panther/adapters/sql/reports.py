@@ -2,11 +2,172 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from typing import Any
+
 import sqlalchemy as sa
 
+from . import repository as repo
+
 __all__ = ["SqlReportRepository"]
+
+_report: sa.Table = repo.T.report
+_record: sa.Table = repo.T.record
+_relation: sa.Table = repo.T.relation
+
+_RECORD_COLUMNS = ("report_id", "seq", "product_id", "external_id", "status", "body")
+
+
+def _of_party(party_id: str) -> sa.ColumnElement[bool]:
+    return sa.or_(_relation.c.supplier_id == party_id, _relation.c.customer_id == party_id)
+
+
+def _record_filter(
+    report_ids: Sequence[str], product_id: str | None, external_id: str | None
+) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [_record.c.report_id.in_(list(report_ids))]
+    if product_id is not None:
+        where.append(_record.c.product_id == product_id)
+    if external_id is not None:
+        where.append(_record.c.external_id == external_id)
+    return where
 
 
 class SqlReportRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+
+    def get(self, report_id: str) -> dict[str, Any] | None:
+        return repo.get_row(self._conn, _report, id=report_id)
+
+    def latest(self, relation_id: str, as_of: str, side: str) -> dict[str, Any] | None:
+        return repo.latest_report(self._conn, relation_id, as_of, side)
+
+    def newest(self, relation_id: str, side: str) -> dict[str, Any] | None:
+        r = _report
+        row = (
+            self._conn.execute(
+                sa.select(r)
+                .where(r.c.relation_id == relation_id, r.c.side == side)
+                .order_by(r.c.as_of.desc(), r.c.version.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row is not None else None
+
+    def list_visible(
+        self,
+        party_id: str | None,
+        *,
+        relation_id: str | None,
+        as_of: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        r = _report
+        where: list[Any] = []
+        if party_id is not None:
+            visible = sa.select(_relation.c.id).where(_of_party(party_id))
+            where.append(r.c.relation_id.in_(visible))
+        if relation_id:
+            where.append(r.c.relation_id == relation_id)
+        if as_of:
+            where.append(r.c.as_of == as_of)
+        total = repo.count_where(self._conn, r, where)
+        rows = repo.list_rows(
+            self._conn, r, where, order_by=[r.c.created_at, r.c.id], offset=offset, limit=limit
+        )
+        return rows, total
+
+    def add(self, report: dict[str, Any]) -> None:
+        repo.insert_row(self._conn, _report, report)
+
+    def add_records(
+        self,
+        report_id: str,
+        keys: Iterable[tuple[str, str | None, str]],
+        bodies: Sequence[bytes],
+    ) -> int:
+        # One generator straight into COPY / executemany: a report can hold millions of
+        # records, so no intermediate list and one tuple per record.
+        return repo.bulk_insert(
+            self._conn,
+            _record,
+            _RECORD_COLUMNS,
+            (
+                (report_id, i, product_id, external_id, status, bodies[i].decode())
+                for i, (product_id, external_id, status) in enumerate(keys)
+            ),
+        )
+
+    def set_ledger_seq(self, report_id: str, seq: int) -> None:
+        repo.update_row(self._conn, _report, {"id": report_id}, {"ledger_seq": seq})
+
+    def record_bodies(self, report_id: str) -> Iterator[str]:
+        return repo.iter_record_bodies(self._conn, report_id)
+
+    def record_body_chunks(self, report_id: str, size: int = 200_000) -> Iterator[list[str]]:
+        return repo.record_body_chunks(self._conn, report_id, size)
+
+    def product_seq(self, report_id: str, product_id: str) -> int | None:
+        rec = _record
+        seq = self._conn.execute(
+            sa.select(rec.c.seq)
+            .where(rec.c.report_id == report_id, rec.c.product_id == product_id)
+            .limit(1)
+        ).scalar()
+        return None if seq is None else int(seq)
+
+    def records(
+        self,
+        report_ids: Sequence[str],
+        *,
+        product_id: str | None = None,
+        external_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Generator[tuple[str, str], None, None]:
+        rec = _record
+        q = (
+            sa.select(rec.c.report_id, rec.c.body)
+            .where(*_record_filter(report_ids, product_id, external_id))
+            .order_by(rec.c.report_id, rec.c.seq)
+            .offset(offset)
+            .limit(limit)
+            .execution_options(yield_per=5000)
+        )
+        result = self._conn.execute(q)
+        try:
+            yield from result
+        finally:  # a reader that stops early must not leave a server-side cursor behind
+            result.close()
+
+    def count_records(
+        self,
+        report_ids: Sequence[str],
+        *,
+        product_id: str | None = None,
+        external_id: str | None = None,
+    ) -> int:
+        return repo.count_where(
+            self._conn, _record, _record_filter(report_ids, product_id, external_id)
+        )
+
+    def relations_of(self, party_id: str | None) -> list[dict[str, Any]]:
+        where = [] if party_id is None else [_of_party(party_id)]
+        return repo.list_rows(self._conn, _relation, where, order_by=[_relation.c.id])
+
+    def relations_between(
+        self, party_id: str, partner_id: str, *, as_supplier: bool, as_customer: bool
+    ) -> list[dict[str, Any]]:
+        rel = _relation
+        conds = []
+        if as_supplier:
+            conds.append(sa.and_(rel.c.supplier_id == party_id, rel.c.customer_id == partner_id))
+        if as_customer:
+            conds.append(sa.and_(rel.c.customer_id == party_id, rel.c.supplier_id == partner_id))
+        if not conds:
+            return []
+        return repo.list_rows(self._conn, rel, [sa.or_(*conds)])

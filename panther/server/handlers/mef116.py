@@ -7,7 +7,7 @@ from typing import Any
 from connexion import request
 
 from .. import state as st
-from ..services import products
+from ..services import products_mef
 from .common import listing, one
 
 MAX_PAGE = 1000
@@ -19,7 +19,7 @@ def listProduct(token_info: dict[str, Any], **_: Any) -> Any:
     filters = {name: q[name] for name in _FILTERS if name in q}
     asked = int(q.get("limit", 100))
     limit = min(asked, MAX_PAGE)  # MEF: the seller may return fewer and says so
-    items, total = products.list_mef_products(
+    items, total = products_mef.list_mef_products(
         st.ports(),
         st.caller(token_info),
         buyer_id=q.get("buyerId"),
@@ -37,7 +37,7 @@ def retrieveProduct(
     token_info: dict[str, Any], id_: str, buyer_id: str | None = None, seller_id: str | None = None
 ) -> Any:
     return one(
-        products.get_mef_product(
+        products_mef.get_mef_product(
             st.ports(), st.caller(token_info), id_, buyer_id=buyer_id, seller_id=seller_id
         )
     )

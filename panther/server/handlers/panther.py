@@ -96,12 +96,14 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     signature = request.headers.get("x-panther-signature")
+    day = as_date(as_of)
+    assert day is not None  # a required parameter
     view, created = await asyncio.to_thread(
         reports.report_inventory,
         ports,
         caller,
         relation_id=relation_id,
-        as_of=as_date(as_of),
+        as_of=day,
         body=body,
         media_type=media_type,
         signature=signature,

@@ -1,118 +1,40 @@
-"""Reported products through TMF637 (a carrier's own current inventory) and MEF 116 (the
-buyer's read view of what its sellers reported), plus TMF637 hub listeners."""
+"""Reported products through TMF637: a carrier's own current inventory, read and changed one
+product at a time (each change is a new version of its current report), plus hub listeners.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Mapping
-from contextlib import closing
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
-from panther.adapters.sql import repository as repo
-from panther.inventory.views import (
-    UnmappableStatus,
-    select_fields,
-    to_mef116_product,
-    to_mef116_product_list_item,
-    to_tmf637_product,
-)
+from panther.inventory.records import validate_record
+from panther.inventory.views import select_fields
+from panther.ledger.canonical import canonical_json
 
+from ..representations import tmf637
+from ..representations.panther.reports import report_view
 from . import hub
-from .context import Caller, now_iso
-from .errors import NotFound
-from .ports import Ports, UnitOfWork
-from .reports import change_product, current_reports, side_of
-from .statuses import status_map_of
+from .context import Caller
+from .errors import Conflict, InvalidInput, NotFound
+from .matchruns import cache_extract, maybe_auto_match
+from .ports import Ports, Row, UnitOfWork
+from .relations import relation_for
+from .reports import current_reports, page, records_of, side_of, store_report
+from .statuses import check_statuses, status_map_of
 
 __all__ = [
+    "change_product",
     "create_product",
     "delete_product",
-    "get_mef_product",
     "get_tmf_product",
-    "list_mef_products",
     "list_tmf_products",
     "patch_product",
     "register_listener",
     "unregister_listener",
 ]
-
-TMF_BASE = "/tmf-api/productInventory/v4/product"
-MEF_BASE = "/mefApi/sonata/productInventory/v7/product"
-
-
-def _related_parties(relation: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"id": relation["supplier_id"], "role": "supplier"},
-        {"id": relation["customer_id"], "role": "customer"},
-    ]
-
-
-def _tmf_view(
-    ports: Ports, relation: dict[str, Any], record: dict[str, Any], smap: Mapping[str, str]
-) -> dict[str, Any]:
-    href = f"{ports.settings.public_base_url}{TMF_BASE}/{record['id']}"
-    try:
-        return to_tmf637_product(
-            record, href=href, related_parties=_related_parties(relation), status_map=smap
-        )
-    except UnmappableStatus:  # uploads refuse such statuses; older data keeps its own word
-        record = {k: v for k, v in record.items() if k != "status"}
-        return to_tmf637_product(record, href=href, related_parties=_related_parties(relation))
-
-
-_SQL_FILTERS = {"id": "product_id", "externalId": "external_id"}
-
-
-def _record_filter(report_ids: list[str], sql_filters: dict[str, str]) -> list[Any]:
-    rec = repo.T.record
-    where = [rec.c.report_id.in_(report_ids)]
-    where += [rec.c[_SQL_FILTERS[name]] == value for name, value in sql_filters.items()]
-    return where
-
-
-def _records(
-    uow: UnitOfWork,
-    report_ids: list[str],
-    sql_filters: dict[str, str],
-    *,
-    offset: int = 0,
-    limit: int | None = None,
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    rec = repo.T.record
-    q = sa.select(rec.c.report_id, rec.c.body).where(*_record_filter(report_ids, sql_filters))
-    q = q.order_by(rec.c.report_id, rec.c.seq).offset(offset).limit(limit)
-    q = q.execution_options(yield_per=5000)
-    result = uow.conn.execute(q)
-    try:
-        for report_id, body in result:
-            yield report_id, orjson.loads(body)
-    finally:  # a reader that stops early must not leave a server-side cursor behind
-        result.close()
-
-
-def _page(
-    views: Iterator[dict[str, Any]], offset: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    page, total = [], 0
-    for view in views:
-        if offset <= total < offset + limit:
-            page.append(view)
-        total += 1
-    return page, total
-
-
-def _matches(view: dict[str, Any], filters: Mapping[str, str]) -> bool:
-    for name, wanted in filters.items():
-        if name == "status" and view.get("status") != wanted:
-            return False
-        if name == "name" and view.get("name") != wanted:
-            return False
-        if name == "productOffering.id" and (view.get("productOffering") or {}).get("id") != wanted:
-            return False
-    return True
 
 
 def list_tmf_products(
@@ -125,8 +47,10 @@ def list_tmf_products(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     partner = filters.get("relatedParty.id")
-    sql_filters = {k: v for k, v in filters.items() if k in _SQL_FILTERS}
-    other = {k: v for k, v in filters.items() if k in ("status", "name", "productOffering.id")}
+    # id and externalId are stored columns; the other filters need the resource
+    product_id, external_id = filters.get("id"), filters.get("externalId")
+    other = {k: v for k, v in filters.items() if k in tmf637.VIEW_FILTERS}
+    base_url = ports.settings.public_base_url
     with ports.uow.read() as uow:
         current = (
             [
@@ -141,48 +65,189 @@ def list_tmf_products(
 
         if not by_report:
             return [], 0
+        report_ids = list(by_report)
         if not other:  # every filter is a column: page in SQL, decode only the page
-            total = repo.count_where(
-                uow.conn, repo.T.record, _record_filter(list(by_report), sql_filters)
+            total = uow.reports.count_records(
+                report_ids, product_id=product_id, external_id=external_id
             )
-            page = [
+            found = records_of(
+                uow,
+                report_ids,
+                product_id=product_id,
+                external_id=external_id,
+                offset=offset,
+                limit=limit,
+            )
+            items = [
                 select_fields(
-                    _tmf_view(ports, by_report[rid][0], record, by_report[rid][1]), fields
+                    tmf637.product_view(record, *by_report[rid], base_url=base_url), fields
                 )
-                for rid, record in _records(
-                    uow, list(by_report), sql_filters, offset=offset, limit=limit
-                )
+                for rid, record in found
             ]
-            return page, total
+            return items, total
 
         def views() -> Iterator[dict[str, Any]]:
-            for report_id, record in _records(uow, list(by_report), sql_filters):
-                rel, smap = by_report[report_id]
-                view = _tmf_view(ports, rel, record, smap)
-                if _matches(view, other):
+            found = records_of(uow, report_ids, product_id=product_id, external_id=external_id)
+            for report_id, record in found:
+                view = tmf637.product_view(record, *by_report[report_id], base_url=base_url)
+                if tmf637.matches(view, other):
                     yield select_fields(view, fields)
 
-        return _page(views(), offset, limit)
+        return page(views(), offset, limit)
 
 
 def get_tmf_product(
     ports: Ports, caller: Caller, product_id: str, fields: str | None = None
 ) -> dict[str, Any]:
-    page, total = list_tmf_products(
+    items, total = list_tmf_products(
         ports, caller, filters={"id": product_id}, fields=fields, offset=0, limit=1
     )
     if not total:
         raise NotFound(f"no product {product_id}")
-    return page[0]
+    return items[0]
+
+
+# ---- single-product changes: a new version of the caller's current report ----
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def _relation_for_new_product(uow: UnitOfWork, caller: Caller, body: dict[str, Any]) -> Row:
+    partners = tmf637.partners(body, caller.party_id)
+    if not partners:
+        raise InvalidInput(
+            "relatedParty must name the partner carrier (role supplier or "
+            "customer): it says which relation the product belongs to",
+            details=[{"pointer": "/relatedParty", "message": "partner missing"}],
+        )
+    found = []
+    for partner_id, role in partners:
+        found += uow.reports.relations_between(
+            caller.party_id,
+            partner_id,
+            as_supplier=role in ("", "customer", "buyer"),
+            as_customer=role in ("", "supplier", "seller"),
+        )
+    if len(found) != 1:
+        raise InvalidInput(
+            "relatedParty must identify exactly one relation of yours",
+            details=[{"pointer": "/relatedParty", "message": f"{len(found)} relations match"}],
+        )
+    return found[0]
+
+
+def _records(uow: UnitOfWork, report_id: str) -> list[dict[str, Any]]:
+    return [orjson.loads(body) for body in uow.reports.record_bodies(report_id)]
+
+
+def change_product(
+    ports: Ports,
+    caller: Caller,
+    *,
+    op: str,
+    product_id: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create, patch or delete one product: a new version of the caller's current report.
+
+    Returns (the product record after the change, or before a delete; the new report view).
+    """
+    with ports.uow.write() as uow:
+        reporter = uow.parties.get(caller.party_id)
+        if reporter is None:
+            raise NotFound("no such party")
+        if op == "create":
+            assert body is not None
+            relation = _relation_for_new_product(uow, caller, body)
+            if relation["state"] != "agreed":
+                raise Conflict(f"relation {relation['id']} is not agreed yet")
+            newest = next(
+                (rep for rel_, rep in current_reports(uow, caller) if rel_["id"] == relation["id"]),
+                None,
+            )
+            records = _records(uow, newest["id"]) if newest else []
+            record = tmf637.new_product_record(body)
+            if any(r.get("id") == record.get("id") for r in records):
+                raise Conflict(f"product {record.get('id')} exists in this inventory")
+            records.append(record)
+            touched = record
+            as_of = newest["as_of"] if newest else ports.clock.now_iso()[:10]
+        else:
+            assert product_id is not None
+            hit = None
+            for relation, report in current_reports(uow, caller):
+                if report["side"] != side_of(relation, caller.party_id):
+                    continue
+                seq = uow.reports.product_seq(report["id"], product_id)
+                if seq is not None:
+                    hit = (relation, report, seq)
+                    break
+            if hit is None:
+                raise NotFound(f"no product {product_id}")
+            relation, report, seq = hit
+            records = _records(uow, report["id"])
+            as_of = report["as_of"]
+            if op == "delete":
+                touched = records.pop(seq)
+            else:
+                assert body is not None
+                patch = tmf637.product_patch(body)
+                if "id" in patch and patch["id"] != product_id:
+                    raise InvalidInput(
+                        "id cannot be changed",
+                        status_code=422,
+                        details=[{"pointer": "/id", "message": "immutable"}],
+                    )
+                touched = _merge_patch(records[seq], patch)
+                records[seq] = touched
+        problems = validate_record(touched) if op != "delete" else []
+        if op != "delete" and not problems:
+            check_statuses(relation, [touched["status"]])
+        if problems:
+            raise InvalidInput(
+                "invalid product", details=[{"pointer": p, "message": m} for p, m in problems]
+            )
+        leaves = [canonical_json(r) for r in records]
+        row, _ = store_report(
+            ports,
+            uow,
+            relation=relation,
+            reporter=reporter,
+            as_of=as_of,
+            leaves=leaves,
+            fields=[(r["id"], r.get("externalId"), r["status"]) for r in records],
+            media_type="application/json",
+            origin="productChange",
+            signature=None,
+        )
+    cache_extract(ports, relation, row, leaves)
+    if ports.settings.auto_match:
+        # The corrected inventory is re-matched at once, incrementally: only the records the
+        # change can affect (panther.matching.incremental).
+        maybe_auto_match(ports, relation["id"], as_of)
+    return touched, report_view(row, ports.settings.public_base_url)
 
 
 def _tmf_after_change(
     ports: Ports, caller: Caller, record: dict[str, Any], report: dict[str, Any]
 ) -> dict[str, Any]:
     with ports.uow.read() as uow:
-        relation = repo.get_row(uow.conn, repo.T.relation, id=report["relationId"])
-    assert relation is not None
-    return _tmf_view(ports, relation, record, status_map_of(relation))
+        # the caller has just reported in this relation, so it may see it
+        relation = relation_for(uow, caller, report["relationId"])
+    return tmf637.product_view(
+        record, relation, status_map_of(relation), base_url=ports.settings.public_base_url
+    )
 
 
 def create_product(
@@ -210,103 +275,6 @@ def delete_product(ports: Ports, caller: Caller, product_id: str) -> dict[str, A
     return report
 
 
-# ---- MEF 116 (buyer view) ----
-
-
-def _mef_scope(
-    uow: UnitOfWork, caller: Caller, buyer_id: str | None, seller_id: str | None
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    out = []
-    for relation, report in current_reports(uow, caller, side="supplier"):
-        if buyer_id and relation["customer_id"] != buyer_id:
-            continue
-        if seller_id and relation["supplier_id"] != seller_id:
-            continue
-        out.append((relation, report))
-    return out
-
-
-def _mef_view(
-    ports: Ports,
-    relation: dict[str, Any],
-    report: dict[str, Any],
-    record: dict[str, Any],
-    *,
-    full: bool,
-) -> dict[str, Any] | None:
-    href = f"{ports.settings.public_base_url}{MEF_BASE}/{record['id']}"
-    convert = to_mef116_product if full else to_mef116_product_list_item
-    try:
-        return convert(
-            record,
-            href=href,
-            buyer_id=relation["customer_id"],
-            seller_id=relation["supplier_id"],
-            last_update_date=report["created_at"],
-            status_map=status_map_of(relation),
-        )
-    except ValueError:  # a status MEF cannot say, or no start date: not a MEF product
-        return None
-
-
-def list_mef_products(
-    ports: Ports,
-    caller: Caller,
-    *,
-    buyer_id: str | None,
-    seller_id: str | None,
-    filters: Mapping[str, str],
-    offset: int,
-    limit: int,
-) -> tuple[list[dict[str, Any]], int]:
-    sql_filters = {k: v for k, v in filters.items() if k == "externalId"}
-    with ports.uow.read() as uow:
-        scope = _mef_scope(uow, caller, buyer_id, seller_id)
-        by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
-
-        def views() -> Iterator[dict[str, Any]]:
-            if not by_report:
-                return
-            for report_id, record in _records(uow, list(by_report), sql_filters):
-                rel, rep = by_report[report_id]
-                view = _mef_view(ports, rel, rep, record, full=False)
-                if view is None:
-                    continue
-                if "status" in filters and view.get("status") != filters["status"]:
-                    continue
-                if (
-                    "productOfferingId" in filters
-                    and (view.get("productOffering") or {}).get("id")
-                    != filters["productOfferingId"]
-                ):
-                    continue
-                if (
-                    "productSpecificationId" in filters
-                    and (view.get("productSpecification") or {}).get("id")
-                    != filters["productSpecificationId"]
-                ):
-                    continue
-                yield view
-
-        return _page(views(), offset, limit)
-
-
-def get_mef_product(
-    ports: Ports, caller: Caller, product_id: str, *, buyer_id: str | None, seller_id: str | None
-) -> dict[str, Any]:
-    with ports.uow.read() as uow:
-        scope = _mef_scope(uow, caller, buyer_id, seller_id)
-        by_report = {rep["id"]: (rel, rep) for rel, rep in scope}
-        if by_report:
-            with closing(_records(uow, list(by_report), {"id": product_id})) as found:
-                for report_id, record in found:
-                    rel, rep = by_report[report_id]
-                    view = _mef_view(ports, rel, rep, record, full=True)
-                    if view is not None:
-                        return view
-    raise NotFound(f"no product {product_id}")
-
-
 # ---- TMF637 hub ----
 
 
@@ -320,10 +288,7 @@ def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:
 
 def _publish(ports: Ports, caller: Caller, event_type: str, product: dict[str, Any]) -> None:
     for row in hub.listeners_of(ports, "productInventory", [caller.party_id]):
-        event = {
-            "eventId": secrets.token_hex(8),
-            "eventTime": now_iso(),
-            "eventType": event_type,
-            "event": {"product": product},
-        }
+        event = tmf637.product_event(
+            secrets.token_hex(8), ports.clock.now_iso(), event_type, product
+        )
         ports.webhooks.publish(row["callback"], event_type, event)

@@ -1,4 +1,5 @@
-"""Inventory reports: upload, idempotency, versions, and single-product changes (TMF637).
+"""Inventory reports: upload, idempotency, versions and reads; the current report of each
+relation and its records, as the product APIs read them.
 
 A report and its ``InventoryReported`` ledger entry are written in one transaction: a
 rejected or crashed upload leaves nothing behind.
@@ -7,69 +8,50 @@ rejected or crashed upload leaves nothing behind.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
-from panther.adapters.sql import repository as repo
 from panther.inventory.errors import ReportRejected, UnsupportedMediaType
 from panther.inventory.parse import content_hash, parse_report
-from panther.inventory.records import validate_record
-from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
-from .context import Caller, gc_paused, now_iso
+from ..representations.panther.reports import rejection_details, report_view
+from .context import Caller, gc_paused
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .matchruns import cache_extract, maybe_auto_match
-from .ports import Ports, UnitOfWork
+from .ports import Ports, Row, UnitOfWork
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
 
 __all__ = [
-    "change_product",
     "current_reports",
     "get_report",
     "list_reports",
+    "page",
+    "records_of",
     "report_inventory",
     "report_tx",
-    "report_view",
     "side_of",
+    "store_report",
     "upload_report",
 ]
 
+RecordKeys = tuple[str, str | None, str]
+"""(product id, external id, status) of a record: the columns stored beside its JSON."""
 
-def side_of(relation: dict[str, Any], party_id: str) -> str:
+
+def side_of(relation: Row, party_id: str) -> str:
     if party_id == relation["supplier_id"]:
         return "supplier"
     if party_id == relation["customer_id"]:
         return "customer"
     raise NotFound(f"no relation {relation['id']}")
-
-
-def report_view(row: dict[str, Any], base: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "href": f"{base}/panther/v1/inventoryReport/{row['id']}",
-        "@type": "InventoryReport",
-        "relationId": row["relation_id"],
-        "reporter": row["reporter_id"],
-        "side": row["side"],
-        "asOf": row["as_of"],
-        "version": row["version"],
-        "recordCount": row["record_count"],
-        "contentHash": row["content_hash"],
-        "merkleRoot": row["merkle_root"],
-        "mediaType": row["media_type"],
-        "origin": row["origin"],
-        "ledgerSeq": row["ledger_seq"],
-        "createdAt": row["created_at"],
-    }
 
 
 def report_tx(
@@ -102,25 +84,29 @@ def report_tx(
     )
 
 
-def _store_report(
+def store_report(
     ports: Ports,
     uow: UnitOfWork,
     *,
-    relation: dict[str, Any],
-    reporter: dict[str, Any],
+    relation: Row,
+    reporter: Row,
     as_of: str,
     leaves: Sequence[bytes],
-    fields: Sequence[tuple[str, str | None, str]],
+    fields: Sequence[RecordKeys],
     media_type: str,
     origin: str,
     signature: str | None,
     digest: str | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """``digest`` is the leaves' content hash when the caller has it already (the parser
+) -> tuple[Row, bool]:
+    """Record a new version of the reporter's report for the date, unless it is the same
+    content as the latest: (the stored report, created).
+
+    ``leaves`` are the records' canonical JSON and ``fields`` their keys, in report order.
+    ``digest`` is the leaves' content hash when the caller has it already (the parser
     computes it), so a large report is not hashed twice."""
     side = side_of(relation, reporter["id"])
     digest = digest or content_hash(leaves)
-    latest = repo.latest_report(uow.conn, relation["id"], as_of, side)
+    latest = uow.reports.latest(relation["id"], as_of, side)
     if latest is not None and latest["content_hash"] == digest:
         return latest, False
     version = latest["version"] + 1 if latest else 1
@@ -150,21 +136,12 @@ def _store_report(
         "origin": origin,
         "signature": "0x" + sig.hex(),
         "ledger_seq": None,
-        "created_at": now_iso(),
+        "created_at": ports.clock.now_iso(),
     }
-    repo.insert_row(uow.conn, repo.T.report, row)
-    report_id = row["id"]
-    repo.bulk_insert(
-        uow.conn,
-        repo.T.record,
-        ("report_id", "seq", "product_id", "external_id", "status", "body"),
-        (
-            (report_id, i, pid, external_id, status, leaves[i].decode())
-            for i, (pid, external_id, status) in enumerate(fields)
-        ),
-    )
+    uow.reports.add(row)
+    uow.reports.add_records(row["id"], fields, leaves)
     entry = uow.append(replace(tx, signers=(reporter["address"],), signatures=(sig,)))
-    repo.update_row(uow.conn, repo.T.report, {"id": report_id}, {"ledger_seq": entry.seq})
+    uow.reports.set_ledger_seq(row["id"], entry.seq)
     row["ledger_seq"] = entry.seq
     return row, True
 
@@ -199,10 +176,7 @@ def upload_report(
             raise InvalidInput(
                 f"the report was rejected: {len(exc.errors)} problem(s)"
                 + (" (first ones only)" if exc.truncated else ""),
-                details=[
-                    {"line": e.line, "record": e.record, "pointer": e.pointer, "message": e.message}
-                    for e in exc.errors
-                ],
+                details=rejection_details(exc.errors),
                 truncated=exc.truncated,
             ) from exc
         fields = [(r["id"], r.get("externalId"), r["status"]) for r in parsed.records]
@@ -210,9 +184,9 @@ def upload_report(
         del parsed  # the record dicts are no longer needed
         check_statuses(relation, [f[2] for f in fields])
         with ports.uow.write() as uow:
-            reporter = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
+            reporter = uow.parties.get(caller.party_id)
             assert reporter is not None
-            row, created = _store_report(
+            row, created = store_report(
                 ports,
                 uow,
                 relation=relation,
@@ -261,7 +235,7 @@ def report_inventory(
 
 def get_report(ports: Ports, caller: Caller, report_id: str) -> dict[str, Any]:
     with ports.uow.read() as uow:
-        row = repo.get_row(uow.conn, repo.T.report, id=report_id)
+        row = uow.reports.get(report_id)
         if row is None:
             raise NotFound(f"no inventory report {report_id}")
         relation_for(uow, caller, row["relation_id"])
@@ -277,201 +251,62 @@ def list_reports(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    r, rel = repo.T.report, repo.T.relation
-    where: list[Any] = []
-    if not caller.is_operator:
-        visible = sa.select(rel.c.id).where(
-            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
-        )
-        where.append(r.c.relation_id.in_(visible))
-    if relation_id:
-        where.append(r.c.relation_id == relation_id)
-    if as_of:
-        where.append(r.c.as_of == as_of)
     with ports.uow.read() as uow:
-        total = repo.count_where(uow.conn, r, where)
-        rows = repo.list_rows(
-            uow.conn, r, where, order_by=[r.c.created_at, r.c.id], offset=offset, limit=limit
+        rows, total = uow.reports.list_visible(
+            None if caller.is_operator else caller.party_id,
+            relation_id=relation_id,
+            as_of=as_of,
+            offset=offset,
+            limit=limit,
         )
     return [report_view(x, ports.settings.public_base_url) for x in rows], total
 
 
+# ---- the current reports and their records, as the product APIs read them ----
+
+
 def current_reports(
     uow: UnitOfWork, caller: Caller, *, side: str | None = None, partner: str | None = None
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+) -> list[tuple[Row, Row]]:
     """(relation, newest report) pairs for the caller's current inventory per relation.
 
     With ``side='supplier'`` and no caller restriction for the operator, used by MEF 116.
     """
-    rel, r = repo.T.relation, repo.T.report
-    where: list[Any] = []
-    if not caller.is_operator:
-        where.append(
-            sa.or_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == caller.party_id)
-        )
     out = []
-    for relation in repo.list_rows(uow.conn, rel, where, order_by=[rel.c.id]):
+    for relation in uow.reports.relations_of(None if caller.is_operator else caller.party_id):
         if partner and partner not in (relation["supplier_id"], relation["customer_id"]):
             continue
-        report_side = side or side_of(relation, caller.party_id)
-        newest = (
-            uow.conn.execute(
-                sa.select(r)
-                .where(r.c.relation_id == relation["id"], r.c.side == report_side)
-                .order_by(r.c.as_of.desc(), r.c.version.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
+        newest = uow.reports.newest(relation["id"], side or side_of(relation, caller.party_id))
         if newest is not None:
-            out.append((relation, dict(newest)))
+            out.append((relation, newest))
     return out
 
 
-def _load_records(uow: UnitOfWork, report_id: str) -> Iterator[dict[str, Any]]:
-    for body in repo.iter_record_bodies(uow.conn, report_id):
-        yield orjson.loads(body)
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge_patch(result.get(key), value)
-    return result
-
-
-def _relation_for_new_product(
-    uow: UnitOfWork, caller: Caller, body: dict[str, Any]
-) -> dict[str, Any]:
-    rel = repo.T.relation
-    partners = [
-        p
-        for p in body.get("relatedParty") or []
-        if isinstance(p, dict) and p.get("id") and p.get("id") != caller.party_id
-    ]
-    if not partners:
-        raise InvalidInput(
-            "relatedParty must name the partner carrier (role supplier or "
-            "customer): it says which relation the product belongs to",
-            details=[{"pointer": "/relatedParty", "message": "partner missing"}],
-        )
-    found = []
-    for p in partners:
-        role = (p.get("role") or "").lower()
-        conds = []
-        if role in ("", "customer", "buyer"):
-            conds.append(
-                sa.and_(rel.c.supplier_id == caller.party_id, rel.c.customer_id == p["id"])
-            )
-        if role in ("", "supplier", "seller"):
-            conds.append(
-                sa.and_(rel.c.customer_id == caller.party_id, rel.c.supplier_id == p["id"])
-            )
-        found += repo.list_rows(uow.conn, rel, [sa.or_(*conds)] if conds else [sa.false()])
-    if len(found) != 1:
-        raise InvalidInput(
-            "relatedParty must identify exactly one relation of yours",
-            details=[{"pointer": "/relatedParty", "message": f"{len(found)} relations match"}],
-        )
-    return found[0]
-
-
-def change_product(
-    ports: Ports,
-    caller: Caller,
+def records_of(
+    uow: UnitOfWork,
+    report_ids: Sequence[str],
     *,
-    op: str,
     product_id: str | None = None,
-    body: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Create, patch or delete one product: a new version of the caller's current report.
+    external_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Generator[tuple[str, dict[str, Any]], None, None]:
+    """(report id, record) of these reports' records (see ``ReportRepository.records``)."""
+    rows = uow.reports.records(
+        report_ids, product_id=product_id, external_id=external_id, offset=offset, limit=limit
+    )
+    with closing(rows):  # a reader that stops early closes the database cursor at once
+        for report_id, body in rows:
+            yield report_id, orjson.loads(body)
 
-    Returns (the product record after the change, or before a delete; the new report view).
-    """
-    with ports.uow.write() as uow:
-        reporter = repo.get_row(uow.conn, repo.T.party, id=caller.party_id)
-        if reporter is None:
-            raise NotFound("no such party")
-        if op == "create":
-            assert body is not None
-            relation = _relation_for_new_product(uow, caller, body)
-            if relation["state"] != "agreed":
-                raise Conflict(f"relation {relation['id']} is not agreed yet")
-            side = side_of(relation, caller.party_id)
-            newest = next(
-                (rep for rel_, rep in current_reports(uow, caller) if rel_["id"] == relation["id"]),
-                None,
-            )
-            records = list(_load_records(uow, newest["id"])) if newest else []
-            record = {k: v for k, v in body.items() if k not in ("href", "@type", "relatedParty")}
-            if any(r.get("id") == record.get("id") for r in records):
-                raise Conflict(f"product {record.get('id')} exists in this inventory")
-            records.append(record)
-            touched = record
-            as_of = newest["as_of"] if newest else datetime.now(UTC).date().isoformat()
-            del side
-        else:
-            hit = None
-            for relation, report in current_reports(uow, caller):
-                if report["side"] != side_of(relation, caller.party_id):
-                    continue
-                rec = repo.T.record
-                row = uow.conn.execute(
-                    sa.select(rec.c.seq)
-                    .where(rec.c.report_id == report["id"], rec.c.product_id == product_id)
-                    .limit(1)
-                ).first()
-                if row is not None:
-                    hit = (relation, report, row[0])
-                    break
-            if hit is None:
-                raise NotFound(f"no product {product_id}")
-            relation, report, seq = hit
-            records = list(_load_records(uow, report["id"]))
-            as_of = report["as_of"]
-            if op == "delete":
-                touched = records.pop(seq)
-            else:
-                assert body is not None
-                patch = {k: v for k, v in body.items() if k not in ("href", "@type")}
-                if "id" in patch and patch["id"] != product_id:
-                    raise InvalidInput(
-                        "id cannot be changed",
-                        status_code=422,
-                        details=[{"pointer": "/id", "message": "immutable"}],
-                    )
-                touched = _merge_patch(records[seq], patch)
-                records[seq] = touched
-        problems = validate_record(touched) if op != "delete" else []
-        if op != "delete" and not problems:
-            check_statuses(relation, [touched["status"]])
-        if problems:
-            raise InvalidInput(
-                "invalid product", details=[{"pointer": p, "message": m} for p, m in problems]
-            )
-        leaves = [canonical_json(r) for r in records]
-        row, _ = _store_report(
-            ports,
-            uow,
-            relation=relation,
-            reporter=reporter,
-            as_of=as_of,
-            leaves=leaves,
-            fields=[(r["id"], r.get("externalId"), r["status"]) for r in records],
-            media_type="application/json",
-            origin="productChange",
-            signature=None,
-        )
-    cache_extract(ports, relation, row, leaves)
-    if ports.settings.auto_match:
-        # The corrected inventory is re-matched at once, incrementally: only the records the
-        # change can affect (panther.matching.incremental).
-        maybe_auto_match(ports, relation["id"], as_of)
-    return touched, report_view(row, ports.settings.public_base_url)
+
+def page(
+    views: Iterator[dict[str, Any]], offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The views ``offset`` to ``offset + limit`` of a stream, and how many it held."""
+    out, total = [], 0
+    for view in views:
+        if offset <= total < offset + limit:
+            out.append(view)
+        total += 1
+    return out, total

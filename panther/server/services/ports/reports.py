@@ -2,10 +2,102 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .system import Row
 
 __all__ = ["ReportRepository"]
 
 
 class ReportRepository(Protocol):
     """Inventory reports and their records, in the carriers' language."""
+
+    def get(self, report_id: str) -> Row | None: ...
+
+    def latest(self, relation_id: str, as_of: str, side: str) -> Row | None:
+        """The highest version of one side's report for a date."""
+        ...
+
+    def newest(self, relation_id: str, side: str) -> Row | None:
+        """One side's current report: the latest date, then the highest version."""
+        ...
+
+    def list_visible(
+        self,
+        party_id: str | None,
+        *,
+        relation_id: str | None,
+        as_of: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Row], int]:
+        """A page of the reports of the party's relations (every report for None), oldest
+        first, and how many there are."""
+        ...
+
+    def add(self, report: Row) -> None: ...
+
+    def add_records(
+        self,
+        report_id: str,
+        keys: Iterable[tuple[str, str | None, str]],
+        bodies: Sequence[bytes],
+    ) -> int:
+        """Store a report's records in bulk, in report order: (product id, external id,
+        status) of each, and its canonical JSON (``bodies[i]`` for the i-th key)."""
+        ...
+
+    def set_ledger_seq(self, report_id: str, seq: int) -> None:
+        """Note the ledger entry that records the report."""
+        ...
+
+    def record_bodies(self, report_id: str) -> Iterator[str]:
+        """The canonical JSON of a report's records in report order, streamed."""
+        ...
+
+    def record_body_chunks(self, report_id: str, size: int = 200_000) -> Iterator[list[str]]:
+        """The same, ``size`` records at a time (the match run's hot read)."""
+        ...
+
+    def product_seq(self, report_id: str, product_id: str) -> int | None:
+        """Where the product is in the report (its 0-based record number), if it is there."""
+        ...
+
+    def records(
+        self,
+        report_ids: Sequence[str],
+        *,
+        product_id: str | None = None,
+        external_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Generator[tuple[str, str], None, None]:
+        """(report id, canonical JSON) of the records of these reports, optionally of one
+        product id and / or external id, by report then report order, streamed; close it
+        to stop early."""
+        ...
+
+    def count_records(
+        self,
+        report_ids: Sequence[str],
+        *,
+        product_id: str | None = None,
+        external_id: str | None = None,
+    ) -> int:
+        """How many records ``records`` would give without paging."""
+        ...
+
+    # Relations as the product and report use cases look them up (the relation table).
+
+    def relations_of(self, party_id: str | None) -> list[Row]:
+        """The relations the party is a carrier of (every relation for None), by id."""
+        ...
+
+    def relations_between(
+        self, party_id: str, partner_id: str, *, as_supplier: bool, as_customer: bool
+    ) -> list[Row]:
+        """The relations of the party with the partner in which the party is the supplier
+        (``as_supplier``) or the customer (``as_customer``)."""
+        ...
