@@ -118,8 +118,8 @@ def _walk(
     sup = operator.register_party("Deutsche Telekom Global Carrier", f"dtgc-{suffix}")
     cus = operator.register_party("Vodafone Carrier Services", f"vodafone-{suffix}")
     echo(f"   registered {sup['name']} ({sup['address']}) and {cus['name']} ({cus['address']})")
-    supplier = PantherClient(url, **_creds(sup))
-    customer = PantherClient(url, **_creds(cus))
+    supplier = PantherClient(url, *_creds(sup))
+    customer = PantherClient(url, *_creds(cus))
     relation = operator.propose_relation(sup["id"], cus["id"])
     supplier.agree(relation["id"])
     relation = customer.agree(relation["id"])
@@ -160,7 +160,7 @@ def _walk(
         echo(f"   why #{first_partial}: {why['summary']} (panther match explain {run['id']} "
              f"{first_partial})")  # fmt: skip
     mismatches = list(
-        supplier.pages(f"/panther/v1/matchRun/{run['id']}/item", **{"class": "mismatch"})
+        supplier.pages(f"/panther/v1/matchRun/{run['id']}/item", **_of_class("mismatch"))
     )
     candidates = {
         (c["supplierItemNo"], c["customerItemNo"]) for i in mismatches for c in i["suggestions"]
@@ -228,7 +228,7 @@ def _review(
 ) -> dict[str, Any]:
     """Step 5: one correction, a few accepts, one dispute resolved with a credit."""
     items_path = f"/panther/v1/matchRun/{run['id']}/item"
-    partials = list(supplier.pages(items_path, **{"class": "partial"}))
+    partials = list(supplier.pages(items_path, **_of_class("partial")))
     paths = {
         f["name"]: f.get("customerField") or f["field"]
         for f in supplier.get("/panther/v1/matchProfile/default")["comparedFields"]
@@ -253,7 +253,7 @@ def _review(
         )
         run = supplier.get(f"/panther/v1/matchRun/{done['correctedIn']}")
         items_path = f"/panther/v1/matchRun/{run['id']}/item"
-        partials = list(supplier.pages(items_path, **{"class": "partial"}))
+        partials = list(supplier.pages(items_path, **_of_class("partial")))
     priced = [i for i in partials if [d["field"] for d in i["differences"]] == ["recurringCharge"]]
     target = priced[0] if priced else (partials[0] if partials else None)
     accepts = [i for i in partials if target is None or i["itemNo"] != target["itemNo"]][:3]
@@ -343,8 +343,11 @@ def _bill(
     }
 
 
-def _creds(party: dict[str, Any]) -> dict[str, str]:
-    return {
-        "client_id": party["credentials"]["clientId"],
-        "client_secret": party["credentials"]["clientSecret"],
-    }
+def _creds(party: dict[str, Any]) -> tuple[str, str]:
+    """A registered party's client id and secret."""
+    return party["credentials"]["clientId"], party["credentials"]["clientSecret"]
+
+
+def _of_class(item_class: str) -> dict[str, Any]:
+    """The match-item filter by class (`class` is a Python keyword: passed as a mapping)."""
+    return {"class": item_class}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -209,7 +209,9 @@ def to_tmf637_product(
             for bound in ("startDateTime", "endDateTime"):
                 if bound in period:
                     period[bound] = _date_time(period[bound])
-    parties = related_parties or list(_dicts(resource.get("relatedParty")))
+    parties: Sequence[Mapping[str, Any]] = related_parties
+    if not parties:
+        parties = list(_dicts(resource.get("relatedParty")))
     if parties:
         resource["relatedParty"] = [
             {"@referredType": "Organization", **_without_nulls(copy.deepcopy(dict(party)))}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from panther.ledger.errors import InvalidSignature, LedgerError, MalleableSignature
 from panther.ledger.transactions import Transaction

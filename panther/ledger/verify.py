@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.errors import ChainBroken, InvalidSignature, LedgerError
@@ -32,6 +32,10 @@ __all__ = [
 
 FailureKind = Literal["hash", "link", "signature", "policy", "merkle", "payload"]
 _KINDS = frozenset({"hash", "link", "signature", "policy", "merkle", "payload"})
+
+
+def _is_failure_kind(kind: str) -> TypeGuard[FailureKind]:
+    return kind in _KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +118,9 @@ def verify_ledger(
             except StopIteration:
                 break
             except ChainBroken as exc:
-                kind = exc.kind if exc.kind in _KINDS else "payload"
+                kind: FailureKind = exc.kind if _is_failure_kind(exc.kind) else "payload"
                 return VerificationReport(
-                    False,
-                    checked,
-                    VerificationFailure(exc.seq, kind, exc.detail),  # type: ignore[arg-type]
+                    False, checked, VerificationFailure(exc.seq, kind, exc.detail)
                 )
             failure = _check_entry(
                 entry, checked, prev_hash, domain, registry, recompute_root, entry_hasher

@@ -199,7 +199,7 @@ class _Values:
         return cls(text, is_string, escaped, plain, content)
 
     def all_plain(self) -> bool:
-        return self.text.null_count + _count(self.plain) == len(self.text)
+        return int(self.text.null_count) + _count(self.plain) == len(self.text)
 
 
 def _count(mask: pa.Array) -> int:
@@ -380,7 +380,7 @@ def _normalised(
         # (their column paths decline nothing else); any other goes by distinct values.
         if normaliser.scalar in _ARROW_READY and normaliser.column is not None:
             if pc.all(pc.fill_null(pc.string_is_ascii(strings), True)).as_py():
-                fast = normaliser.column(strings, params)  # type: ignore[arg-type]
+                fast = normaliser.column(strings, params)
                 if fast is not None:
                     return fast
         return _by_distinct(strings, _python_column(name, params), decode=False)
@@ -565,7 +565,8 @@ class ItemColumns:
 
     def leaves(self) -> list[bytes]:
         """The Merkle leaves: `bodies` as bytes."""
-        return pc.cast(self.bodies, pa.binary()).to_pylist()  # type: ignore[no-any-return]
+        leaves: list[bytes] = pc.cast(self.bodies, pa.binary()).to_pylist()
+        return leaves
 
 
 def _json_by_distinct(column: pa.Array) -> pa.Array:

@@ -6,10 +6,11 @@ strictly and reports every problem at once, `profile_hash` is what a match run r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -54,7 +55,7 @@ class KeyComponent:
 
     field: str
     normaliser: str = "identifier"
-    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "normaliser": self.normaliser}
@@ -91,7 +92,7 @@ class ComparedField:
     supplier_field: str
     customer_field: str
     comparator: str
-    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @property
     def normaliser(self) -> str:
@@ -141,7 +142,7 @@ class MatchProfile:
     version: int
     identifier_rules: tuple[IdentifierRule, ...]
     compared_fields: tuple[ComparedField, ...] = ()
-    csv_mapping: Mapping[str, str] = field(default_factory=dict, hash=False)
+    csv_mapping: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     # Pairs of compared fields (by name) that agree when crossed: supplier A = customer B
     # and supplier B = customer A. Such items are matched or partial with reason
     # `endsSwapped`.
@@ -196,6 +197,16 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def _registered_comparator(name: object) -> comparators.Comparator | None:
+    """The comparator a profile names; None for an unknown name or one that is not a string."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return comparators.get(name)
+    except comparators.UnknownComparator:
+        return None
+
+
 class _Parser:
     def __init__(self) -> None:
         self.problems: list[ProfileProblem] = []
@@ -235,7 +246,8 @@ class _Parser:
             return {}
         for message in check(value):
             self.fail(pointer, message)
-        return _plain(value)
+        plain: dict[str, Any] = _plain(value)
+        return plain
 
     def profile(self, doc: Any) -> MatchProfile:
         if not isinstance(doc, dict):
@@ -296,6 +308,8 @@ class _Parser:
                 out.append(tuple(block))
         if self.problems:
             return None
+        # Every check above passed, so these are what they were checked to be.
+        assert isinstance(rule, str) and isinstance(distance, int)
         return FuzzySettings(names.index(rule), distance, tuple(out), most)
 
     def swappable(
@@ -443,13 +457,12 @@ class _Parser:
                 self.fail(pointer, "missing field (or supplierField and customerField)")
                 continue
             comparator_name = item.get("comparator")
-            try:
-                comparator = comparators.get(comparator_name)
-            except (comparators.UnknownComparator, TypeError):
+            comparator = _registered_comparator(comparator_name)
+            if comparator is None:
                 self.fail(f"{pointer}/comparator", f"unknown comparator {comparator_name!r}")
                 continue
             params = self.params(item.get("params"), f"{pointer}/params", comparator.check_params)
-            out.append(ComparedField(name, supplier, customer, comparator_name, params))
+            out.append(ComparedField(name, supplier, customer, comparator.name, params))
         return tuple(out)
 
     def csv(self, value: Any) -> dict[str, str]:

@@ -38,16 +38,18 @@ def key_text(value: Any) -> str | None:
 def _keys(record: Any, profile: MatchProfile, side: str) -> list[str | None]:
     keys: list[str | None] = []
     for rule in profile.identifier_rules:
-        parts = []
+        parts: list[str | None] = []
         for component in rule.supplier if side == "supplier" else rule.customer:
             value = compile_path(component.field).get(record)
             parts.append(
                 key_text(normalisers.normalise(component.normaliser, value, component.params))
             )
         for i, j in rule.unordered:  # either order of these positions is the same key
-            if parts[i] is not None and parts[j] is not None and parts[i] > parts[j]:
-                parts[i], parts[j] = parts[j], parts[i]
-        keys.append(None if any(p is None for p in parts) else "\x1f".join(parts))  # type: ignore[arg-type]
+            first, second = parts[i], parts[j]
+            if first is not None and second is not None and first > second:
+                parts[i], parts[j] = second, first
+        present = [p for p in parts if p is not None]
+        keys.append("\x1f".join(present) if len(present) == len(parts) else None)
     return keys
 
 
@@ -125,8 +127,8 @@ def reference_match(
         )
 
     # Confirmed links first: each between existing records, each record in one link only.
-    s_uses = defaultdict(int)
-    c_uses = defaultdict(int)
+    s_uses: defaultdict[int, int] = defaultdict(int)
+    c_uses: defaultdict[int, int] = defaultdict(int)
     for sref, cref in links:
         s_uses[sref] += 1
         c_uses[cref] += 1
@@ -143,11 +145,11 @@ def reference_match(
         s_groups: dict[str, list[int]] = defaultdict(list)
         c_groups: dict[str, list[int]] = defaultdict(list)
         for i in s_open:
-            if s_keys[i][r] is not None:
-                s_groups[s_keys[i][r]].append(i)  # type: ignore[index]
+            if (s_key := s_keys[i][r]) is not None:
+                s_groups[s_key].append(i)
         for i in c_open:
-            if c_keys[i][r] is not None:
-                c_groups[c_keys[i][r]].append(i)  # type: ignore[index]
+            if (c_key := c_keys[i][r]) is not None:
+                c_groups[c_key].append(i)
         for key in s_groups.keys() & c_groups.keys():
             srefs, crefs = s_groups[key], c_groups[key]
             if len(srefs) == 1 and len(crefs) == 1:
@@ -166,11 +168,11 @@ def reference_match(
     ):
         groups: dict[str, list[int]] = defaultdict(list)
         for i in side_open:
-            key = side_keys[i][0]
-            if key is None:
+            first_key = side_keys[i][0]
+            if first_key is None:
                 groups[f"\x00{i}"].append(i)  # no key: alone by construction
             else:
-                groups[key].append(i)
+                groups[first_key].append(i)
         for refs in groups.values():
             sides = (refs, []) if reason == "missingAtCustomer" else ([], refs)
             if len(refs) > 1:

@@ -59,7 +59,7 @@ APIS = (
 )
 
 
-class _JSONBody(JSONRequestBodyValidator):
+class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is untyped: Any base
     """connexion's JSON validator, minus its 500s, and hands-off for bulk uploads.
 
     Bulk inventory uploads (schemas marked ``x-panther-raw``) are parsed and validated by
@@ -69,12 +69,14 @@ class _JSONBody(JSONRequestBodyValidator):
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         if self._schema.get("x-panther-raw"):
             return receive, scope
-        return await super().wrap_receive(receive, scope=scope)
+        wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+        return wrapped
 
-    def _validate(self, body: t.Any) -> dict | None:  # noqa: UP007  (connexion's signature)
+    def _validate(self, body: t.Any) -> dict[str, t.Any] | None:  # connexion's signature
         if body is None and not self._required:
             return None  # an optional body that was left out
-        return super()._validate(body)
+        validated: dict[str, t.Any] | None = super()._validate(body)
+        return validated
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])

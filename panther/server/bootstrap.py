@@ -124,6 +124,7 @@ def compose(
     engine = make_engine(settings.resolved_database_url, schema=schema)
     if run_migrations:
         migrate(engine)
+    ledger: EmbeddedLedger | EvmLedger
     if settings.ledger == "evm":
         ledger = _evm_ledger(settings)
     else:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Settings"]
 
@@ -46,25 +48,25 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'panther.db').resolve()}"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
+        """The environment's settings, with `overrides` (fields by name) taking precedence."""
         env = os.environ
-        values: dict[str, object] = {
-            "data_dir": Path(env.get("PANTHER_DATA_DIR", "data")),
-            "database_url": env.get("PANTHER_DATABASE_URL", ""),
-            "host": env.get("PANTHER_HOST", "127.0.0.1"),
-            "port": _int("PANTHER_PORT", 8080),
-            "ledger": env.get("PANTHER_LEDGER", "embedded"),
-            "chain_id": _optional_int("PANTHER_CHAIN_ID"),
-            "evm_rpc_url": env.get("PANTHER_EVM_RPC_URL", "http://127.0.0.1:8545"),
-            "evm_contract": env.get("PANTHER_EVM_CONTRACT", ""),
-            "evm_key": env.get("PANTHER_EVM_KEY", ""),
-            "evm_from_block": _optional_int("PANTHER_EVM_FROM_BLOCK"),
-            "evm_receipt_timeout": float(env.get("PANTHER_EVM_RECEIPT_TIMEOUT", "30")),
-            "max_upload_bytes": _int("PANTHER_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024),
-            "token_ttl_seconds": _int("PANTHER_TOKEN_TTL", 3600),
-            "validate_responses": env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",
-            "auto_match": env.get("PANTHER_AUTO_MATCH", "1") != "0",
-            "public_base_url": env.get("PANTHER_PUBLIC_BASE_URL", ""),
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        from_env = cls(
+            data_dir=Path(env.get("PANTHER_DATA_DIR", "data")),
+            database_url=env.get("PANTHER_DATABASE_URL", ""),
+            host=env.get("PANTHER_HOST", "127.0.0.1"),
+            port=_int("PANTHER_PORT", 8080),
+            ledger=env.get("PANTHER_LEDGER", "embedded"),
+            chain_id=_optional_int("PANTHER_CHAIN_ID"),
+            evm_rpc_url=env.get("PANTHER_EVM_RPC_URL", "http://127.0.0.1:8545"),
+            evm_contract=env.get("PANTHER_EVM_CONTRACT", ""),
+            evm_key=env.get("PANTHER_EVM_KEY", ""),
+            evm_from_block=_optional_int("PANTHER_EVM_FROM_BLOCK"),
+            evm_receipt_timeout=float(env.get("PANTHER_EVM_RECEIPT_TIMEOUT", "30")),
+            max_upload_bytes=_int("PANTHER_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024),
+            token_ttl_seconds=_int("PANTHER_TOKEN_TTL", 3600),
+            validate_responses=env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",
+            auto_match=env.get("PANTHER_AUTO_MATCH", "1") != "0",
+            public_base_url=env.get("PANTHER_PUBLIC_BASE_URL", ""),
+        )
+        return dataclasses.replace(from_env, **overrides)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from fpdf import FPDF
+from fpdf.fonts import CoreFont
 
 from panther.settlement.money import decimal_text, minor_text
 from panther.settlement.statement import BillingStatement, LineKind, StatementLine
@@ -225,7 +226,9 @@ def _width(pdf: FPDF, text: str) -> float:
     """The width of `text` in the current core font, from its metrics (what
     `FPDF.get_string_width` computes for a core font, without its per-call overhead; the
     text is Latin-1 already, see `_latin1`)."""
-    widths = pdf.current_font.cw
+    font = pdf.current_font
+    assert isinstance(font, CoreFont), "invoices are set in core fonts only"
+    widths: dict[str, int] = font.cw
     return sum(widths.get(c, 0) for c in text) * pdf.font_size / 1000
 
 

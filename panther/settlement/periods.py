@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from typing import TypeGuard
 
 from panther.settlement.errors import EndBeforeStart, InvalidPeriod
 from panther.settlement.terms import PeriodKind, ProrationRule
@@ -119,7 +120,7 @@ class BillingPeriod:
         )
 
     def __contains__(self, day: object) -> bool:
-        return _is_date(day) and self.start <= day < self.end  # type: ignore[operator]
+        return _is_date(day) and self.start <= day < self.end
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -218,7 +219,7 @@ def prorate(
     )
 
 
-def _is_date(value: object) -> bool:
+def _is_date(value: object) -> TypeGuard[date]:
     # A datetime is a date subclass: one slipping in would compare and count days wrongly.
     return isinstance(value, date) and not isinstance(value, datetime)
 

@@ -7,13 +7,15 @@ Pure functions over bytes; the JSON-RPC transport is in `rpc.py`, the adapter in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
-import eth_abi
-from eth_utils import keccak
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
 
 from panther.ledger.eip712 import iso_seconds, to_checksum
 from panther.ledger.errors import (
@@ -82,7 +84,8 @@ RECORDED_TOPIC = keccak(
 @cache
 def artifact() -> dict[str, Any]:
     """The committed compilation artifact (ABI and creation bytecode)."""
-    return json.loads(ARTIFACT_PATH.read_text())
+    loaded: dict[str, Any] = json.loads(ARTIFACT_PATH.read_text())
+    return loaded
 
 
 def _selector(signature: str) -> bytes:
@@ -100,12 +103,12 @@ def call_data(tx: Transaction, payload_bytes: bytes) -> bytes:
         list(tx.signers),
         list(tx.signatures),
     )
-    return _selector(f"{name}({','.join(_ARGS)})") + eth_abi.encode(list(_ARGS), list(args))
+    return _selector(f"{name}({','.join(_ARGS)})") + abi_encode(list(_ARGS), list(args))
 
 
 def view_call(signature: str, types: tuple[str, ...] = (), values: tuple[Any, ...] = ()) -> bytes:
     """Call data for a view function, e.g. view_call("count()")."""
-    return _selector(signature) + (eth_abi.encode(list(types), list(values)) if types else b"")
+    return _selector(signature) + (abi_encode(list(types), list(values)) if types else b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +138,7 @@ def decode_recorded(log: dict[str, Any]) -> RecordedEvent:
     topics = [_hex_bytes(t) for t in log["topics"]]
     if len(topics) != 4 or topics[0] != RECORDED_TOPIC:
         raise ValueError("not a Recorded event")
-    values = eth_abi.decode(list(_EVENT_ARGS), _hex_bytes(log["data"]))
+    values = abi_decode(list(_EVENT_ARGS), _hex_bytes(log["data"]))
     (entry_hash, prev_hash, ts, version, relation, payload, p_hash, root, signers, sigs) = values
     kind_index = int.from_bytes(topics[2], "big")
     if kind_index >= len(_KINDS):
@@ -188,7 +191,10 @@ class AlreadyRecorded(LedgerError):
 
 
 # Every custom error of the contract, by selector, with how it becomes a ledger error.
-_CUSTOM_ERRORS: dict[str, tuple[tuple[str, ...], Any]] = {
+# A custom error's ABI argument types and how to build the ledger error from its decoded values.
+_ErrorSpec: TypeAlias = tuple[tuple[str, ...], Callable[[str, tuple[Any, ...]], LedgerError]]
+
+_CUSTOM_ERRORS: dict[str, _ErrorSpec] = {
     "InvalidTransaction(string)": (
         ("string",),
         lambda kind, a: InvalidTransaction(kind, a[0]),
@@ -230,7 +236,7 @@ def decode_revert(data: bytes, tx_type: str) -> LedgerError:
         return InvalidTransaction(tx_type, detail)
     types, build = spec
     try:
-        args = eth_abi.decode(list(types), data[4:])
+        args = abi_decode(list(types), data[4:])
     except Exception:  # noqa: BLE001 - malformed revert data from a foreign node
         return InvalidTransaction(tx_type, f"malformed revert 0x{data.hex()}")
     return build(tx_type, args)

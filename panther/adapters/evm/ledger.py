@@ -17,10 +17,10 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future as ThreadFuture
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from eth_account import Account
@@ -51,6 +51,7 @@ from .rpc import JsonRpc, RpcError, TxAlreadyKnown, map_rpc_error
 __all__ = ["AsyncEvmLedger", "EvmConfig", "EvmLedger", "gas_limit"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _REGISTRY_KINDS = (TxType.PartyRegistered, TxType.RelationAgreed)
 
@@ -85,6 +86,16 @@ def gas_limit(tx: Transaction, payload_bytes: bytes) -> int:
     if tx.type in _REGISTRY_KINDS:
         limit += 200_000 + 700 * len(payload_bytes)
     return limit
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A transaction the node took: its nonce, hash and signed bytes, and when it went."""
+
+    nonce: int
+    tx_hash: str
+    raw: bytes
+    sent_at: float
 
 
 @dataclass
@@ -187,7 +198,9 @@ class AsyncEvmLedger:
         log.info("deployed PantherLedger at %s (block %s)", address, receipt["blockNumber"])
         return address, int(receipt["blockNumber"], 16)
 
-    async def _view(self, signature: str, types: tuple[str, ...] = (), values: tuple = ()) -> bytes:
+    async def _view(
+        self, signature: str, types: tuple[str, ...] = (), values: tuple[Any, ...] = ()
+    ) -> bytes:
         result = await self._rpc.call(
             "eth_call",
             [{"to": self.contract, "data": _hex(view_call(signature, types, values))}, "latest"],
@@ -214,10 +227,12 @@ class AsyncEvmLedger:
         come back in order; the first refusal is raised after all have settled."""
         futures = await self.submit_many(txs)
         results = await asyncio.gather(*futures, return_exceptions=True)
+        entries: list[LedgerEntry] = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return list(results)  # type: ignore[arg-type]
+            entries.append(result)
+        return entries
 
     async def submit(self, tx: Transaction) -> asyncio.Future[LedgerEntry]:
         """Sign and send `tx` now; the returned future resolves with its entry once mined."""
@@ -227,8 +242,17 @@ class AsyncEvmLedger:
         payload = canonical_json(dict(tx.payload))
         data = call_data(tx, payload)
         future: asyncio.Future[LedgerEntry] = asyncio.get_running_loop().create_future()
-        pending = await self._send(tx, data, gas_limit(tx, payload), future)
-        self._pending[pending.nonce] = pending
+        sent = await self._send(tx, data, gas_limit(tx, payload))
+        self._pending[sent.nonce] = _Pending(
+            sent.nonce,
+            sent.tx_hash,
+            sent.raw,
+            tx,
+            data,
+            future,
+            sent.sent_at,
+            sent.sent_at + self._config.receipt_timeout,
+        )
         self._ensure_poller()
         self._wake.set()
         return future
@@ -327,8 +351,7 @@ class AsyncEvmLedger:
         tx: Transaction | None,
         data: bytes,
         gas: int,
-        future: asyncio.Future[LedgerEntry] | None,
-    ) -> _Pending:
+    ) -> _Sent:
         """Sign and send one transaction: a call of the contract, or (no `tx`) its
         deployment."""
         target = self.contract if tx is not None else None
@@ -357,29 +380,21 @@ class AsyncEvmLedger:
                     self._nonce = None
                     raise
                 self._nonce = nonce + 1
-                now = time.monotonic()
-                return _Pending(
-                    nonce,
-                    tx_hash,
-                    raw,
-                    tx,  # type: ignore[arg-type]
-                    data,
-                    future,  # type: ignore[arg-type]
-                    now,
-                    now + self._config.receipt_timeout,
-                )
+                return _Sent(nonce, tx_hash, raw, time.monotonic())
         raise ConflictError(-1, "the sender's nonce kept moving")  # pragma: no cover
 
     async def _send_and_wait(self, data: bytes, gas: int) -> dict[str, Any]:
         """Deploy outside the pipeline and wait for the receipt."""
-        pending = await self._send(None, data, gas, None)
+        sent = await self._send(None, data, gas)
         deadline = time.monotonic() + self._config.receipt_timeout
         while time.monotonic() < deadline:
-            receipt = await self._rpc.call("eth_getTransactionReceipt", [pending.tx_hash])
+            receipt: dict[str, Any] | None = await self._rpc.call(
+                "eth_getTransactionReceipt", [sent.tx_hash]
+            )
             if receipt is not None:
                 return receipt
             await asyncio.sleep(self._config.poll_interval)
-        raise LedgerUnavailable(f"no receipt for {pending.tx_hash}")
+        raise LedgerUnavailable(f"no receipt for {sent.tx_hash}")
 
     # ------------------------------------------------------------------ receipts
 
@@ -605,8 +620,8 @@ class EvmLedger:
             self.close()
             raise
 
-    def _run(self, coro: Any) -> Any:
-        future: ThreadFuture[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        future: ThreadFuture[_T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(self._timeout)
         except TimeoutError as exc:

@@ -6,7 +6,7 @@ Create Date: 2026-11-25 21:28:15.581018
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 02:17:08.747005
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 
