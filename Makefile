@@ -27,8 +27,7 @@ node_modules/.installed: package.json package-lock.json
 run: install
 	$(BIN)/panther serve
 
-test: install-test
-	$(BIN)/ruff check panther tests bench conformance
+test: lint
 	$(BIN)/pytest -n auto --dist loadfile
 
 demo: install
@@ -38,9 +37,12 @@ bench: install-test
 	$(BIN)/python bench/bench_spine.py upload --records 100000
 	$(BIN)/python bench/bench_spine.py match --records 100000
 	$(BIN)/python bench/bench_spine.py match --records 1020000
+	$(BIN)/python bench/bench_review.py --records 20000
 
+# ruff, then mypy --strict on panther/ (configured in pyproject.toml); make test runs it first.
 lint: install-test
 	$(BIN)/ruff check panther tests bench conformance
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data node_modules

@@ -33,12 +33,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from panther.demo.generator import generate_pair  # noqa: E402
 from panther.server.bootstrap import compose  # noqa: E402
 from panther.server.services import (  # noqa: E402
-    billing,
+    bill_rates,
+    bills,
     matchruns,
     parties,
     relations,
     reports,
     review,
+    review_bulk,
+    run_endorsement,
+    runs_read,
+    statements,
 )
 from panther.server.settings import Settings  # noqa: E402
 
@@ -107,14 +112,14 @@ def main() -> None:
 
         sup, cus, rel, run = runs["bulk"]
         proposed, t_propose = _timed(
-            review.bulk_act,
+            review_bulk.bulk_act,
             ports,
             cus,
             run["id"],
             {"action": "acceptValue", "filter": {"class": "partial"}},
         )
         agreed, t_agree = _timed(
-            review.bulk_act,
+            review_bulk.bulk_act,
             ports,
             sup,
             run["id"],
@@ -125,7 +130,7 @@ def main() -> None:
                        "agree": round(t_agree, 3), "transactions": 2}  # fmt: skip
 
         sup_i, cus_i, rel_i, run_i = runs["item"]
-        items, _ = matchruns.list_items(
+        items, _ = runs_read.list_items(
             ports, cus_i, run_i["id"], class_="partial", reason=None, field=None, rule=None,
             offset=0, limit=1_000_000,
         )  # fmt: skip
@@ -138,20 +143,20 @@ def main() -> None:
         out["bulkSpeedup"] = round(t_items / (t_propose + t_agree), 1)
 
         for caller in (sup, cus):
-            matchruns.endorse_run(ports, caller, run["id"], None)
+            run_endorsement.endorse_run(ports, caller, run["id"], None)
         asked, t_statement = _timed(
-            billing.request_statement,
+            statements.request_statement,
             ports,
             sup,
             {"billingAccount": {"id": rel}, "billingPeriod": PERIOD},
         )
         bill_id = asked["customerBill"]["id"]
-        _, t_endorse = _timed(billing.patch_bill, ports, cus, bill_id, {"state": "validated"}, None)
-        (pdf, _), t_pdf = _timed(billing.bill_document, ports, cus, bill_id)
+        _, t_endorse = _timed(bills.patch_bill, ports, cus, bill_id, {"state": "validated"}, None)
+        (pdf, _), t_pdf = _timed(bills.bill_document, ports, cus, bill_id)
         t0 = time.perf_counter()
         lines, offset, total = 0, 0, 1
         while offset < total:
-            page, total = billing.list_rates(
+            page, total = bill_rates.list_rates(
                 ports, cus, filters={"bill.id": bill_id}, fields=None, offset=offset, limit=1000
             )
             lines += len(page)

@@ -24,7 +24,16 @@ from panther.demo.generator import generate_pair
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.bootstrap import compose
-from panther.server.services import billing, disputes, matchruns, parties, relations, reports
+from panther.server.services import (
+    bills,
+    disputes,
+    matchruns,
+    parties,
+    relations,
+    reports,
+    run_endorsement,
+    statements,
+)
 from panther.server.settings import Settings
 
 BASES = {
@@ -51,8 +60,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     # Generated hub registrations name arbitrary callback hosts: events must never leave the
     # machine, so this system delivers them to a transport that only records them.
     delivered: list[httpx.Request] = []
-    ports.webhooks = WebhookDispatcher(httpx.Client(transport=httpx.MockTransport(
-        lambda request: delivered.append(request) or httpx.Response(204))))
+    ports.webhooks = WebhookDispatcher(
+        httpx.Client(
+            transport=httpx.MockTransport(
+                lambda request: delivered.append(request) or httpx.Response(204)
+            )
+        )
+    )
     app = create_app(ports=ports)
     creds = json.loads((Path(data) / "operator-credentials.json").read_text())
     operator = parties.read_token(
@@ -81,8 +95,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         )
     run, _ = matchruns.run_match(ports, callers["sup"], rel["id"], "2026-11-01")
     for caller in callers.values():
-        matchruns.endorse_run(ports, caller, run["id"], None)
-    asked = billing.request_statement(
+        run_endorsement.endorse_run(ports, caller, run["id"], None)
+    asked = statements.request_statement(
         ports,
         callers["sup"],
         {
@@ -94,7 +108,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         },
     )
     # The customer endorses it, so MEF 141 (which shows endorsed statements only) has a bill.
-    billing.patch_bill(
+    bills.patch_bill(
         ports, callers["cus"], asked["customerBill"]["id"], {"state": "validated"}, None
     )
     # A dispute about a partial item, so TMF621 has a ticket to read and change.

@@ -64,7 +64,8 @@ RULES = (
         "representations are pure functions: no adapters, use cases, SQL or connexion",
         importers=("panther.server.representations",),
         forbidden=("panther.adapters", "panther.server.services", "sqlalchemy", "connexion"),
-        allowed=("panther.server.services.ports",),  # the ports' types
+        # the ports' types, and the error vocabulary a body that cannot be parsed raises
+        allowed=("panther.server.services.ports", "panther.server.services.errors"),
     ),
     Rule(
         "only the composition root picks concrete adapters",

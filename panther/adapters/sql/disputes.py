@@ -139,20 +139,6 @@ class SqlDisputeRepository:
             ),
         )
 
-    def bill_line(self, line_id: str) -> dict[str, Any] | None:
-        return _one(
-            self._conn,
-            sa.select(
-                _bill_line.c.relation_id, _bill_line.c.product_id, _bill_line.c.bill_id
-            ).where(_bill_line.c.id == line_id),
-        )
-
-    def bill(self, bill_id: str) -> dict[str, Any] | None:
-        return _one(
-            self._conn,
-            sa.select(_statement.c.id, _statement.c.relation_id).where(_statement.c.id == bill_id),
-        )
-
     def credited_on(self, periods: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         wanted = set(periods)
         if not wanted:

@@ -114,11 +114,6 @@ class SqlLedgerEntryRepository:
 
     # ---- what the Merkle roots are recomputed from ----
 
-    def report(self, report_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute(sa.select(_report).where(_report.c.id == report_id))
-        found = row.mappings().first()
-        return dict(found) if found is not None else None
-
     def report_at(self, ledger_seq: int) -> dict[str, Any] | None:
         row = self._conn.execute(sa.select(_report).where(_report.c.ledger_seq == ledger_seq))
         found = row.mappings().first()
@@ -131,18 +126,6 @@ class SqlLedgerEntryRepository:
             .order_by(_record.c.seq)
         )
         return [body.encode() for (body,) in rows]
-
-    def record_index(self, report_id: str, product_id: str) -> int | None:
-        seq = self._conn.execute(
-            sa.select(_record.c.seq).where(
-                _record.c.report_id == report_id, _record.c.product_id == product_id
-            )
-        ).first()
-        return int(seq[0]) if seq is not None else None
-
-    def run(self, run_id: str) -> dict[str, Any] | None:
-        found = self._conn.execute(sa.select(_run).where(_run.c.id == run_id)).mappings().first()
-        return dict(found) if found is not None else None
 
     def item_leaves(self, run_id: str) -> list[bytes]:
         rows = self._conn.execute(

@@ -171,3 +171,39 @@ class SqlReportRepository:
         if not conds:
             return []
         return repo.list_rows(self._conn, rel, [sa.or_(*conds)])
+
+    def record_texts(self, report_id: str, seqs: Sequence[int]) -> dict[int, str]:
+        if not seqs:
+            return {}
+        rec = _record
+        rows = self._conn.execute(
+            sa.select(rec.c.seq, rec.c.body).where(
+                rec.c.report_id == report_id, rec.c.seq.in_(list(seqs))
+            )
+        ).all()
+        return {seq: body for seq, body in rows}
+
+    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
+        rec = _record
+        out: dict[int, str] = {}
+        for chunk in repo.in_chunks(seqs):
+            rows = self._conn.execute(
+                sa.select(rec.c.seq, rec.c.product_id).where(
+                    rec.c.report_id == report_id, rec.c.seq.in_(chunk)
+                )
+            )
+            out.update((seq, product_id) for seq, product_id in rows)
+        return out
+
+    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
+        rec = _record
+        out: set[int] = set()
+        for chunk in repo.in_chunks(product_ids):
+            out.update(
+                self._conn.execute(
+                    sa.select(rec.c.seq).where(
+                        rec.c.report_id == report_id, rec.c.product_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        return out

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from .tables import (
     ApiClient,
@@ -44,6 +45,7 @@ __all__ = [
     "count_where",
     "endorsement_rows",
     "get_row",
+    "in_chunks",
     "insert_row",
     "iter_record_bodies",
     "latest_report",
@@ -54,32 +56,38 @@ __all__ = [
 ]
 
 
-class T:
-    """Core tables by name, for services that build filters."""
+def _table(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a SQLModel table class (typed: SQLModel does not declare ``__table__``)."""
+    table = model.metadata.tables[str(model.__tablename__)]
+    return table
 
-    party = Party.__table__
-    custodial_key = CustodialKey.__table__
-    api_client = ApiClient.__table__
-    server_secret = ServerSecret.__table__
-    relation = Relation.__table__
-    relation_agreement = RelationAgreement.__table__
-    report = InventoryReport.__table__
-    record = InventoryRecord.__table__
-    run = MatchRun.__table__
-    endorsement = MatchEndorsement.__table__
-    item = MatchItem.__table__
-    suggestion = MatchSuggestion.__table__
-    subscription = EventSubscription.__table__
-    statement = BillingStatement.__table__
-    bill_line = BillingLine.__table__
-    statement_endorsement = StatementEndorsement.__table__
-    bill_request = BillRequest.__table__
-    review_item = ReviewItem.__table__
-    review_action = ReviewAction.__table__
-    review_signature = ReviewSignature.__table__
-    ticket = TroubleTicket.__table__
-    dispute_entity = DisputeEntity.__table__
-    dispute_signature = DisputeSignature.__table__
+
+class T:
+    """Core tables by name, for the repositories' queries."""
+
+    party: sa.Table = _table(Party)
+    custodial_key: sa.Table = _table(CustodialKey)
+    api_client: sa.Table = _table(ApiClient)
+    server_secret: sa.Table = _table(ServerSecret)
+    relation: sa.Table = _table(Relation)
+    relation_agreement: sa.Table = _table(RelationAgreement)
+    report: sa.Table = _table(InventoryReport)
+    record: sa.Table = _table(InventoryRecord)
+    run: sa.Table = _table(MatchRun)
+    endorsement: sa.Table = _table(MatchEndorsement)
+    item: sa.Table = _table(MatchItem)
+    suggestion: sa.Table = _table(MatchSuggestion)
+    subscription: sa.Table = _table(EventSubscription)
+    statement: sa.Table = _table(BillingStatement)
+    bill_line: sa.Table = _table(BillingLine)
+    statement_endorsement: sa.Table = _table(StatementEndorsement)
+    bill_request: sa.Table = _table(BillRequest)
+    review_item: sa.Table = _table(ReviewItem)
+    review_action: sa.Table = _table(ReviewAction)
+    review_signature: sa.Table = _table(ReviewSignature)
+    ticket: sa.Table = _table(TroubleTicket)
+    dispute_entity: sa.Table = _table(DisputeEntity)
+    dispute_signature: sa.Table = _table(DisputeSignature)
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
@@ -124,6 +132,13 @@ def count_where(conn: sa.Connection, table: sa.Table, where: Sequence[Any] = ())
     return int(conn.execute(q).scalar_one())
 
 
+def _driver(conn: sa.Connection) -> Any:
+    """The driver's own connection (psycopg or sqlite3) under a live SQLAlchemy connection."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "the connection is closed"
+    return raw
+
+
 def _copy_value(v: Any) -> str:
     if v is None:
         return "\\N"
@@ -142,7 +157,7 @@ def bulk_insert(
     """Insert many rows fast: COPY on PostgreSQL, one executemany per chunk elsewhere."""
     total = 0
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
+        raw = _driver(conn)
         cols = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as cp:
             buf = io.StringIO()
@@ -159,7 +174,7 @@ def bulk_insert(
         f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    dbapi = conn.connection.driver_connection
+    dbapi = _driver(conn)
     batch: list[Sequence[Any]] = []
     cur = dbapi.cursor()
     try:
@@ -214,7 +229,7 @@ def record_body_chunks(
 ) -> Iterator[list[str]]:
     """A report's canonical record text in report order, ``size`` rows at a time, through the
     driver's cursor (no per-row SQLAlchemy work): the match run's hot read."""
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     if conn.dialect.name == "postgresql":
         cur = raw.cursor(name=f"bodies_{abs(hash((report_id, id(conn))))}")
         cur.itersize = size
@@ -241,3 +256,15 @@ def agreement_rows(conn: sa.Connection, relation_id: str) -> list[dict[str, Any]
 
 def endorsement_rows(conn: sa.Connection, run_id: str) -> list[dict[str, Any]]:
     return list_rows(conn, T.endorsement, [T.endorsement.c.run_id == run_id])
+
+
+# Values per `IN (...)` list: well under the bind-parameter limits of SQLite and PostgreSQL,
+# so a bulk action over any number of items costs a query per 5,000 of them.
+IN_LIST = 5000
+
+
+def in_chunks(values: Iterable[Any], size: int = IN_LIST) -> Iterator[list[Any]]:
+    """``values`` sorted, in lists of at most ``size`` for ``IN (...)`` queries."""
+    ordered = sorted(values)
+    for at in range(0, len(ordered), size):
+        yield ordered[at : at + size]

@@ -4,16 +4,16 @@ and signatures, and what review reads of match runs, their items, records and di
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from . import repository as repo
 from .cosign import SqlCoSignatures
 from .tables import (
     DisputeEntity,
-    InventoryRecord,
     MatchItem,
     MatchRun,
     ReviewAction,
@@ -29,19 +29,8 @@ _review_action = ReviewAction.metadata.tables["review_action"]
 _review_signature = ReviewSignature.metadata.tables["review_signature"]
 _run = MatchRun.metadata.tables["match_run"]
 _item = MatchItem.metadata.tables["match_item"]
-_record = InventoryRecord.metadata.tables["inventory_record"]
 _ticket = TroubleTicket.metadata.tables["trouble_ticket"]
 _dispute_entity = DisputeEntity.metadata.tables["dispute_entity"]
-
-# Values per `IN (...)` list: well under the bind-parameter limits of SQLite and PostgreSQL,
-# so a bulk action over any number of items costs a query per 5,000 of them.
-_CHUNK = 5000
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    ordered = sorted(values)
-    for at in range(0, len(ordered), _CHUNK):
-        yield ordered[at : at + _CHUNK]
 
 
 class SqlReviewRepository:
@@ -136,24 +125,10 @@ class SqlReviewRepository:
 
     # ---- match runs, items, records and disputes, as review reads them ------------------------
 
-    def match_run(self, run_id: str) -> dict[str, Any] | None:
-        rows = self._rows(sa.select(_run).where(_run.c.id == run_id))
-        return rows[0] if rows else None
-
-    def newest_run_id(self, relation_id: str, as_of: str) -> str:
-        runs = _run
-        newest: str = self._conn.execute(
-            sa.select(runs.c.id)
-            .where(runs.c.relation_id == relation_id, runs.c.as_of == as_of)
-            .order_by(runs.c.created_at.desc(), runs.c.ledger_seq.desc())
-            .limit(1)
-        ).scalar_one()
-        return newest
-
     def item_bodies(self, run_id: str, item_nos: Iterable[int]) -> list[tuple[int, Any]]:
         it = _item
         out: list[tuple[int, Any]] = []
-        for chunk in _chunks(item_nos):
+        for chunk in repo.in_chunks(item_nos):
             rows = self._conn.execute(
                 sa.select(it.c.item_no, it.c.body).where(
                     it.c.run_id == run_id, it.c.item_no.in_(chunk)
@@ -192,31 +167,6 @@ class SqlReviewRepository:
             sa.select(it.c.item_no, it.c.body).where(*where).order_by(it.c.item_no)
         )
         return [(n, orjson.loads(body)) for n, body in rows]
-
-    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
-        rec = _record
-        out: dict[int, str] = {}
-        for chunk in _chunks(seqs):
-            rows = self._conn.execute(
-                sa.select(rec.c.seq, rec.c.product_id).where(
-                    rec.c.report_id == report_id, rec.c.seq.in_(chunk)
-                )
-            )
-            out.update((seq, product_id) for seq, product_id in rows)
-        return out
-
-    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
-        rec = _record
-        out: set[int] = set()
-        for chunk in _chunks(product_ids):
-            out.update(
-                self._conn.execute(
-                    sa.select(rec.c.seq).where(
-                        rec.c.report_id == report_id, rec.c.product_id.in_(chunk)
-                    )
-                ).scalars()
-            )
-        return out
 
     def newest_disputes(self, run_id: str) -> dict[int, dict[str, Any]]:
         de, tt = _dispute_entity, _ticket

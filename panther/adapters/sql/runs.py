@@ -4,7 +4,7 @@ reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -187,26 +187,3 @@ class SqlRunRepository:
         repo.update_row(self._conn, _suggestion, key, {"linked_run_id": linked_run_id})
 
     # What a run reads of the relation and its reports (tables of other aggregates).
-
-    def relation(self, relation_id: str) -> dict[str, Any] | None:
-        return repo.get_row(self._conn, repo.T.relation, id=relation_id)
-
-    def latest_report(self, relation_id: str, as_of: str, side: str) -> dict[str, Any] | None:
-        return repo.latest_report(self._conn, relation_id, as_of, side)
-
-    def report(self, report_id: str) -> dict[str, Any] | None:
-        return repo.get_row(self._conn, repo.T.report, id=report_id)
-
-    def report_record_chunks(self, report_id: str, size: int) -> Iterator[list[str]]:
-        return repo.record_body_chunks(self._conn, report_id, size)
-
-    def report_records(self, report_id: str, seqs: Sequence[int]) -> dict[int, str]:
-        if not seqs:
-            return {}
-        rec = repo.T.record
-        rows = self._conn.execute(
-            sa.select(rec.c.seq, rec.c.body).where(
-                rec.c.report_id == report_id, rec.c.seq.in_(list(seqs))
-            )
-        ).all()
-        return {seq: body for seq, body in rows}

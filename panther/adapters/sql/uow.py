@@ -56,10 +56,6 @@ class SqlUnitOfWork:
         self.listeners = SqlListenerRepository(conn)
         self.ledger_entries = SqlLedgerEntryRepository(conn)
 
-    @property
-    def conn(self) -> sa.Connection:
-        return self._conn
-
     def append(self, tx: Transaction) -> LedgerEntry:
         if not self._writable:
             raise ReadOnly("a ledger entry is appended only in a write unit of work")

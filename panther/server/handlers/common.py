@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from .. import state as st
 from ..services.errors import InvalidInput
@@ -21,6 +21,10 @@ def listing(items: list[Any], total: int) -> tuple[Any, int, dict[str, str]]:
     return items, 200, {**_JSON, "X-Total-Count": str(total), "X-Result-Count": str(len(items))}
 
 
+@overload
+def as_date(value: str, name: str = ...) -> str: ...
+@overload
+def as_date(value: None, name: str = ...) -> None: ...
 def as_date(value: str | None, name: str = "asOf") -> str | None:
     """A calendar date (YYYY-MM-DD); connexion does not check ``format: date`` on queries."""
     if value is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import request  # type: ignore[import-untyped]  # connexion has no py.typed
+from connexion import request
 
 from .. import state as st
 from ..services import billing_mef

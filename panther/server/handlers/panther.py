@@ -19,6 +19,7 @@ from ..services import (
     relations,
     reports,
     review,
+    review_bulk,
     run_endorsement,
     runs_read,
     suggestions,
@@ -96,14 +97,12 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     signature = request.headers.get("x-panther-signature")
-    day = as_date(as_of)
-    assert day is not None  # a required parameter
     view, created = await asyncio.to_thread(
         reports.report_inventory,
         ports,
         caller,
         relation_id=relation_id,
-        as_of=day,
+        as_of=as_date(as_of),
         body=body,
         media_type=media_type,
         signature=signature,
@@ -189,7 +188,7 @@ def createReviewAction(
 
 
 def createBulkReviewAction(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:
-    return one(review.bulk_act(st.ports(), _c(token_info), id_, body), 201)
+    return one(review_bulk.bulk_act(st.ports(), _c(token_info), id_, body), 201)
 
 
 def retrieveMatchItemExplanation(token_info: dict[str, Any], id_: str, item_no: int) -> Any:

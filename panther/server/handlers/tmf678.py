@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from connexion import request  # type: ignore[import-untyped]  # connexion has no py.typed
+from connexion import request
 
 from .. import state as st
 from ..services import bill_rates, billing_events, bills, statements

@@ -15,6 +15,7 @@ from typing import Any
 from panther.settlement import statement_from_json
 
 from ..representations import mef141
+from ..representations.hub import listener_view
 from . import hub
 from .billing_events import MEF141_API, wanted_types
 from .bills import bill_for, viewer
@@ -159,11 +160,11 @@ def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dic
     query = body.get("query")
     wanted_types(None if query is None else str(query))
     # 400: the MEF document declares no 422 for the hub.
-    return hub.listener_view(hub.add_listener(ports, caller, MEF141_API, body, invalid_status=400))
+    return listener_view(hub.add_listener(ports, caller, MEF141_API, body, invalid_status=400))
 
 
 def get_listener(ports: Ports, caller: Caller, listener_id: str) -> dict[str, Any]:
-    return hub.listener_view(hub.find_listener(ports, caller, MEF141_API, listener_id))
+    return listener_view(hub.find_listener(ports, caller, MEF141_API, listener_id))
 
 
 def unregister_listener(ports: Ports, caller: Caller, listener_id: str) -> None:

@@ -187,13 +187,13 @@ def _resolve_entities(
         if role == "disputedItem":
             rel, product_id = _match_item(uow, caller, entity_id, f"{at}/id")
         elif role == "disputedCharge":
-            line = uow.disputes.bill_line(entity_id)
+            line = uow.billing.line(entity_id)
             if line is None or not _sees(uow, caller, line["relation_id"]):
                 raise invalid(f"{at}/id", f"no appliedCustomerBillingRate {entity_id}")
             rel, product_id = line["relation_id"], line["product_id"]
             charges_bills.add(line["bill_id"])
         else:
-            bill = uow.disputes.bill(entity_id)
+            bill = uow.billing.statement(entity_id)
             if bill is None or not _sees(uow, caller, bill["relation_id"]):
                 raise invalid(f"{at}/id", f"no customerBill {entity_id}")
             rel, product_id = bill["relation_id"], None

@@ -16,7 +16,6 @@ from .ports import Ports, Row
 __all__ = [
     "add_listener",
     "find_listener",
-    "listener_view",
     "listeners_of",
     "publish_to_relation",
     "remove_listener",

@@ -233,7 +233,7 @@ def _recomputed_root(uow: UnitOfWork, entry: LedgerEntry) -> bytes | None:
             return b""
         return merkle_root(leaves)
     if t in (TxType.MatchRecorded, TxType.MatchEndorsed):
-        if rows.run(p["runId"]) is None:
+        if uow.runs.get(p["runId"]) is None:
             return b""
         return merkle_root(rows.item_leaves(p["runId"]))
     if t in (TxType.StatementIssued, TxType.StatementAgreed):
@@ -310,20 +310,20 @@ def proof(
     with ports.uow.read() as uow:
         rows = uow.ledger_entries
         if report_id is not None:
-            row = rows.report(report_id)
+            row = uow.reports.get(report_id)
             if row is None:
                 raise NotFound(f"no inventory report {report_id}")
             relation_for(uow, caller, row["relation_id"])
             leaves = rows.record_leaves(report_id)
             if product_id is not None:
-                index = rows.record_index(report_id, product_id)
+                index = uow.reports.product_seq(report_id, product_id)
                 if index is None:
                     raise NotFound(f"no product {product_id} in report {report_id}")
             if index is None:
                 raise InvalidInput("give index or productId with reportId", status_code=422)
             seq, subject = row["ledger_seq"], {"reportId": report_id, "index": index}
         else:
-            row = rows.run(str(run_id))
+            row = uow.runs.get(str(run_id))
             if row is None:
                 raise NotFound(f"no match run {run_id}")
             relation_for(uow, caller, row["relation_id"])

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
+import pyarrow as pa
 
 from panther.ledger.merkle import merkle_root
 from panther.matching.engine import MatchResult, Side, match
@@ -25,21 +25,11 @@ from .context import Caller, gc_paused
 from .errors import Conflict
 from .ports import Ports, Row, UnitOfWork
 from .relations import load_profile, relation_for
-from .run_endorsement import endorse_run
 from .run_transactions import recorded_tx
-from .runs_read import explain_item, get_item, get_run, list_items, list_runs, present_run
+from .runs_read import present_run
 from .signing import endorse
 
 __all__ = [
-    # Read and endorsed elsewhere (runs_read, run_endorsement); importable from here too, as
-    # the benches and the conformance suite do.
-    "endorse_run",
-    "explain_item",
-    "get_item",
-    "get_run",
-    "list_items",
-    "list_runs",
-    # Matching.
     "cache_extract",
     "maybe_auto_match",
     "run_match",
@@ -54,7 +44,7 @@ def _extract_report(uow: UnitOfWork, report_id: str, profile: MatchProfile, side
     in DuckDB), in chunks so only one chunk of record text is held at a time."""
     parts: list[pa.Table] = []
     offset = 0
-    for chunk in uow.runs.report_record_chunks(report_id, _CHUNK):
+    for chunk in uow.reports.record_body_chunks(report_id, _CHUNK):
         parts.append(
             extract_json(pa.array(chunk, pa.large_string()), profile, side, first_ref=offset)
         )
@@ -156,13 +146,13 @@ def _run_match(
 ) -> tuple[dict[str, Any], bool]:
     with ports.uow.read() as uow:
         if caller is None:
-            found = uow.runs.relation(relation_id)
+            found = uow.relations.get(relation_id)
             assert found is not None
             relation = found
         else:
             relation = relation_for(uow, caller, relation_id)
-        sup = uow.runs.latest_report(relation_id, as_of, "supplier")
-        cus = uow.runs.latest_report(relation_id, as_of, "customer")
+        sup = uow.reports.latest(relation_id, as_of, "supplier")
+        cus = uow.reports.latest(relation_id, as_of, "customer")
         if sup is None or cus is None:
             missing = "supplier" if sup is None else "customer"
             raise Conflict(f"no {missing} report for relation {relation_id} as of {as_of}")
@@ -262,7 +252,7 @@ def _incremental(
     if items is None:
         return None
     with ports.uow.read() as uow:
-        old = [uow.runs.report(previous[f"{side}_report_id"]) for side in ("supplier", "customer")]
+        old = [uow.reports.get(previous[f"{side}_report_id"]) for side in ("supplier", "customer")]
     tables = []
     for report, side in zip(old, ("supplier", "customer"), strict=True):
         if report is None:
@@ -309,8 +299,8 @@ def maybe_auto_match(ports: Ports, relation_id: str, as_of: str) -> dict[str, An
     """Start the run by itself once both sides have reported for the date."""
     with ports.uow.read() as uow:
         if (
-            uow.runs.latest_report(relation_id, as_of, "supplier") is None
-            or uow.runs.latest_report(relation_id, as_of, "customer") is None
+            uow.reports.latest(relation_id, as_of, "supplier") is None
+            or uow.reports.latest(relation_id, as_of, "customer") is None
         ):
             return None
     view, _ = run_match(ports, None, relation_id, as_of)

@@ -34,7 +34,6 @@ from . import disputes, matchruns, products
 from .context import Caller
 from .errors import Conflict, NotFound, PreconditionFailed
 from .ports import Ports, UnitOfWork
-from .review_bulk import bulk_act
 from .review_proposals import (
     PROPOSALS,
     agree,
@@ -48,7 +47,7 @@ from .review_proposals import (
 )
 from .review_state import REVIEWED, disputes_by_item, etag, item_review, item_state
 
-__all__ = ["ACTIONS", "act", "bulk_act"]
+__all__ = ["ACTIONS", "act"]
 
 ACTIONS = (*PROPOSALS, "agree", "decline", "comment", "correct", "dispute")
 
@@ -220,7 +219,7 @@ def _dispute(
     )
     seq = int(opened["id"]) if opened and str(opened.get("id", "")).isdigit() else None
     with ports.uow.write() as uow:
-        run = uow.review.match_run(run_id)
+        run = uow.runs.get(run_id)
         assert run is not None
         current = uow.review.item(run_id, item_no)
         state_values: dict[str, Any] = {} if current else {"state": "open"}
@@ -258,14 +257,16 @@ def _correct(
                 "product API (TMF637) one by one"
             )
         report_id = run[f"{side}_report_id"]
-        product_id = uow.review.product_ids(report_id, refs)[refs[0]]
+        product_id = uow.reports.product_ids(report_id, refs)[refs[0]]
     if "id" in patch and patch["id"] != product_id:
         raise invalid("/record/id", "the product id cannot change")
     products.patch_product(ports, caller, product_id, patch)
     if not ports.settings.auto_match:
         matchruns.maybe_auto_match(ports, run["relation_id"], run["as_of"])
     with ports.uow.write() as uow:
-        newest = uow.review.newest_run_id(run["relation_id"], run["as_of"])
+        newest_run = uow.runs.newest(run["relation_id"], run["as_of"])
+        assert newest_run is not None  # the run being reviewed is one
+        newest = newest_run["id"]
         record = {"productId": product_id, "record": patch, "newRun": newest}
         base = {
             "action": "correct",

@@ -45,7 +45,7 @@ def load_run(
     uow: UnitOfWork, caller: Caller, run_id: str
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The run, its relation and the caller's side of it (404 to anyone outside it)."""
-    run = uow.review.match_run(run_id)
+    run = uow.runs.get(run_id)
     if run is None:
         raise NotFound(f"no match run {run_id}")
     try:

@@ -155,7 +155,7 @@ def _keys(uow: UnitOfWork, run: dict[str, Any], items: list[tuple[int, Any]]) ->
     """The item key of each of ``items`` (number, body) of ``run``, with one product-id
     lookup per side for all of them."""
     ids = {
-        side: uow.review.product_ids(
+        side: uow.reports.product_ids(
             run[f"{side}_report_id"], {r for _, item in items for r in item[f"{side}Refs"]}
         )
         for side in ("supplier", "customer")
@@ -193,17 +193,17 @@ def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
     for old in agreed.values():
         by_run.setdefault(old["run_id"], set()).add(old["item_no"])
     for old_run_id, item_nos in by_run.items():
-        old_run = uow.review.match_run(old_run_id)
+        old_run = uow.runs.get(old_run_id)
         if old_run is None:
             continue
         items = uow.review.item_bodies(old_run_id, item_nos)
         for side in ("supplier", "customer"):
             refs = {r for _, item in items for r in item[f"{side}Refs"]}
             products[side].update(
-                uow.review.product_ids(old_run[f"{side}_report_id"], refs).values()
+                uow.reports.product_ids(old_run[f"{side}_report_id"], refs).values()
             )
     seqs = {
-        side: uow.review.record_seqs(run[f"{side}_report_id"], ids)
+        side: uow.reports.record_seqs(run[f"{side}_report_id"], ids)
         for side, ids in products.items()
     }
     existing = uow.review.item_nos(run["id"])

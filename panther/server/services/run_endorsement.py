@@ -17,7 +17,7 @@ __all__ = ["endorse_run"]
 def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None) -> dict[str, Any]:
     with ports.uow.write() as uow:
         row = run_for(uow, caller, run_id)
-        relation = uow.runs.relation(row["relation_id"])
+        relation = uow.relations.get(row["relation_id"])
         assert relation is not None
         signed = co_sign(
             ports,

@@ -131,7 +131,7 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
             row, base_url=ports.settings.public_base_url, suggestions=candidates.get(item_no, [])
         )
         for side in ("supplier", "customer"):
-            bodies = uow.runs.report_records(run[f"{side}_report_id"], view[f"{side}Refs"])
+            bodies = uow.reports.record_texts(run[f"{side}_report_id"], view[f"{side}Refs"])
             view[f"{side}Records"] = [orjson.loads(bodies[seq]) for seq in sorted(bodies)]
         if view["class"] in review_state.REVIEWED:
             view["review"], _ = review_state.item_review(uow, run_id, item_no)
@@ -140,7 +140,7 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
 
 def _run_profile(uow: UnitOfWork, run: Row) -> MatchProfile:
     """The profile the run was matched with: its relation's, or the default, by hash."""
-    relation = uow.runs.relation(run["relation_id"])
+    relation = uow.relations.get(run["relation_id"])
     if relation is not None and relation["profile_hash"] == run["profile_hash"]:
         if json.loads(relation["profile"]) is not None:  # a relation rebuilt by replay has none
             return load_profile(relation)
@@ -153,7 +153,7 @@ def _run_profile(uow: UnitOfWork, run: Row) -> MatchProfile:
 
 def _records_by_ref(uow: UnitOfWork, report_id: str, refs: list[int]) -> list[Any]:
     """The record bodies of a report at these positions (seq), in the order of `refs`."""
-    bodies = uow.runs.report_records(report_id, refs)
+    bodies = uow.reports.record_texts(report_id, refs)
     missing = [ref for ref in refs if ref not in bodies]
     if missing:
         raise Conflict(f"report {report_id} lacks the records at {missing}")

@@ -29,7 +29,7 @@ def confirm_suggestion(
     carriers' confirmations the pair is linked in a new run for the relation and date."""
     with ports.uow.write() as uow:
         run = run_for(uow, caller, run_id)
-        relation = uow.runs.relation(run["relation_id"])
+        relation = uow.relations.get(run["relation_id"])
         assert relation is not None
         if caller.party_id not in (relation["supplier_id"], relation["customer_id"]):
             raise Forbidden("only the two carriers of the relation confirm candidates")

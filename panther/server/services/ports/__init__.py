@@ -13,15 +13,14 @@ from .parties import PartyRepository
 from .relations import RelationRepository
 from .reports import ReportRepository
 from .review import ReviewRepository
+from .rows import CoSignatures, Row
 from .runs import RunRepository
 from .system import (
     Clock,
-    CoSignatures,
     ExtractCache,
     Keystore,
     Outbox,
     Ports,
-    Row,
     UnitOfWork,
     UnitsOfWork,
 )

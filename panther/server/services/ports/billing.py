@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .system import CoSignatures, Row
+from .rows import CoSignatures, Row
 
 __all__ = ["BillingRepository", "StatementTaken"]
 

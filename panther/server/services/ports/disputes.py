@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .system import CoSignatures, Row
+from .rows import CoSignatures, Row
 
 __all__ = ["DisputeRepository"]
 
@@ -75,14 +74,6 @@ class DisputeRepository(Protocol):
 
     def inventory_record(self, report_id: str, seq: int) -> Row | None:
         """A report record's product_id and body."""
-        ...
-
-    def bill_line(self, line_id: str) -> Row | None:
-        """An appliedCustomerBillingRate's relation_id, product_id and bill_id."""
-        ...
-
-    def bill(self, bill_id: str) -> Row | None:
-        """A customerBill's id and relation_id."""
         ...
 
     def credited_on(self, periods: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .system import Row
+from .rows import Row
 
 __all__ = ["LedgerEntryRepository"]
 
@@ -41,8 +40,6 @@ class LedgerEntryRepository(Protocol):
         """Insert rows into projection ``table`` in one statement; returns how many."""
         ...
 
-    def report(self, report_id: str) -> Row | None: ...
-
     def report_at(self, ledger_seq: int) -> Row | None:
         """The inventory report an InventoryReported entry at ``ledger_seq`` attests."""
         ...
@@ -50,12 +47,6 @@ class LedgerEntryRepository(Protocol):
     def record_leaves(self, report_id: str) -> list[bytes]:
         """The Merkle leaves of a report: its records' canonical JSON in report order."""
         ...
-
-    def record_index(self, report_id: str, product_id: str) -> int | None:
-        """The position of a product's record in a report."""
-        ...
-
-    def run(self, run_id: str) -> Row | None: ...
 
     def item_leaves(self, run_id: str) -> list[bytes]:
         """The Merkle leaves of a match run: its items' canonical JSON in item order."""

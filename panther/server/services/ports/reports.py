@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .system import Row
+from .rows import Row
 
 __all__ = ["ReportRepository"]
 
@@ -100,4 +99,18 @@ class ReportRepository(Protocol):
     ) -> list[Row]:
         """The relations of the party with the partner in which the party is the supplier
         (``as_supplier``) or the customer (``as_customer``)."""
+        ...
+
+    def record_texts(self, report_id: str, seqs: Sequence[int]) -> dict[int, str]:
+        """The canonical JSON of a report's records at these positions (seq -> text); a
+        position the report lacks is missing from the result."""
+        ...
+
+    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
+        """Record position -> product id for many records of a report (a query per 5,000)."""
+        ...
+
+    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
+        """The positions of a report's records of the products ``product_ids`` (a query per
+        5,000)."""
         ...

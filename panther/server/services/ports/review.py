@@ -4,10 +4,9 @@ review reads of runs, their items, the inventory records and the disputes on ite
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .system import CoSignatures, Row
+from .rows import CoSignatures, Row
 
 __all__ = ["ReviewRepository"]
 
@@ -62,12 +61,6 @@ class ReviewRepository(Protocol):
 
     # ---- runs, items, records and disputes, as the review reads them ----
 
-    def match_run(self, run_id: str) -> Row | None: ...
-
-    def newest_run_id(self, relation_id: str, as_of: str) -> str:
-        """The id of the relation's newest run for the date ``as_of``."""
-        ...
-
     def item_bodies(self, run_id: str, item_nos: Iterable[int]) -> list[tuple[int, Any]]:
         """(item number, item) of the run's items ``item_nos`` (a query per 5,000)."""
         ...
@@ -85,15 +78,6 @@ class ReviewRepository(Protocol):
     ) -> list[tuple[int, Any]]:
         """(item number, item) of the run's items of ``classes`` in item order, narrowed to
         a class, reason, rule, a differing field, or items where only ``only_field`` differs."""
-        ...
-
-    def product_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, str]:
-        """Record position -> product id for many records of a report (a query per 5,000)."""
-        ...
-
-    def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
-        """The positions of a report's records of the products ``product_ids`` (a query per
-        5,000)."""
         ...
 
     def newest_disputes(self, run_id: str) -> dict[int, Row]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .system import CoSignatures, Row
+from .rows import CoSignatures, Row
 
 __all__ = ["RunRepository"]
 
@@ -105,21 +104,3 @@ class RunRepository(Protocol):
         ...
 
     # What a run reads of the relation and its reports (tables of other aggregates).
-
-    def relation(self, relation_id: str) -> Row | None: ...
-
-    def latest_report(self, relation_id: str, as_of: str, side: str) -> Row | None:
-        """The newest version of a side's report for the relation and date."""
-        ...
-
-    def report(self, report_id: str) -> Row | None: ...
-
-    def report_record_chunks(self, report_id: str, size: int) -> Iterator[list[str]]:
-        """A report's canonical record text in report order, ``size`` records at a time,
-        streamed through the driver's cursor: the match run's hot read."""
-        ...
-
-    def report_records(self, report_id: str, seqs: Sequence[int]) -> dict[int, str]:
-        """The canonical JSON of a report's records at these positions (seq -> text); a
-        position the report lacks is missing from the result."""
-        ...

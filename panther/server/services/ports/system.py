@@ -20,6 +20,7 @@ from .parties import PartyRepository
 from .relations import RelationRepository
 from .reports import ReportRepository
 from .review import ReviewRepository
+from .rows import CoSignatures, Row
 from .runs import RunRepository
 
 __all__ = [
@@ -33,18 +34,6 @@ __all__ = [
     "UnitOfWork",
     "UnitsOfWork",
 ]
-
-Row = dict[str, Any]
-"""A stored row as the repositories return it: column name to value."""
-
-
-class CoSignatures(Protocol):
-    """The signatures two parties put on one transaction (a relation's agreement, a run's
-    endorsement, an agreed statement, ...), stored until both have signed."""
-
-    def rows(self) -> list[Row]: ...
-
-    def add(self, party_id: str, signature: str, created_at: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -78,11 +67,6 @@ class UnitOfWork(Protocol):
 
     @property
     def ledger_entries(self) -> LedgerEntryRepository: ...
-
-    @property
-    def conn(self) -> Any:
-        """The open connection, while use cases still build SQL (being moved to adapters)."""
-        ...
 
     def append(self, tx: Transaction) -> LedgerEntry:
         """Append an endorsed transaction to the ledger within this unit of work."""
