@@ -22,7 +22,7 @@ from .reports import SqlReportRepository
 from .review import SqlReviewRepository
 from .runs import SqlRunRepository
 
-__all__ = ["EventSink", "SqlUnitOfWork", "SqlUnitsOfWork", "TransactionalLedger"]
+__all__ = ["EventSink", "ReadOnly", "SqlUnitOfWork", "SqlUnitsOfWork", "TransactionalLedger"]
 
 
 class TransactionalLedger(Protocol):
