@@ -27,7 +27,7 @@ from panther.inventory.errors import (
 )
 from panther.inventory.paths import FieldPath, InvalidPath, compile_path
 from panther.inventory.records import json_pointer, kind, quote, validate_record
-from panther.ledger.canonical import canonical_json
+from panther.ledger.canonical import MAX_JSON_DEPTH, canonical_json, not_kept_exactly
 
 __all__ = [
     "MEDIA_TYPES",
@@ -49,6 +49,10 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # Everything except the bytes that matter for nesting: quotes and brackets.
 _NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+# In a record's canonical bytes, what may hide a value that cannot be kept exactly: a number
+# of 16 or more digits or in exponent form (RFC 8785 writes doubles of 1e21 and more that
+# way), or an escaped NUL. A match (also inside strings) only means the exact walk runs.
+_MAYBE_INEXACT = re.compile(rb"[0-9]{16}|[0-9]e[+]|\\u0000")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def parse_report(
     *,
     csv_mapping: Mapping[str, str] | None = None,
     max_errors: int = 100,
-    max_depth: int = 32,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> ParsedReport:
     """Parse, validate and canonicalise an uploaded report.
 
@@ -193,6 +197,12 @@ def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
                 pointer, message = _uncanonical(record, exc)
                 errors.add(line, index, pointer, message)
                 continue
+            if _MAYBE_INEXACT.search(leaves[-1]) is not None:
+                problem = not_kept_exactly(record)
+                if problem is not None:
+                    leaves.pop()
+                    errors.add(line, index, *problem)
+                    continue
             records.append(record)
         if errors.full:
             break

@@ -7,12 +7,28 @@ few spots where orjson and JCS could disagree are detected and repaired or hande
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 import orjson
 import rfc8785
 
-__all__ = ["canonical_json", "payload_hash", "sha256"]
+__all__ = [
+    "MAX_EXACT_INTEGER",
+    "MAX_JSON_DEPTH",
+    "canonical_json",
+    "not_kept_exactly",
+    "payload_hash",
+    "sha256",
+]
+
+MAX_EXACT_INTEGER = 2**53 - 1
+"""Numbers beyond ±(2^53 - 1) are refused: JSON implementations (and RFC 8785, which signs
+IEEE doubles) cannot keep them exactly, so what is signed would differ from what was sent
+(I-JSON, RFC 7493 section 2.2). Every double of that size is an integer: no fraction is lost."""
+
+MAX_JSON_DEPTH = 32
+"""How deep the containers of one request body or one report record may nest."""
 
 # Sorted keys by code point; integers beyond 2**53 make orjson raise (JCS forbids them too);
 # subclasses, datetimes and dataclasses are not JSON, so orjson refuses them and rfc8785
@@ -145,3 +161,48 @@ def _es6_number(token: bytes) -> bytes | None:
         return rfc8785.dumps(float(token))
     except ValueError:
         return None
+
+
+def not_kept_exactly(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[str, str] | None:
+    """The first place, as (JSON pointer, reason), where ``value`` could not be signed and
+    stored exactly as it was sent; None when it can. Refused: containers nested deeper than
+    ``max_depth`` (the value itself is level 1), numbers beyond ±(2^53 - 1), NaN and the
+    infinities, and the NUL character in a string or key (PostgreSQL cannot store it, and
+    every database must keep the same text). Walks iteratively: any depth is safe."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        node, depth, at = stack.pop()
+        kind = type(node)
+        if kind is dict or kind is list:
+            if depth > max_depth:
+                return at, f"nesting is deeper than {max_depth} levels"
+            pairs = node.items() if kind is dict else enumerate(node)
+            children = []
+            for key, child in pairs:
+                token = str(key)
+                if "\x00" in token:
+                    return at, "a key holds the NUL character (U+0000)"
+                children.append((child, depth + 1, f"{at}/{_pointer_token(token)}"))
+            stack.extend(reversed(children))  # report in document order
+        elif kind is str:
+            if "\x00" in node:
+                return at, "the string holds the NUL character (U+0000)"
+        elif kind is int:
+            if abs(node) > MAX_EXACT_INTEGER:
+                return at, (
+                    f"the number {node} is beyond ±(2^53 - 1) and cannot be kept exactly; "
+                    "send it as a string"
+                )
+        elif kind is float:
+            if not math.isfinite(node):
+                return at, f"{node!r} is not a JSON number"
+            if abs(node) > MAX_EXACT_INTEGER:
+                return at, (
+                    f"the number {node!r} is beyond ±(2^53 - 1) and cannot be kept exactly; "
+                    "send it as a string"
+                )
+    return None
+
+
+def _pointer_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

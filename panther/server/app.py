@@ -16,8 +16,11 @@ from connexion.resolver import RelativeResolver
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from panther.ledger.canonical import not_kept_exactly
+
 from . import state
 from .errors import register_error_handlers
+from .services.errors import InvalidInput
 from .services.ports import Ports
 from .settings import Settings
 
@@ -83,7 +86,7 @@ class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is
         if not raw:
             return None
         try:
-            return json.loads(raw.decode(self._encoding))
+            value = json.loads(raw.decode(self._encoding), parse_constant=_not_a_number)
         except UnicodeDecodeError as exc:
             raise BadRequestProblem(
                 detail=f"body is not {self._encoding}: byte {exc.start}"
@@ -92,6 +95,20 @@ class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is
             raise BadRequestProblem(detail="body is nested too deeply") from None
         except ValueError as exc:
             raise BadRequestProblem(detail=f"body is not JSON: {exc}") from None
+        # What is signed and stored must be what was sent: refuse what JSON cannot keep
+        # exactly (and what would break every later read) before anything looks at it.
+        problem = not_kept_exactly(value)
+        if problem is not None:
+            pointer, reason = problem
+            raise InvalidInput(
+                f"the body cannot be kept exactly as sent: {reason}",
+                details=[{"pointer": pointer, "message": reason}],
+            )
+        return value
+
+
+def _not_a_number(token: str) -> t.NoReturn:
+    raise ValueError(f"{token} is not a JSON number")
 
 
 def _validator_map() -> dict[str, t.Any]:
@@ -116,20 +133,32 @@ class BodyLimit:
         if length is not None and length.isdigit() and int(length) > limit:
             await self._reject(scope, send, limit)
             return
-        seen = 0
+        # A body without Content-Length (chunked) is counted as it arrives. Past the limit the
+        # 413 goes out at once and the app is told the client left; whatever it answers to
+        # that is dropped (raising here instead reached connexion's handler as a 500).
+        seen, rejected = 0, False
 
         async def limited() -> t.MutableMapping[str, t.Any]:
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _TooLarge(limit)
+                rejected = True
+                await self._reject(scope, send, limit)
+                return {"type": "http.disconnect"}
             return message
 
+        async def unless_rejected(message: t.MutableMapping[str, t.Any]) -> None:
+            if not rejected:
+                await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._reject(scope, send, limit)
+            await self.app(scope, limited, unless_rejected)
+        except Exception:
+            if not rejected:
+                raise
 
     @staticmethod
     async def _reject(scope: Scope, send: Send, limit: int) -> None:
@@ -176,11 +205,6 @@ class OpenAPIDocuments:
         await send(
             {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
         )
-
-
-class _TooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
 
 
 def create_app(

@@ -106,12 +106,21 @@ def _path(request: ConnexionRequest) -> str:
     return str(request.url.path)
 
 
-async def _service_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    assert isinstance(exc, ServiceError)
-    details = exc.details if isinstance(exc, InvalidInput) else None
-    if isinstance(exc, InvalidInput) and exc.truncated and details is not None:
-        details = [*details, {"message": "more problems were found; the list is capped"}]
-    return error_response(_path(request), exc.status, str(exc), code=exc.code, details=details)
+def _service_error_handler(
+    without_422: list[tuple[re.Pattern[str], str]],
+) -> Any:
+    async def _service_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, ServiceError)
+        details = exc.details if isinstance(exc, InvalidInput) else None
+        if isinstance(exc, InvalidInput) and exc.truncated and details is not None:
+            details = [*details, {"message": "more problems were found; the list is capped"}]
+        path, status = _path(request), exc.status
+        # An operation whose standard declares no 422 (MEF 141's hub) says 400 for the same.
+        if status == 422 and any(p.match(path) and m == request.method for p, m in without_422):
+            status = 400
+        return error_response(path, status, str(exc), code=exc.code, details=details)
+
+    return _service_error
 
 
 async def _problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -183,6 +192,21 @@ def _route_methods(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Patt
     return out
 
 
+def _without_422(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Pattern[str], str]]:
+    """(path pattern, method) of every operation that declares neither 422 nor a default
+    response (MEF 141's hub declares 400 only)."""
+    out = []
+    for base, spec in apis:
+        for template, item in spec.get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
+            for method, op in item.items():
+                if isinstance(op, dict) and not {"422", 422, "4XX", "default"} & set(
+                    op.get("responses", {"default": 0})
+                ):
+                    out.append((re.compile(f"^{pattern}/?$"), method.upper()))
+    return out
+
+
 def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) -> None:
     routes = _route_methods(apis)
 
@@ -199,7 +223,7 @@ def register_error_handlers(app: Any, apis: list[tuple[str, dict[str, Any]]]) ->
         return error_response(path, status, str(getattr(exc, "detail", "") or _reason(status)))
 
     app.add_error_handler(StarletteHTTPException, _http_error)
-    app.add_error_handler(ServiceError, _service_error)
+    app.add_error_handler(ServiceError, _service_error_handler(_without_422(apis)))
     app.add_error_handler(IntegrityError, _integrity)
     app.add_error_handler(LedgerError, _ledger_error)
     app.add_error_handler(ProblemException, _problem)

@@ -20,8 +20,9 @@ async def test_record_and_item_proofs_check_offline(world: World, tmp_path: Path
     report = (await world.supplier.upload(world.relation_id, sup)).json()
     run = (await world.customer.upload(world.relation_id, cus)).json()["matchRun"]
 
-    r = await world.customer.get("/panther/v1/ledger/proof", reportId=report["id"],
-                                 productId="CID-000002")
+    r = await world.customer.get(
+        "/panther/v1/ledger/proof", reportId=report["id"], productId="CID-000002"
+    )
     assert r.status_code == 200, r.text
     doc: dict[str, Any] = r.json()
     assert json.loads(doc["leaf"])["id"] == "CID-000002"

@@ -365,7 +365,7 @@ async def test_resolution_and_reason_are_checked(world: World, ports: Ports) -> 
                     "fieldValue": [{"field": "x", "valueFrom": "agreed", "value": 2**60}],
                 },
             ),
-            "/resolution",
+            "/resolution/fieldValue/0/value",  # refused with the body, at the number itself
         ),
     ]
     for body, pointer in cases:

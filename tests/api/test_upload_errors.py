@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from panther.server.services.ports import Ports
 
-from .world import TODAY, World, product
+from .world import TODAY, World, client_with, product
 
 
 def _stored(ports: Ports, relation_id: str) -> tuple[int, int, int]:
@@ -161,44 +160,20 @@ def _caller(ports: Ports, world: World) -> Any:
 
 
 async def test_body_limit_middleware_answers_413(ports: Ports) -> None:
-    from panther.server.app import create_app
-    from panther.server.settings import Settings
-
-    small = Settings.from_env(
-        data_dir=ports.settings.data_dir,
-        database_url=ports.settings.database_url,
-        max_upload_bytes=1000,
-        max_json_bytes=200,
-    )
-    small_ports = type(ports)(
-        settings=small,
-        db=ports.db,
-        ledger=ports.ledger,
-        keystore=ports.keystore,
-        domain=ports.domain,
-    )
-    app = create_app(ports=small_ports)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as client:
-            r = await client.post(
-                "/panther/v1/inventoryReport",
-                params={"relationId": "r", "asOf": TODAY},
-                content=b"x" * 5000,
-                headers={"Content-Type": "application/x-ndjson"},
-            )
-            assert r.status_code == 413 and r.json()["code"] == "413"
-            r = await client.post(
-                "/panther/v1/relation",
-                content=b"{" + b" " * 500 + b"}",
-                headers={"Content-Type": "application/json"},
-            )
-            assert r.status_code == 413
-    finally:
-        from panther.server import state
-
-        state.install(ports)
+    async with client_with(ports, max_upload_bytes=1000, max_json_bytes=200) as client:
+        r = await client.post(
+            "/panther/v1/inventoryReport",
+            params={"relationId": "r", "asOf": TODAY},
+            content=b"x" * 5000,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        assert r.status_code == 413 and r.json()["code"] == "413"
+        r = await client.post(
+            "/panther/v1/relation",
+            content=b"{" + b" " * 500 + b"}",
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code == 413
 
 
 async def test_unknown_relation_is_404(world: World) -> None:

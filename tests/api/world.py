@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -156,3 +158,31 @@ def product(
 
 
 TODAY = date(2026, 11, 1).isoformat()
+
+
+def same_system_with(ports: Ports, **settings: Any) -> Ports:
+    """The composed system (same database, ledger and keys) under other settings."""
+    system: Any = ports  # the composed System: its constructor takes the database too
+    return type(system)(  # type: ignore[no-any-return]
+        settings=replace(ports.settings, **settings),
+        db=system.db,
+        ledger=ports.ledger,
+        keystore=ports.keystore,
+        domain=ports.domain,
+    )
+
+
+@asynccontextmanager
+async def client_with(ports: Ports, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an app over the same system under other settings (limits, say)."""
+    from panther.server import state
+    from panther.server.app import create_app
+
+    app = create_app(ports=same_system_with(ports, **settings))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            yield client
+    finally:
+        state.install(ports)

@@ -35,9 +35,12 @@ KNOWN = {
 }
 SAFE = 2**53 - 1
 
-text = st.text(max_size=20)
-nonempty = st.text(min_size=1, max_size=20)
-numbers = st.integers(-SAFE, SAFE) | st.floats(allow_nan=False, allow_infinity=False)
+# What a valid record may hold: no NUL character, no number beyond ±(2^53 - 1) (both are
+# refused, see panther.ledger.canonical.not_kept_exactly).
+chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+text = st.text(chars, max_size=20)
+nonempty = st.text(chars, min_size=1, max_size=20)
+numbers = st.integers(-SAFE, SAFE) | st.floats(-SAFE, SAFE, allow_nan=False)
 scalars = st.none() | st.booleans() | numbers | text
 json_values = st.recursive(
     scalars,
@@ -53,7 +56,7 @@ refs = st.fixed_dictionaries({"id": nonempty}, optional={"name": text})
 
 
 def extras(known: set[str]) -> st.SearchStrategy[dict[str, Any]]:
-    keys = st.text(min_size=1, max_size=12).filter(lambda k: k not in known)
+    keys = st.text(chars, min_size=1, max_size=12).filter(lambda k: k not in known)
     return st.dictionaries(keys, json_values, max_size=3)
 
 
@@ -69,7 +72,7 @@ prices = st.fixed_dictionaries(
 records = st.builds(
     lambda base, more: {**more, **base},
     st.fixed_dictionaries(
-        {"id": st.text(min_size=1, max_size=256), "status": nonempty},
+        {"id": st.text(chars, min_size=1, max_size=256), "status": nonempty},
         optional={
             "externalId": text,
             "startDate": dates,
