@@ -27,7 +27,11 @@ from panther.inventory.errors import (
 )
 from panther.inventory.paths import FieldPath, InvalidPath, compile_path
 from panther.inventory.records import json_pointer, kind, quote, validate_record
-from panther.ledger.canonical import MAX_JSON_DEPTH, canonical_json, not_kept_exactly
+from panther.ledger.canonical import (
+    MAX_JSON_DEPTH,
+    canonical_json_and_doubt,
+    not_kept_exactly,
+)
 
 __all__ = [
     "MEDIA_TYPES",
@@ -49,10 +53,6 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # Everything except the bytes that matter for nesting: quotes and brackets.
 _NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
-# In a record's canonical bytes, what may hide a value that cannot be kept exactly: a number
-# of 16 or more digits or in exponent form (RFC 8785 writes doubles of 1e21 and more that
-# way), or an escaped NUL. A match (also inside strings) only means the exact walk runs.
-_MAYBE_INEXACT = re.compile(rb"[0-9]{16}|[0-9]e[+]|\\u0000")
 
 
 @dataclass(frozen=True)
@@ -192,12 +192,13 @@ def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
             try:
                 # Records come from orjson (which refuses NaN and infinities) or from the CSV
                 # builder (which checks every number): the non-finite check can be skipped.
-                leaves.append(canonical_json(record, finite=True))
+                leaf, doubt = canonical_json_and_doubt(record, finite=True)
+                leaves.append(leaf)
             except (ValueError, TypeError, RecursionError) as exc:
                 pointer, message = _uncanonical(record, exc)
                 errors.add(line, index, pointer, message)
                 continue
-            if _MAYBE_INEXACT.search(leaves[-1]) is not None:
+            if doubt:
                 problem = not_kept_exactly(record)
                 if problem is not None:
                     leaves.pop()

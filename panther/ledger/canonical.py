@@ -17,6 +17,7 @@ __all__ = [
     "MAX_EXACT_INTEGER",
     "MAX_JSON_DEPTH",
     "canonical_json",
+    "canonical_json_and_doubt",
     "not_kept_exactly",
     "payload_hash",
     "sha256",
@@ -68,17 +69,26 @@ def canonical_json(obj: Any, *, finite: bool = False) -> bytes:
     Pass `finite=True` only for values that cannot hold NaN or infinities (for instance
     straight from `orjson.loads`, which rejects them): it skips the check for them.
     """
+    return canonical_json_and_doubt(obj, finite=finite)[0]
+
+
+def canonical_json_and_doubt(obj: Any, *, finite: bool = False) -> tuple[bytes, bool]:
+    """`canonical_json`, and whether `obj` may hold what `not_kept_exactly` refuses (a double
+    of 2^53 or more, or a NUL): False proves it does not; True means: walk it. Nearly free:
+    orjson writes such doubles as ``...e+NN`` or as 16 digits and ``.0``."""
     try:
         out = orjson.dumps(obj, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
-        return rfc8785.dumps(obj)
+        return rfc8785.dumps(obj), True
+    fixed, exact, large = _fix_floats(out)
+    # A backslash is rare (memchr-fast); only then can an escaped NUL hide in the text.
+    doubt = large or (b"\\" in out and b"\\u0000" in out)
     if not out.isascii() and out.translate(None, _ALL_BUT_NON_BMP_LEADS):
-        return rfc8785.dumps(obj)
-    fixed, exact = _fix_floats(out)
+        return rfc8785.dumps(obj), doubt
     # orjson writes NaN and infinities as null, where JCS refuses them: any null is checked.
     if (not exact or (not finite and b"null" in out)) and not _same(fixed, obj):
-        return rfc8785.dumps(obj)
-    return fixed
+        return rfc8785.dumps(obj), True
+    return fixed, doubt
 
 
 def _same(encoded: bytes, obj: Any) -> bool:
@@ -89,17 +99,19 @@ def _same(encoded: bytes, obj: Any) -> bool:
         return False
 
 
-def _fix_floats(out: bytes) -> tuple[bytes, bool]:
+def _fix_floats(out: bytes) -> tuple[bytes, bool, bool]:
     """Rewrite orjson's float tokens that differ from ECMAScript's Number.toString form.
 
     orjson and ECMAScript write the same shortest round-trip digits; they differ only for
     integral floats (orjson adds ".0") and in where they switch to exponent notation
     (orjson's exponents always carry a sign). Every such token sits between a structural byte
     (':', '[', ',' before; ',', ']', '}' after) or the ends of the text. Returns the rewritten
-    bytes and whether every rewrite is known to be outside a string (False when escapes make
-    that unclear).
+    bytes, whether every rewrite is known to be outside a string (False when escapes make
+    that unclear), and whether a token may be a double of 2^53 or more (orjson writes those
+    as ``Xe+NN`` or as 16 or more digits and ``.0``; a string that looks so counts too).
     """
     starts: set[int] = set()
+    large = False
     # Only these spellings differ: "X.0", "Xe+16" to "Xe+20" and "Xe-6". Single-byte
     # membership tests are memchr-fast and skip the slower substring searches.
     needles = []
@@ -116,9 +128,10 @@ def _fix_floats(out: bytes) -> tuple[bytes, bool]:
                 s -= 1
             if s < i and (s == 0 or out[s - 1] in _BEFORE):
                 starts.add(s)
+                large = large or needle == b"e+" or i - s - (out[s] == 45) >= 16
             i = out.find(needle, i + 1)
     if not starts:
-        return out, True
+        return out, True, large
     # Without backslashes every '"' delimits a string, so quote parity tells whether a
     # position is inside one; with escapes the caller re-checks the whole result instead.
     exact = b"\\" not in out
@@ -141,9 +154,9 @@ def _fix_floats(out: bytes) -> tuple[bytes, bool]:
         pieces.append(replacement)
         pos = e
     if not pieces:
-        return out, True
+        return out, True, large
     pieces.append(out[pos:])
-    return b"".join(pieces), exact
+    return b"".join(pieces), exact, large
 
 
 def _es6_number(token: bytes) -> bytes | None:
