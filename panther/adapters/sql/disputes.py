@@ -7,22 +7,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import repository as repo
 from .cosign import SqlCoSignatures
-from .tables import metadata
 
 __all__ = ["SqlDisputeRepository"]
 
-# By name from the shared metadata: SQLModel's model types do not declare `__table__`.
-_ticket = metadata.tables["trouble_ticket"]
-_entity = metadata.tables["dispute_entity"]
-_signature = metadata.tables["dispute_signature"]
+_ticket = repo.T.ticket
+_entity = repo.T.dispute_entity
+_signature = repo.T.dispute_signature
 # Tables of other aggregates that a dispute names or is credited on.
-_relation = metadata.tables["relation"]
-_run = metadata.tables["match_run"]
-_item = metadata.tables["match_item"]
-_record = metadata.tables["inventory_record"]
-_statement = metadata.tables["billing_statement"]
-_bill_line = metadata.tables["billing_line"]
+_relation = repo.T.relation
+_run = repo.T.run
+_item = repo.T.item
+_record = repo.T.record
+_statement = repo.T.statement
+_bill_line = repo.T.bill_line
 
 
 def _one(conn: sa.Connection, query: sa.Select[Any]) -> dict[str, Any] | None:

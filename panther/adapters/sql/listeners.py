@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import repository as repo
 from .repository import list_rows
-from .tables import metadata
 
-_subscription = metadata.tables["event_subscription"]
+_subscription = repo.T.subscription
 
 __all__ = ["SqlListenerRepository"]
 

@@ -6,14 +6,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import repository as repo
 from .repository import count_where, get_row, list_rows
-from .tables import metadata
 
-_party = metadata.tables["party"]
-_custodial_key = metadata.tables["custodial_key"]
-_api_client = metadata.tables["api_client"]
-_server_secret = metadata.tables["server_secret"]
-_relation = metadata.tables["relation"]
+_party = repo.T.party
+_custodial_key = repo.T.custodial_key
+_api_client = repo.T.api_client
+_server_secret = repo.T.server_secret
+_relation = repo.T.relation
 
 __all__ = ["SqlPartyRepository"]
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import repository as repo
 from .cosign import SqlCoSignatures
 from .repository import count_where, get_row, list_rows
-from .tables import metadata
 
-_relation = metadata.tables["relation"]
-_agreement = metadata.tables["relation_agreement"]
+_relation = repo.T.relation
+_agreement = repo.T.relation_agreement
 
 __all__ = ["SqlRelationRepository"]
 

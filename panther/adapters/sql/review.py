@@ -12,25 +12,16 @@ import sqlalchemy as sa
 
 from . import repository as repo
 from .cosign import SqlCoSignatures
-from .tables import (
-    DisputeEntity,
-    MatchItem,
-    MatchRun,
-    ReviewAction,
-    ReviewItem,
-    ReviewSignature,
-    TroubleTicket,
-)
 
 __all__ = ["SqlReviewRepository"]
 
-_review_item = ReviewItem.metadata.tables["review_item"]
-_review_action = ReviewAction.metadata.tables["review_action"]
-_review_signature = ReviewSignature.metadata.tables["review_signature"]
-_run = MatchRun.metadata.tables["match_run"]
-_item = MatchItem.metadata.tables["match_item"]
-_ticket = TroubleTicket.metadata.tables["trouble_ticket"]
-_dispute_entity = DisputeEntity.metadata.tables["dispute_entity"]
+_review_item = repo.T.review_item
+_review_action = repo.T.review_action
+_review_signature = repo.T.review_signature
+_run = repo.T.run
+_item = repo.T.item
+_ticket = repo.T.ticket
+_dispute_entity = repo.T.dispute_entity
 
 
 class SqlReviewRepository:

@@ -12,6 +12,8 @@ from typing import Any
 
 from panther.inventory.views import UnmappableStatus, to_tmf637_product
 
+from .hub import hub_event
+
 __all__ = [
     "PATH",
     "VIEW_FILTERS",
@@ -93,9 +95,4 @@ def product_event(
     event_id: str, event_time: str, event_type: str, product: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A hub event about one product (``ProductCreateEvent``, ...)."""
-    return {
-        "eventId": event_id,
-        "eventTime": event_time,
-        "eventType": event_type,
-        "event": {"product": product},
-    }
+    return hub_event(event_id, event_time, event_type, {"product": product})

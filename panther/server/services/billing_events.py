@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from ..representations import mef141
+from ..representations.hub import hub_event
 from . import hub
 from .context import Caller
 from .errors import InvalidInput
@@ -97,10 +98,5 @@ def publish_mef_state_change(ports: Ports, relation: Row, before: str, bill: Row
         ports.webhooks.publish(
             f"{listener['callback'].rstrip('/')}{MEF_NOTIFICATION_BASE}",
             event_type,
-            {
-                "eventId": secrets.token_hex(8),
-                "eventTime": ports.clock.now_iso(),
-                "eventType": event_type,
-                "event": event,
-            },
+            hub_event(secrets.token_hex(8), ports.clock.now_iso(), event_type, event),
         )

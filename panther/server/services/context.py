@@ -6,9 +6,8 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-__all__ = ["Caller", "gc_paused", "now_iso"]
+__all__ = ["Caller", "gc_paused"]
 
 
 @dataclass(frozen=True)
@@ -17,10 +16,6 @@ class Caller:
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
     is_operator: bool = False
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @contextmanager

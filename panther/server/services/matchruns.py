@@ -221,7 +221,7 @@ def _run_match(
         )
         row["ledger_seq"] = entry.seq
         # What both carriers agreed on items that this run left unchanged still stands.
-        review_state.carry_over(uow, row)
+        review_state.carry_over(uow, row, at=ports.clock.now_iso())
         view = present_run(ports, uow, row, [])
     return view, True
 

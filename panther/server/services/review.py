@@ -125,8 +125,12 @@ def act(
             seq = take_action(
                 ports, uow, caller, run, {**base, "note": note}, None, body.get("signature")
             )
-            write_item(uow, run, item_no, row, {} if row else {"state": state})
-            record_action(uow, run_id, item_no, caller, action, {"note": note}, seq)
+            write_item(
+                uow, run, item_no, row, {} if row else {"state": state}, at=ports.clock.now_iso()
+            )
+            record_action(
+                uow, run_id, item_no, caller, action, {"note": note}, seq, at=ports.clock.now_iso()
+            )
         elif action in PROPOSALS:
             _open_for_proposal(row, state, side, item_no)
             resolution = resolution_of(action, side, item, body.get("fields"), note)
@@ -171,13 +175,18 @@ def _decline(
     seq = take_action(ports, uow, caller, run, payload, None, body.get("signature"))
     for row in rows:
         write_item(
-            uow, run, row["item_no"], row, {"state": "open", "proposal_id": None, "proposal": None}
+            uow,
+            run,
+            row["item_no"],
+            row,
+            {"state": "open", "proposal_id": None, "proposal": None},
+            at=ports.clock.now_iso(),
         )
     record: dict[str, Any] = {"proposalId": proposal_id, "items": [r["item_no"] for r in rows]}
     if note:
         record["note"] = note
     item = rows[0]["item_no"] if len(rows) == 1 else None
-    record_action(uow, run["id"], item, caller, "decline", record, seq)
+    record_action(uow, run["id"], item, caller, "decline", record, seq, at=ports.clock.now_iso())
 
 
 def _dispute(
@@ -226,9 +235,11 @@ def _dispute(
         if current is not None and current["state"] == "proposed":
             # A dispute supersedes an open proposal on the item.
             state_values = {"state": "open", "proposal_id": None, "proposal": None}
-        write_item(uow, run, item_no, current, state_values)
+        write_item(uow, run, item_no, current, state_values, at=ports.clock.now_iso())
         record = {"troubleTicket": view["id"], **({"note": note} if note else {})}
-        record_action(uow, run_id, item_no, caller, "dispute", record, seq)
+        record_action(
+            uow, run_id, item_no, caller, "dispute", record, seq, at=ports.clock.now_iso()
+        )
         return item_review(uow, run_id, item_no)
 
 
@@ -277,8 +288,12 @@ def _correct(
             **record,
         }
         seq = take_action(ports, uow, caller, run, base, None, body.get("signature"))
-        write_item(uow, run, item_no, row, {} if row else {"state": "open"})
-        record_action(uow, run_id, item_no, caller, "correct", record, seq)
+        write_item(
+            uow, run, item_no, row, {} if row else {"state": "open"}, at=ports.clock.now_iso()
+        )
+        record_action(
+            uow, run_id, item_no, caller, "correct", record, seq, at=ports.clock.now_iso()
+        )
         view, tag = item_review(uow, run_id, item_no)
     view["correctedIn"] = newest
     return view, tag

@@ -13,7 +13,7 @@ from panther.ledger.canonical import canonical_json
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
-from .context import Caller, now_iso
+from .context import Caller
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .ports import Ports, UnitOfWork
 from .relations import relation_for
@@ -151,6 +151,8 @@ def record_action(
     body: dict[str, Any],
     seq: int | None,
     action_id: str | None = None,
+    *,
+    at: str,
 ) -> str:
     """Add an action to the history the partner reads; returns its id."""
     action_id = action_id or f"RA-{secrets.token_hex(8)}"
@@ -163,7 +165,7 @@ def record_action(
             "action": action,
             "body": json.dumps(body, sort_keys=True),
             "ledger_seq": seq,
-            "created_at": now_iso(),
+            "created_at": at,
         }
     )
     return action_id
@@ -175,17 +177,19 @@ def write_item(
     item_no: int,
     current: dict[str, Any] | None,
     values: dict[str, Any],
+    *,
+    at: str,
 ) -> None:
     """Change an item's review row only if nobody changed it since it was read (409)."""
     if current is None:
-        written = uow.review.add_item(new_review_row(run, item_no, **values))
+        written = uow.review.add_item(new_review_row(run, item_no, at=at, **values))
     else:
         revision = current["revision"]
         written = uow.review.update_item(
             run["id"],
             item_no,
             revision,
-            {"revision": revision + 1, "updated_at": now_iso(), **values},
+            {"revision": revision + 1, "updated_at": at, **values},
         )
     if not written:
         raise Conflict(f"item {item_no} was changed meanwhile: read it again")
@@ -248,6 +252,7 @@ def propose(
             item_no,
             row,
             {"state": "proposed", "proposal_id": proposal_id, "proposal": json.dumps(proposal)},
+            at=ports.clock.now_iso(),
         )
     record = {"proposalId": proposal_id, "itemCount": len(items), "itemsRoot": root.hex(), **extra}
     if note:
@@ -263,6 +268,7 @@ def propose(
         {**record, "items": [n for n, _, _ in items]},
         seq,
         action_id=proposal_id,
+        at=ports.clock.now_iso(),
     )
     return {**payload, "ledgerSeq": seq}
 
@@ -327,6 +333,7 @@ def agree(
                 "agreed_seq": seq,
                 "item_key": keys.get(item_no),
             },
+            at=ports.clock.now_iso(),
         )
     record_action(
         uow,
@@ -341,5 +348,6 @@ def agree(
             "items": sorted(items),
         },
         seq,
+        at=ports.clock.now_iso(),
     )
     return {**payload, "ledgerSeq": seq}

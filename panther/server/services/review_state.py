@@ -12,7 +12,6 @@ from typing import Any
 from panther.ledger.canonical import canonical_json
 
 from ..representations.panther.review import item_etag, item_review_view
-from .context import now_iso
 from .disputes import OPEN_STATUSES
 from .ports import UnitOfWork
 
@@ -102,7 +101,7 @@ def leaves(items: list[tuple[int, dict[str, Any]]]) -> list[bytes]:
     return [canonical_json({"itemNo": n, "resolution": r}) for n, r in sorted(items)]
 
 
-def new_review_row(run: dict[str, Any], item_no: int, **values: Any) -> dict[str, Any]:
+def new_review_row(run: dict[str, Any], item_no: int, *, at: str, **values: Any) -> dict[str, Any]:
     """A review_item row: an open item at revision 1, with ``values`` over it."""
     return {
         "run_id": run["id"],
@@ -116,7 +115,7 @@ def new_review_row(run: dict[str, Any], item_no: int, **values: Any) -> dict[str
         "agreed_seq": None,
         "item_key": None,
         "carried_from": None,
-        "updated_at": now_iso(),
+        "updated_at": at,
         **values,
     }
 
@@ -176,7 +175,7 @@ def item_keys(uow: UnitOfWork, run: dict[str, Any], item_nos: list[int]) -> dict
     return _keys(uow, run, uow.review.item_bodies(run["id"], set(item_nos)))
 
 
-def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
+def carry_over(uow: UnitOfWork, run: dict[str, Any], *, at: str) -> int:
     """Copy the agreements of earlier runs of the relation to the items of ``run`` that are
     unchanged (same item key); returns how many were carried. Only items holding a product
     that an agreement was about are looked at, so a large run without agreements costs two
@@ -225,6 +224,7 @@ def carry_over(uow: UnitOfWork, run: dict[str, Any]) -> int:
             new_review_row(
                 run,
                 item_no,
+                at=at,
                 state="agreed",
                 proposal_id=agreement["proposal_id"],
                 proposal=agreement["proposal"],
