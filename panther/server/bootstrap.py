@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from panther.adapters.clock import SystemClock
 from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
 from panther.adapters.ledger_embedded import EmbeddedLedger
-from panther.adapters.sql.db import Database, make_engine, migrate
+from panther.adapters.sql.db import Database, make_engine, migrate, wait_until_reachable
 from panther.adapters.sql.uow import SqlUnitsOfWork
 from panther.adapters.webhooks import WebhookDispatcher
 from panther.ledger.eip712 import LedgerDomain
@@ -122,6 +123,11 @@ def compose(
         raise ValueError(f"unknown ledger adapter {settings.ledger!r} (embedded or evm)")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url, schema=schema)
+    wait_until_reachable(
+        engine,
+        seconds=settings.database_wait_seconds,
+        on_retry=logging.getLogger("panther.start").warning,
+    )
     if run_migrations:
         migrate(engine)
     ledger: EmbeddedLedger | EvmLedger

@@ -38,12 +38,16 @@ def main() -> None:
 
 
 def _started(start: Any) -> Any:
-    """Start something that needs the ledger; a ledger that is unreachable or not the one
-    configured stops the command with a clear message instead of a traceback."""
+    """Start something that needs the database and the ledger; one that is unreachable (after
+    the bounded wait) or not the one configured stops the command with a one-line message
+    instead of a traceback."""
+    from panther.adapters.sql.db import DatabaseUnreachable
     from panther.ledger.errors import LedgerError
 
     try:
         return start()
+    except DatabaseUnreachable as exc:
+        raise click.ClickException(f"the database cannot be used: {exc}") from None
     except LedgerError as exc:
         raise click.ClickException(f"the ledger cannot be used: {exc}") from exc
 
@@ -75,12 +79,14 @@ def serve(data_dir: str | None, database_url: str | None, port: int | None) -> N
 @click.option("--database-url")
 def migrate(data_dir: str | None, database_url: str | None) -> None:
     """Bring the database schema to the newest revision."""
-    from panther.adapters.sql.db import make_engine
+    from panther.adapters.sql.db import make_engine, wait_until_reachable
     from panther.adapters.sql.db import migrate as run
 
     settings = _settings(data_dir, database_url, None)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    run(make_engine(settings.resolved_database_url))
+    engine = make_engine(settings.resolved_database_url)
+    _started(lambda: wait_until_reachable(engine, seconds=settings.database_wait_seconds))
+    run(engine)
     click.echo("schema is up to date")
 
 

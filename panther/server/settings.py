@@ -25,6 +25,7 @@ def _optional_int(name: str) -> int | None:
 class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: SQLite file in data_dir
+    database_wait_seconds: float = 30.0  # how long start-up retries an unreachable database
     host: str = "127.0.0.1"
     port: int = 8080
     ledger: str = "embedded"  # or "evm"
@@ -54,6 +55,7 @@ class Settings:
         from_env = cls(
             data_dir=Path(env.get("PANTHER_DATA_DIR", "data")),
             database_url=env.get("PANTHER_DATABASE_URL", ""),
+            database_wait_seconds=float(env.get("PANTHER_DATABASE_WAIT", "30")),
             host=env.get("PANTHER_HOST", "127.0.0.1"),
             port=_int("PANTHER_PORT", 8080),
             ledger=env.get("PANTHER_LEDGER", "embedded"),

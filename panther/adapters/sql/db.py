@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+import tenacity
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["Database", "make_engine", "migrate"]
+__all__ = ["Database", "DatabaseUnreachable", "make_engine", "migrate", "wait_until_reachable"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -43,6 +44,61 @@ def make_engine(url: str, *, schema: str | None = None) -> sa.Engine:
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
     return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=10)
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database could not be reached within the start-up wait; the message is one line."""
+
+
+def _where(engine: sa.Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database}"
+    return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words, first line only (psycopg adds a hint on a second line)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+def wait_until_reachable(
+    engine: sa.Engine,
+    *,
+    seconds: float,
+    on_retry: Callable[[str], None] = lambda _line: None,
+) -> None:
+    """Connect, retrying with exponential backoff (0.5 s doubling to 5 s) for at most
+    ``seconds``; then :class:`DatabaseUnreachable` saying where and why in one line."""
+
+    def tell(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        on_retry(
+            f"{_where(engine)} is not reachable ({_reason(exc) if exc else '?'}); "
+            f"retrying in {wait:.1f} s"
+        )
+
+    def connect() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    try:
+        tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(sa.exc.OperationalError),
+            wait=tenacity.wait_exponential(multiplier=0.5, max=5),
+            stop=tenacity.stop_after_delay(seconds),
+            before_sleep=tell,
+            reraise=True,
+        )(connect)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnreachable(
+            f"{_where(engine)} is not reachable after {seconds:g} s: {_reason(exc)} "
+            "(is it running? PANTHER_DATABASE_URL and PANTHER_DATABASE_WAIT say where and "
+            "how long to wait)"
+        ) from None
 
 
 def migrate(engine: sa.Engine) -> None:
