@@ -29,6 +29,7 @@ from panther.inventory.paths import FieldPath, InvalidPath, compile_path
 from panther.inventory.records import json_pointer, kind, quote, validate_record
 from panther.ledger.canonical import (
     MAX_JSON_DEPTH,
+    MAX_RECORD_BYTES,
     canonical_json_and_doubt,
     not_kept_exactly,
 )
@@ -76,12 +77,14 @@ def parse_report(
     csv_mapping: Mapping[str, str] | None = None,
     max_errors: int = 100,
     max_depth: int = MAX_JSON_DEPTH,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> ParsedReport:
     """Parse, validate and canonicalise an uploaded report.
 
     `media_type` may carry parameters (`; charset=utf-8`); only UTF-8 is accepted.
     `csv_mapping` (CSV header -> field path) is required for `text/csv`. `max_depth` bounds
-    the nesting of containers inside one record (the record object is depth 1).
+    the nesting of containers inside one record (the record object is depth 1);
+    `max_record_bytes` the size of one record in canonical JSON.
 
     Raises `UnsupportedMediaType`, `InvalidCsvMapping` (a broken profile) or
     `ReportRejected` with every problem found, at most `max_errors` of them.
@@ -116,7 +119,7 @@ def parse_report(
             items = _read_ndjson(body, offset, max_depth, errors)
         else:
             items = _read_csv(body, offset, columns, max_depth, errors)
-        return _finish(items, errors)
+        return _finish(items, errors, max_record_bytes)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -178,7 +181,7 @@ def _media_kind(media_type: str) -> str:
     return base
 
 
-def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
+def _finish(items: Iterator[_Item], errors: _Errors, max_record_bytes: int) -> ParsedReport:
     records: list[dict[str, Any]] = []
     leaves: list[bytes] = []
     for index, (line, record) in enumerate(items):
@@ -197,6 +200,12 @@ def _finish(items: Iterator[_Item], errors: _Errors) -> ParsedReport:
             except (ValueError, TypeError, RecursionError) as exc:
                 pointer, message = _uncanonical(record, exc)
                 errors.add(line, index, pointer, message)
+                continue
+            if len(leaf) > max_record_bytes:
+                leaves.pop()
+                errors.add(
+                    line, index, "", f"the record is {len(leaf)} bytes, over {max_record_bytes}"
+                )
                 continue
             if doubt:
                 problem = not_kept_exactly(record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -16,6 +17,11 @@ import rfc8785
 __all__ = [
     "MAX_EXACT_INTEGER",
     "MAX_JSON_DEPTH",
+    "MAX_JSON_VALUES",
+    "MAX_RECORD_BYTES",
+    "MAX_STRING_CHARS",
+    "InexactNumber",
+    "exact_float",
     "canonical_json",
     "canonical_json_and_doubt",
     "not_kept_exactly",
@@ -30,6 +36,37 @@ IEEE doubles) cannot keep them exactly, so what is signed would differ from what
 
 MAX_JSON_DEPTH = 32
 """How deep the containers of one request body or one report record may nest."""
+
+MAX_STRING_CHARS = 65_536
+"""The longest string (or key) one request body may hold: a note, a name, a profile rule."""
+
+MAX_JSON_VALUES = 100_000
+"""How many values (containers, strings, numbers, literals) one request body may hold."""
+
+MAX_RECORD_BYTES = 65_536
+"""The largest record of a report, in canonical JSON bytes (a product is about 1 KB)."""
+
+
+class InexactNumber(float):
+    """A JSON number whose digits a double cannot keep (``0.12345678901234567891``): parsed
+    with its text so that :func:`not_kept_exactly` can name it instead of rounding it."""
+
+    text: str
+
+    def __new__(cls, text: str) -> InexactNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def exact_float(text: str) -> float:
+    """``float(text)``, or an :class:`InexactNumber` when the double's shortest decimal form
+    differs in value from ``text`` (digits would be lost); a ``parse_float`` hook."""
+    number = float(text)
+    if math.isfinite(number) and Decimal(repr(number)) != Decimal(text):
+        return InexactNumber(text)
+    return number
+
 
 # Sorted keys by code point; integers beyond 2**53 make orjson raise (JCS forbids them too);
 # subclasses, datetimes and dataclasses are not JSON, so orjson refuses them and rfc8785
@@ -176,15 +213,27 @@ def _es6_number(token: bytes) -> bytes | None:
         return None
 
 
-def not_kept_exactly(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[str, str] | None:
+def not_kept_exactly(
+    value: Any,
+    *,
+    max_depth: int = MAX_JSON_DEPTH,
+    max_string: int | None = None,
+    max_values: int | None = None,
+) -> tuple[str, str] | None:
     """The first place, as (JSON pointer, reason), where ``value`` could not be signed and
     stored exactly as it was sent; None when it can. Refused: containers nested deeper than
-    ``max_depth`` (the value itself is level 1), numbers beyond ±(2^53 - 1), NaN and the
-    infinities, and the NUL character in a string or key (PostgreSQL cannot store it, and
-    every database must keep the same text). Walks iteratively: any depth is safe."""
+    ``max_depth`` (the value itself is level 1), numbers beyond ±(2^53 - 1), numbers with
+    more digits than a double keeps (:class:`InexactNumber`), NaN and the infinities, and
+    the NUL character in a string or key (PostgreSQL cannot store it, and every database
+    must keep the same text); with ``max_string`` and ``max_values``, longer strings or keys
+    and more values than that. Walks iteratively: any depth is safe."""
     stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    seen = 0
     while stack:
         node, depth, at = stack.pop()
+        seen += 1
+        if max_values is not None and seen > max_values:
+            return at, f"the body holds more than {max_values} values"
         kind = type(node)
         if kind is dict or kind is list:
             if depth > max_depth:
@@ -195,17 +244,26 @@ def not_kept_exactly(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[st
                 token = str(key)
                 if "\x00" in token:
                     return at, "a key holds the NUL character (U+0000)"
+                if max_string is not None and len(token) > max_string:
+                    return at, f"a key is longer than {max_string} characters"
                 children.append((child, depth + 1, f"{at}/{_pointer_token(token)}"))
             stack.extend(reversed(children))  # report in document order
         elif kind is str:
             if "\x00" in node:
                 return at, "the string holds the NUL character (U+0000)"
+            if max_string is not None and len(node) > max_string:
+                return at, f"the string is {len(node)} characters, over {max_string}"
         elif kind is int:
             if abs(node) > MAX_EXACT_INTEGER:
                 return at, (
                     f"the number {node} is beyond ±(2^53 - 1) and cannot be kept exactly; "
                     "send it as a string"
                 )
+        elif kind is InexactNumber:
+            return at, (
+                f"the number {node.text} has more digits than can be kept exactly "
+                f"(it would become {float(node)!r}); send it as a string"
+            )
         elif kind is float:
             if not math.isfinite(node):
                 return at, f"{node!r} is not a JSON number"

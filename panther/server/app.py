@@ -16,7 +16,12 @@ from connexion.resolver import RelativeResolver
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from panther.ledger.canonical import not_kept_exactly
+from panther.ledger.canonical import (
+    MAX_JSON_VALUES,
+    MAX_STRING_CHARS,
+    exact_float,
+    not_kept_exactly,
+)
 
 from . import state
 from .errors import register_error_handlers
@@ -86,7 +91,9 @@ class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is
         if not raw:
             return None
         try:
-            value = json.loads(raw.decode(self._encoding), parse_constant=_not_a_number)
+            value = json.loads(
+                raw.decode(self._encoding), parse_constant=_not_a_number, parse_float=exact_float
+            )
         except UnicodeDecodeError as exc:
             raise BadRequestProblem(
                 detail=f"body is not {self._encoding}: byte {exc.start}"
@@ -97,7 +104,7 @@ class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is
             raise BadRequestProblem(detail=f"body is not JSON: {exc}") from None
         # What is signed and stored must be what was sent: refuse what JSON cannot keep
         # exactly (and what would break every later read) before anything looks at it.
-        problem = not_kept_exactly(value)
+        problem = not_kept_exactly(value, max_string=MAX_STRING_CHARS, max_values=MAX_JSON_VALUES)
         if problem is not None:
             pointer, reason = problem
             raise InvalidInput(
