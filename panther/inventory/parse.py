@@ -10,6 +10,7 @@ import csv
 import gc
 import hashlib
 import io
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ from panther.ledger.canonical import (
     MAX_JSON_DEPTH,
     MAX_RECORD_BYTES,
     canonical_json_and_doubt,
+    exact_float,
     not_kept_exactly,
 )
 
@@ -300,6 +302,21 @@ def _within_depth(
     return False
 
 
+# A number (after `:`, `,` or `[`) written with 16 or more digits and points: the only kind
+# whose digits a double may not keep. One C-speed search keeps the exact parse off the rest.
+_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]{15,}")
+
+
+def _keeps_its_digits(value: Any, line: int | None, index: int, errors: _Errors) -> bool:
+    """False, with the problem added, when a number of `value` (parsed with `exact_float`)
+    has more digits than a double keeps: orjson would round it silently."""
+    problem = not_kept_exactly(value)
+    if problem is None:
+        return True
+    errors.add(line, index, *problem)
+    return False
+
+
 def _utf8_error(data: bytes, offset: int) -> tuple[int, str] | None:
     """Where `data` (byte `offset` of the upload) stops being UTF-8: (index, message)."""
     try:
@@ -340,11 +357,16 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
     # One C-speed look at the whole body (the array adds a level) decides whether the
     # records need the exact, slower walk.
     suspect = not _height_within(body, max_depth + 1)
+    exact: list[Any] | None = None
+    if _LONG_NUMBER.search(body) is not None and not suspect:
+        exact = json.loads(body, parse_float=exact_float)
     for index, record in enumerate(document):
         if type(record) is not dict:
             errors.add(None, index, "", f"a record must be a JSON object, not {kind(record)}")
             yield None, None
         elif suspect and not _within_depth(record, None, index, max_depth, errors):
+            yield None, None
+        elif exact is not None and not _keeps_its_digits(exact[index], None, index, errors):
             yield None, None
         else:
             yield None, record
@@ -352,6 +374,7 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
 
 def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Iterator[_Item]:
     loads = orjson.loads
+    long_numbers = _LONG_NUMBER.search(body) is not None  # one search; per line only then
     index = 0
     start = offset - 1  # byte offset of the current line, minus its newline
     for number, line in enumerate(body.split(b"\n"), start=1):
@@ -379,6 +402,10 @@ def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> I
             # could be too deep get the exact walk.
             elif line.count(b"{") + line.count(b"[") > max_depth and not _within_depth(
                 record, number, index, max_depth, errors
+            ):
+                record = None
+            elif (long_numbers and _LONG_NUMBER.search(line) is not None) and not _keeps_its_digits(
+                json.loads(line, parse_float=exact_float), number, index, errors
             ):
                 record = None
         yield number, record

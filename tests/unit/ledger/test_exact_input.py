@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from panther.inventory.parse import ReportRejected, parse_report
 from panther.ledger.canonical import (
     InexactNumber,
     canonical_json,
@@ -54,3 +55,24 @@ def test_strings_keys_and_values_over_the_limits_are_named() -> None:
     )
     assert not_kept_exactly([0] * 9, max_values=10) is None
     assert not_kept_exactly([0] * 10, max_values=10) == ("/9", "the body holds more than 10 values")
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=-(2**53) + 1, max_value=2**53 - 1)
+)
+def test_an_uploaded_number_is_signed_as_written_or_refused_by_name(number: Decimal) -> None:
+    text = str(number).replace("E", "e")
+    line = b'{"id": "CID-1", "status": "active", "capacity": ' + text.encode() + b"}\n"
+    for media_type, body in (
+        ("application/x-ndjson", line),
+        ("application/json", b"[" + line + b"]"),
+    ):
+        try:
+            parsed = parse_report(body, media_type)
+        except ReportRejected as rejected:
+            ((error,),) = [rejected.errors]
+            assert error.pointer == "/capacity" and "more digits" in error.message
+            assert Decimal(repr(float(text))) != number  # only digits a double loses
+        else:
+            signed = json.loads(parsed.leaves[0], parse_float=Decimal)["capacity"]
+            assert Decimal(signed) == number, (text, parsed.leaves[0])
