@@ -302,9 +302,29 @@ def _within_depth(
     return False
 
 
-# A number (after `:`, `,` or `[`) written with 16 or more digits and points: the only kind
-# whose digits a double may not keep. One C-speed search keeps the exact parse off the rest.
-_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]{15,}")
+# Digits and the point as 1, the rest as 0: a C-speed mask in which long numbers are runs.
+_DIGIT_MASK = bytes(1 if chr(b) in "0123456789." else 0 for b in range(256))
+_RUN = b"\x01" * 16
+_BEFORE_NUMBER = frozenset(b":,[")
+
+
+def _long_number(data: bytes) -> bool:
+    """Whether `data` may hold a JSON number written with 16 or more digits and points (the
+    only kind whose digits a double may not keep): a run of them that starts a token after
+    ':', ',' or '[' (runs inside strings, such as ICCIDs, mostly start after a quote)."""
+    mask = data.translate(_DIGIT_MASK)
+    i = mask.find(_RUN)
+    while i != -1:
+        j = i - 1
+        while j >= 0 and data[j] in b" \t\r-":
+            j -= 1
+        if j < 0 or data[j] in _BEFORE_NUMBER:
+            return True
+        end = i + len(_RUN)
+        while end < len(mask) and mask[end]:
+            end += 1
+        i = mask.find(_RUN, end)
+    return False
 
 
 def _keeps_its_digits(value: Any, line: int | None, index: int, errors: _Errors) -> bool:
@@ -358,7 +378,7 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
     # records need the exact, slower walk.
     suspect = not _height_within(body, max_depth + 1)
     exact: list[Any] | None = None
-    if _LONG_NUMBER.search(body) is not None and not suspect:
+    if not suspect and _long_number(body):
         exact = json.loads(body, parse_float=exact_float)
     for index, record in enumerate(document):
         if type(record) is not dict:
@@ -374,7 +394,7 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
 
 def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Iterator[_Item]:
     loads = orjson.loads
-    long_numbers = _LONG_NUMBER.search(body) is not None  # one search; per line only then
+    long_numbers = _long_number(body)  # one look at the body; at lines only then
     index = 0
     start = offset - 1  # byte offset of the current line, minus its newline
     for number, line in enumerate(body.split(b"\n"), start=1):
@@ -404,8 +424,12 @@ def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> I
                 record, number, index, max_depth, errors
             ):
                 record = None
-            elif (long_numbers and _LONG_NUMBER.search(line) is not None) and not _keeps_its_digits(
-                json.loads(line, parse_float=exact_float), number, index, errors
+            elif (
+                long_numbers
+                and _long_number(line)
+                and not _keeps_its_digits(
+                    json.loads(line, parse_float=exact_float), number, index, errors
+                )
             ):
                 record = None
         yield number, record
