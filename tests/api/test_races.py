@@ -1,0 +1,236 @@
+"""Races against a real server: many threads hit `panther serve` at the same instant (a
+barrier), on SQLite and on PostgreSQL. Co-signing completes exactly once whoever signs last,
+and no acknowledged write is lost."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from ..conftest import PG_URL, pg_schema
+from ..served import serve
+from .world import TODAY, product
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+TMF637 = "/tmf-api/productInventory/v4/product"
+
+
+@dataclass(frozen=True)
+class Party:
+    http: httpx.Client
+    party_id: str
+    token: str
+    address: str = ""
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        via: httpx.Client | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
+        """One request, on ``via`` (another connection) if given."""
+        headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
+        if body is not None:
+            kw["content"] = orjson.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        return (via or self.http).request(method, path, headers=headers, **kw)
+
+
+Call = tuple[Party, str, str, Any]  # (party, method, path, JSON body)
+
+
+def at_once(calls: list[Call]) -> list[httpx.Response]:
+    """Send every call from its own thread, all released by one barrier once each thread
+    has its connection open."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Call) -> httpx.Response:
+        party, method, path, body = call
+        with httpx.Client(base_url=party.http.base_url, timeout=60) as own:
+            party.call("GET", "/panther/v1/party/" + party.party_id, via=own)  # connect
+            barrier.wait(timeout=30)
+            return party.call(method, path, body, via=own)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _token(http: httpx.Client, creds: dict[str, Any]) -> str:
+    r = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds["clientId"],
+            "client_secret": creds["clientSecret"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+@dataclass(frozen=True)
+class Carriers:
+    operator: Party
+    supplier: Party
+    customer: Party
+
+    def relation(self, *, agreed: bool = False) -> str:
+        """A new relation between the two, proposed by the operator (and agreed, one
+        carrier after the other)."""
+        body = {"supplier": self.supplier.party_id, "customer": self.customer.party_id}
+        r = self.operator.call("POST", "/panther/v1/relation", body)
+        assert r.status_code == 201, r.text
+        relation_id = str(r.json()["id"])
+        for party in (self.supplier, self.customer) if agreed else ():
+            r = party.call("POST", f"/panther/v1/relation/{relation_id}/agreement", {})
+            assert r.status_code == 200, r.text
+        return relation_id
+
+    def entries(self, tx_type: str) -> list[dict[str, Any]]:
+        r = self.operator.call(
+            "GET", "/panther/v1/ledger/entry", params={"type": tx_type, "limit": 1000}
+        )
+        assert r.status_code == 200, r.text
+        return list(r.json())
+
+    def verified(self) -> dict[str, Any]:
+        r = self.operator.call("POST", "/panther/v1/ledger/verification")
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(URL, operator credentials) of `panther serve` on SQLite or on a fresh PostgreSQL
+    schema, for this module."""
+    data = tmp_path_factory.mktemp(f"races-{request.param}")
+    if request.param == "sqlite":
+        with serve(data) as url:
+            yield url, json.loads((data / "operator-credentials.json").read_text())
+        return
+    with pg_schema() as schema:
+        sep = "&" if "?" in PG_URL else "?"
+        with serve(data, database_url=f"{PG_URL}{sep}options=-csearch_path%3D{schema}") as url:
+            yield url, json.loads((data / "operator-credentials.json").read_text())
+
+
+@pytest.fixture
+def carriers(server: tuple[str, dict[str, Any]]) -> Iterator[Carriers]:
+    url, creds = server
+    http = httpx.Client(base_url=url, timeout=60)
+    operator = Party(http, "operator", _token(http, creds))
+
+    def carrier(name: str) -> Party:
+        body = {"name": name, "id": f"{name}-{secrets.token_hex(4)}"}
+        r = operator.call("POST", "/panther/v1/party", body)
+        assert r.status_code == 201, r.text
+        party = r.json()
+        return Party(http, party["id"], _token(http, party["credentials"]), party["address"])
+
+    try:
+        yield Carriers(operator, carrier("dtgc"), carrier("vodafone"))
+    finally:
+        http.close()
+
+
+def _problem(r: httpx.Response, status: int) -> None:
+    """A refusal in the API's error format."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["@type"] == "Error" and body["message"], body
+
+
+def test_both_carriers_agree_ten_relations_at_the_same_instant(carriers: Carriers) -> None:
+    c = carriers
+    relations = [c.relation() for _ in range(10)]
+    calls: list[Call] = [
+        (party, "POST", f"/panther/v1/relation/{rid}/agreement", {})
+        for rid in relations
+        for party in (c.supplier, c.customer)
+    ]
+    for r in at_once(calls):
+        assert r.status_code == 200, r.text
+    for rid in relations:
+        assert c.operator.call("GET", f"/panther/v1/relation/{rid}").json()["state"] == "agreed"
+    agreed = [e for e in c.entries("RelationAgreed") if e["relation"] in relations]
+    assert sorted(e["relation"] for e in agreed) == sorted(relations)  # one entry each
+    for e in agreed:
+        assert [s.lower() for s in e["signers"]] == [
+            c.supplier.address.lower(),
+            c.customer.address.lower(),
+        ]
+        assert len(e["signatures"]) == 2
+    assert c.verified()["ok"]
+
+
+def _run(c: Carriers, relation_id: str) -> str:
+    """A match run of a few products reported by both carriers."""
+    records = [product(f"P-{i}", external=f"X-{i}") for i in range(5)]
+    for party in (c.supplier, c.customer):
+        r = party.call(
+            "POST",
+            "/panther/v1/inventoryReport",
+            params={"relationId": relation_id, "asOf": TODAY},
+            content=b"\n".join(orjson.dumps(x) for x in records),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        assert r.status_code == 201, r.text
+    return str(r.json()["matchRun"]["id"])
+
+
+def test_both_carriers_endorse_runs_at_the_same_instant(carriers: Carriers) -> None:
+    c = carriers
+    runs = [_run(c, c.relation(agreed=True)) for _ in range(3)]
+    calls: list[Call] = [
+        (party, "POST", f"/panther/v1/matchRun/{run}/endorsement", {})
+        for run in runs
+        for party in (c.supplier, c.customer)
+    ]
+    for r in at_once(calls):
+        assert r.status_code == 200, r.text
+    for run in runs:
+        assert c.operator.call("GET", f"/panther/v1/matchRun/{run}").json()["state"] == "final"
+    endorsed = [e for e in c.entries("MatchEndorsed") if e["payload"]["runId"] in runs]
+    assert sorted(e["payload"]["runId"] for e in endorsed) == sorted(runs)
+    assert all(len(e["signatures"]) == 2 for e in endorsed)
+    assert c.verified()["ok"]
+
+
+def test_twenty_patches_of_one_product_lose_no_acknowledged_change(carriers: Carriers) -> None:
+    c = carriers
+    relation_id = c.relation(agreed=True)
+    r = c.supplier.call(
+        "POST",
+        "/panther/v1/inventoryReport",
+        params={"relationId": relation_id, "asOf": TODAY},
+        content=orjson.dumps(product("P-1")),
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    assert r.status_code == 201, r.text
+    patches = [{f"x{i}": f"value {i}"} for i in range(20)]
+    calls: list[Call] = [(c.supplier, "PATCH", f"{TMF637}/P-1", p) for p in patches]
+    results = at_once(calls)
+    done = [p for p, r in zip(patches, results, strict=True) if r.status_code == 200]
+    for r in results:
+        if r.status_code != 200:
+            _problem(r, 409)
+    assert done, [r.text for r in results]
+    stored = c.supplier.call("GET", f"{TMF637}/P-1").json()
+    for p in done:
+        ((key, value),) = p.items()
+        assert stored.get(key) == value, (key, stored)
+    assert c.verified()["ok"]
