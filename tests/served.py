@@ -1,5 +1,5 @@
-"""`panther serve` as a user starts it: a real server process on a free 127.0.0.1 port,
-bounded in time and stopped by its pid."""
+"""`panther serve` as a user starts it: real server processes on free 127.0.0.1 ports,
+bounded in time and stopped by their pids."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 
-__all__ = ["panther_command", "serve"]
+__all__ = ["panther_command", "serve", "serve_many"]
 
 
 def panther_command() -> list[str]:
@@ -31,9 +31,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path, *, database_url: str = "", **env_extra: str) -> Iterator[str]:
-    """`panther serve` with its own data folder (and ``database_url``, else SQLite there);
-    yields its base URL; stopped by its pid afterwards."""
+def _process(data_dir: Path, database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -41,32 +39,47 @@ def serve(data_dir: Path, *, database_url: str = "", **env_extra: str) -> Iterat
         "PANTHER_LEDGER": "embedded",
         "PANTHER_VALIDATE_RESPONSES": "1",
         "PANTHER_DATABASE_URL": database_url,
-        **env_extra,
     }
-    log_path = data_dir / "serve.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [*panther_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/panther/v1/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "panther serve did not start: " + log_path.read_text()
-                    ) from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
+    with (data_dir / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [*panther_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
+            yield proc, f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+
+def _wait_until_serving(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            httpx.get(f"{url}/panther/v1/openapi.json", timeout=2)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("panther serve did not start: " + log.read_text()) from None
+            time.sleep(0.2)
+
+
+@contextmanager
+def serve_many(*servers: tuple[Path, str]) -> Iterator[list[str]]:
+    """One server per (data folder, database URL; empty: SQLite in the folder), started side
+    by side; yields their base URLs."""
+    with ExitStack() as stack:
+        started = [stack.enter_context(_process(d, u)) for d, u in servers]
+        for (proc, url), (data_dir, _) in zip(started, servers, strict=True):
+            _wait_until_serving(proc, url, data_dir / "serve.log")
+        yield [url for _, url in started]
+
+
+@contextmanager
+def serve(data_dir: Path, *, database_url: str = "") -> Iterator[str]:
+    """`panther serve` with its own data folder (and ``database_url``, else SQLite there)."""
+    with serve_many((data_dir, database_url)) as (url,):
+        yield url

@@ -9,6 +9,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import orjson
 import pytest
 
 from ..conftest import PG_URL, pg_schema
-from ..served import serve
+from ..served import serve_many
 from .world import TODAY, product
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -44,7 +45,8 @@ class Party:
         headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
         if body is not None:
             kw["content"] = orjson.dumps(body)
-            headers.setdefault("Content-Type", "application/json")
+            merge = method == "PATCH"  # every PATCH here is a JSON merge patch
+            headers.setdefault("Content-Type", f"application/{'merge-patch+' if merge else ''}json")
         return (via or self.http).request(method, path, headers=headers, **kw)
 
 
@@ -111,21 +113,29 @@ class Carriers:
         return dict(r.json())
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(URL, operator credentials) of `panther serve` on SQLite or on a fresh PostgreSQL
-    schema, for this module."""
-    data = tmp_path_factory.mktemp(f"races-{request.param}")
-    if request.param == "sqlite":
-        with serve(data) as url:
-            yield url, json.loads((data / "operator-credentials.json").read_text())
-        return
-    with pg_schema() as schema:
-        sep = "&" if "?" in PG_URL else "?"
-        with serve(data, database_url=f"{PG_URL}{sep}options=-csearch_path%3D{schema}") as url:
-            yield url, json.loads((data / "operator-credentials.json").read_text())
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Any]]]:
+    """`panther serve` on SQLite and, given a server, on a fresh PostgreSQL schema, started
+    side by side: backend -> (URL, operator credentials)."""
+    with ExitStack() as stack:
+        folders = {"sqlite": (tmp_path_factory.mktemp("races-sqlite"), "")}
+        if PG_URL:
+            schema = stack.enter_context(pg_schema())
+            sep = "&" if "?" in PG_URL else "?"
+            url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+            folders["postgres"] = (tmp_path_factory.mktemp("races-postgres"), url)
+        urls = stack.enter_context(serve_many(*folders.values()))
+        yield {
+            backend: (url, json.loads((data / "operator-credentials.json").read_text()))
+            for (backend, (data, _)), url in zip(folders.items(), urls, strict=True)
+        }
+
+
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, servers: dict[str, tuple[str, Any]]) -> tuple[str, Any]:
+    if request.param not in servers:
+        pytest.skip("PostgreSQL tests need PANTHER_TEST_DATABASE_URL")
+    return servers[request.param]
 
 
 @pytest.fixture
@@ -233,4 +243,105 @@ def test_twenty_patches_of_one_product_lose_no_acknowledged_change(carriers: Car
     for p in done:
         ((key, value),) = p.items()
         assert stored.get(key) == value, (key, stored)
+    assert c.verified()["ok"]
+
+
+def _items(c: Carriers, run: str) -> list[dict[str, Any]]:
+    r = c.supplier.call("GET", f"/panther/v1/matchRun/{run}/item", params={"limit": 1000})
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def _one_each(c: Carriers, tx_type: str, key: str, wanted: list[str]) -> list[dict[str, Any]]:
+    """The ledger's ``tx_type`` entries about ``wanted``: exactly one each, both signed."""
+    found = [e for e in c.entries(tx_type) if e["payload"][key] in wanted]
+    assert sorted(e["payload"][key] for e in found) == sorted(wanted), found
+    assert all(len(e["signatures"]) == 2 for e in found), found
+    return found
+
+
+def _answered(results: list[httpx.Response], ok: int) -> int:
+    """How many succeeded; every other answer is a 409 in the error format."""
+    for r in results:
+        if r.status_code != ok:
+            _problem(r, 409)
+    return sum(r.status_code == ok for r in results)
+
+
+def test_review_dispute_and_statement_agreements_complete_once(carriers: Carriers) -> None:
+    """The one who completes a co-signature sends it twice at once (or more): one ledger
+    entry each, the rest is a clean 409 or the same answer."""
+    c = carriers
+    relation_id = c.relation(agreed=True)
+    for party, records in (
+        (c.supplier, [product(f"CID-{i}", mrc=1300.0) for i in range(4)]),
+        (c.customer, [product(f"VF-{i}", external=f"CID-{i}") for i in range(4)]),
+    ):
+        r = party.call(
+            "POST",
+            "/panther/v1/inventoryReport",
+            params={"relationId": relation_id, "asOf": TODAY},
+            content=b"\n".join(orjson.dumps(x) for x in records),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        assert r.status_code == 201, r.text
+    run = str(r.json()["matchRun"]["id"])
+    items = [i["itemNo"] for i in _items(c, run) if i["class"] == "partial"]
+    assert len(items) == 4
+    act = f"/panther/v1/matchRun/{run}/item/{{}}/reviewAction"
+
+    # Review: the customer proposes on three items; the supplier agrees to each twice at once.
+    proposals = []
+    for no in items[:3]:
+        r = c.customer.call("POST", act.format(no), {"action": "acceptValue"})
+        assert r.status_code == 201, r.text
+        proposals.append(r.json()["proposal"]["id"])
+    calls: list[Call] = [
+        (c.supplier, "POST", act.format(no), {"action": "agree"})
+        for no in items[:3]
+        for _ in (1, 2)
+    ]
+    assert _answered(at_once(calls), 201) >= 3
+    _one_each(c, "ReviewAgreed", "proposalId", proposals)
+    for no in items[:3]:
+        item = c.customer.call("GET", f"/panther/v1/matchRun/{run}/item/{no}").json()
+        assert item["review"]["state"] == "agreed"
+
+    # A dispute: the supplier proposes a resolution, the customer closes it three times at once.
+    r = c.customer.call("POST", act.format(items[3]), {"action": "dispute", "note": "too dear"})
+    assert r.status_code == 201, r.text
+    ticket = f"/tmf-api/troubleTicket/v4/troubleTicket/{r.json()['dispute']['id']}"
+    resolved = {"status": "resolved", "resolution": {"outcome": "supplierValueStands"}}
+    for body in ({"status": "inProgress"}, resolved):
+        r = c.supplier.call("PATCH", ticket, body)
+        assert r.status_code == 200, r.text
+    calls = [(c.customer, "PATCH", ticket, {"status": "closed"})] * 3
+    assert _answered(at_once(calls), 200) >= 1
+    closed = c.customer.call("GET", ticket).json()
+    assert closed["status"] == "closed"
+    assert [s["status"] for s in closed["statusChange"]].count("closed") == 1
+    _one_each(c, "DisputeResolved", "ticketId", [closed["id"]])
+
+    # The statement: the customer validates it four times at once.
+    for party in (c.supplier, c.customer):
+        r = party.call("POST", f"/panther/v1/matchRun/{run}/endorsement", {})
+        assert r.status_code == 200, r.text
+    r = c.supplier.call(
+        "POST",
+        "/tmf-api/customerBillManagement/v4/customerBillOnDemand",
+        {
+            "billingAccount": {"id": relation_id},
+            "billingPeriod": {
+                "startDateTime": "2026-11-01T00:00:00Z",
+                "endDateTime": "2026-12-01T00:00:00Z",
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    bill_id = r.json()["customerBill"]["id"]
+    bill = f"/tmf-api/customerBillManagement/v4/customerBill/{bill_id}"
+    calls = [(c.customer, "PATCH", bill, {"state": "validated"})] * 4
+    assert _answered(at_once(calls), 200) >= 1
+    assert c.supplier.call("GET", bill).json()["state"] == "validated"
+    _one_each(c, "StatementAgreed", "statementId", [bill_id])
     assert c.verified()["ok"]
