@@ -322,7 +322,7 @@ def test_review_dispute_and_statement_agreements_complete_once(carriers: Carrier
     assert [s["status"] for s in closed["statusChange"]].count("closed") == 1
     _one_each(c, "DisputeResolved", "ticketId", [closed["id"]])
 
-    # The statement: the customer validates it four times at once.
+    # The statement, from the endorsed run.
     for party in (c.supplier, c.customer):
         r = party.call("POST", f"/panther/v1/matchRun/{run}/endorsement", {})
         assert r.status_code == 200, r.text
@@ -340,6 +340,17 @@ def test_review_dispute_and_statement_agreements_complete_once(carriers: Carrier
     assert r.status_code == 201, r.text
     bill_id = r.json()["customerBill"]["id"]
     bill = f"/tmf-api/customerBillManagement/v4/customerBill/{bill_id}"
+    # Its state: put on hold and released at once, twice each; every change that was
+    # acknowledged is one revision (its ETag), none is lost or counted twice.
+    before = c.customer.call("GET", bill).headers["ETag"]
+    calls = [(c.customer, "PATCH", bill, {"state": s}) for s in ("onHold", "new") * 2]
+    done = [r for r in at_once(calls) if r.status_code == 200]
+    changed = {r.headers["ETag"] for r in done} - {before}
+    after = c.customer.call("GET", bill)
+    assert int(after.headers["ETag"].strip('"')) == int(before.strip('"')) + len(changed)
+    if after.json()["state"] == "onHold":
+        assert c.customer.call("PATCH", bill, {"state": "new"}).status_code == 200
+    # The agreement: the customer validates it four times at once.
     calls = [(c.customer, "PATCH", bill, {"state": "validated"})] * 4
     assert _answered(at_once(calls), 200) >= 1
     assert c.supplier.call("GET", bill).json()["state"] == "validated"
