@@ -140,7 +140,7 @@ class EmbeddedLedger:
     def __init__(self, engine: sa.Engine, domain: LedgerDomain | None = None) -> None:
         self._engine = engine
         self._domain = domain if domain is not None else LedgerDomain()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         # (head seq, head hash, registry as of that head); rebuilt when the table moved on
         # without us (another process, or a caller that rolled back our entry).
         self._cache: tuple[int, bytes, LedgerRegistry] | None = None
@@ -163,7 +163,12 @@ class EmbeddedLedger:
         try:
             if conn is not None:
                 return self._locked_append(conn, tx)
-            with self._engine.begin() as own:
+            if self._engine.dialect.name == "postgresql":
+                with self._engine.begin() as own:
+                    return self._locked_append(own, tx)
+            # SQLite has no lock to wait for first; the process lock lasts until the commit,
+            # or another thread could read the head before this entry is committed.
+            with self._write_lock, self._engine.begin() as own:
                 return self._locked_append(own, tx)
         except sa.exc.IntegrityError as exc:
             raise ConflictError(-1, "another writer appended at the same position") from exc
