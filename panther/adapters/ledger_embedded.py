@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import threading
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from panther.adapters.sql.locks import lock_ledger
 from panther.adapters.sql.metadata import metadata
 from panther.ledger.canonical import canonical_json
 from panther.ledger.eip712 import LedgerDomain
@@ -53,8 +53,6 @@ ledger_entry = sa.Table(
     sa.Column("recorded_at", sa.String(40), nullable=False),
 )
 
-# One advisory lock key for the ledger's single writer (any stable 63-bit number).
-_ADVISORY_LOCK_KEY = zlib.crc32(b"panther.ledger_entry")
 _HEX32 = re.compile(r"[0-9a-f]{64}\Z")
 _REGISTRY_TYPES = (TxType.PartyRegistered.value, TxType.RelationAgreed.value)
 _PAGE = 1000
@@ -142,7 +140,7 @@ class EmbeddedLedger:
     def __init__(self, engine: sa.Engine, domain: LedgerDomain | None = None) -> None:
         self._engine = engine
         self._domain = domain if domain is not None else LedgerDomain()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         # (head seq, head hash, registry as of that head); rebuilt when the table moved on
         # without us (another process, or a caller that rolled back our entry).
         self._cache: tuple[int, bytes, LedgerRegistry] | None = None
@@ -163,19 +161,29 @@ class EmbeddedLedger:
         """Check and append `tx`. With `conn`, write inside the caller's transaction (the
         caller commits, so a report and its ledger entry are stored atomically)."""
         try:
-            with self._write_lock:
-                if conn is not None:
-                    return self._append(conn, tx)
+            if conn is not None:
+                return self._locked_append(conn, tx)
+            if self._engine.dialect.name == "postgresql":
                 with self._engine.begin() as own:
-                    return self._append(own, tx)
+                    return self._locked_append(own, tx)
+            # SQLite has no lock to wait for first; the process lock lasts until the commit,
+            # or another thread could read the head before this entry is committed.
+            with self._write_lock, self._engine.begin() as own:
+                return self._locked_append(own, tx)
         except sa.exc.IntegrityError as exc:
             raise ConflictError(-1, "another writer appended at the same position") from exc
         except sa.exc.OperationalError as exc:
             raise LedgerUnavailable(str(exc.orig)) from exc
 
+    def _locked_append(self, conn: sa.Connection, tx: Transaction) -> LedgerEntry:
+        # The database's lock first, then this process's: a thread never holds the process
+        # lock while it waits for a transaction that may append again (co-signing takes the
+        # database's lock early, see adapters/sql/cosign.py).
+        lock_ledger(conn)
+        with self._write_lock:
+            return self._append(conn, tx)
+
     def _append(self, conn: sa.Connection, tx: Transaction) -> LedgerEntry:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
         head = conn.execute(
             sa.select(ledger_entry.c.seq, ledger_entry.c.entry_hash)
             .order_by(ledger_entry.c.seq.desc())

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +17,7 @@ from panther.client import PantherClient
 from panther.matching import DEFAULT_PROFILE
 from panther.server.services.ports import Ports
 
+from ..served import panther_command, serve
 from .world import TODAY, World, build_world, product
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "panther-v1.yaml"
@@ -208,54 +204,11 @@ def test_the_explanation_schema_is_strict() -> None:
 # -- the command, against a real server ------------------------------------------------------
 
 
-def _panther() -> list[str]:
-    exe = Path(sys.executable).with_name("panther")
-    return [str(exe)] if exe.exists() else [shutil.which("panther") or "panther"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`panther serve` on a free port with its own data folder; stopped by its pid."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PANTHER_DATA_DIR": str(tmp_path),
-        "PANTHER_LEDGER": "embedded",
-        "PANTHER_VALIDATE_RESPONSES": "1",
-    }
-    env.pop("PANTHER_DATABASE_URL", None)
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [*_panther(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/panther/v1/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "panther serve did not start: " + (tmp_path / "serve.log").read_text()
-                    ) from None
-                time.sleep(0.2)
+    with serve(tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
 
 
 def _credentials(path: Path, party: dict[str, Any]) -> Path:
@@ -284,7 +237,7 @@ def test_panther_match_explain_prints_each_compared_field(served: str, tmp_path:
         client.close()
 
     creds = _credentials(tmp_path / "cus.json", cus_party)
-    command = [*_panther(), "match", "--url", served, "--credentials", str(creds), "explain"]
+    command = [*panther_command(), "match", "--url", served, "--credentials", str(creds), "explain"]
     proc = subprocess.run(
         [*command, run_id, str(partial["itemNo"])],
         capture_output=True, text=True, timeout=60, check=False,

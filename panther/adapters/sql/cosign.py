@@ -6,6 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .locks import lock_ledger
+
 __all__ = ["SqlCoSignatures"]
 
 
@@ -16,6 +18,13 @@ class SqlCoSignatures:
         self._conn = conn
         self._table = table
         self._key = key
+
+    def lock(self) -> None:
+        # The ledger's own writer lock: whoever completes a co-signature appends next, so
+        # taking it first orders co-signers like appenders (never one lock, then the other
+        # in reverse), and nothing a co-signer reads afterwards can be missing a signature
+        # that another transaction holds uncommitted.
+        lock_ledger(self._conn)
 
     def rows(self) -> list[dict[str, Any]]:
         cond = [self._table.c[k] == v for k, v in self._key.items()]

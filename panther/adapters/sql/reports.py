@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import repository as repo
+from .locks import lock_key
 
 __all__ = ["SqlReportRepository"]
 
@@ -39,6 +40,9 @@ class SqlReportRepository:
 
     def get(self, report_id: str) -> dict[str, Any] | None:
         return repo.get_row(self._conn, _report, id=report_id)
+
+    def lock_inventory(self, relation_id: str, side: str) -> None:
+        lock_key(self._conn, "inventory", relation_id, side)
 
     def latest(self, relation_id: str, as_of: str, side: str) -> dict[str, Any] | None:
         return repo.latest_report(self._conn, relation_id, as_of, side)

@@ -215,14 +215,22 @@ def patch_bill(
                 tx=agreed_tx(row),
                 signature=None,
             )
+            if signed.entry is None and signed.already:
+                raise _changed_meanwhile(bill_id, if_match)
             if signed.entry is None:
                 raise Conflict(f"statement {bill_id} lacks the supplier's signature")
             values["agreed_seq"] = signed.entry.seq
         if not uow.billing.change_statement(bill_id, row["revision"], values):
-            # someone else changed it between our read and this write
-            raise PreconditionFailed(f"customerBill {bill_id} changed meanwhile; read it again")
+            raise _changed_meanwhile(bill_id, if_match)
         row = {**row, **values}
     view = tmf678.bill_view(base, row, relation)
     publish_bill_event(ports, relation, "customerBillStateChangeEvent", view)
     publish_mef_state_change(ports, relation, before, row)
     return view, etag(row)
+
+
+def _changed_meanwhile(bill_id: str, if_match: str | None) -> Conflict | PreconditionFailed:
+    """Someone else changed the bill between our read and our write: the caller's If-Match
+    no longer holds (412), or, without one, the change it asked for must be asked again (409)."""
+    message = f"customerBill {bill_id} changed meanwhile; read it again"
+    return PreconditionFailed(message) if if_match is not None else Conflict(message)

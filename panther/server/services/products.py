@@ -147,6 +147,24 @@ def _relation_for_new_product(uow: UnitOfWork, caller: Caller, body: dict[str, A
     return found[0]
 
 
+def _relation_of_product(uow: UnitOfWork, caller: Caller, product_id: str) -> Row:
+    """The relation in whose current inventory of the caller the product is (404 if none)."""
+    for relation, report in current_reports(uow, caller):
+        if report["side"] != side_of(relation, caller.party_id):
+            continue
+        if uow.reports.product_seq(report["id"], product_id) is not None:
+            return relation
+    raise NotFound(f"no product {product_id}")
+
+
+def _current_report(uow: UnitOfWork, caller: Caller, relation: Row) -> Row | None:
+    """The caller's current report in the relation, read under its inventory's lock: a
+    change made at the same instant is either in it or waits for this one to commit."""
+    side = side_of(relation, caller.party_id)
+    uow.reports.lock_inventory(relation["id"], side)
+    return uow.reports.newest(relation["id"], side)
+
+
 def _records(uow: UnitOfWork, report_id: str) -> list[dict[str, Any]]:
     return [orjson.loads(body) for body in uow.reports.record_bodies(report_id)]
 
@@ -172,10 +190,7 @@ def change_product(
             relation = _relation_for_new_product(uow, caller, body)
             if relation["state"] != "agreed":
                 raise Conflict(f"relation {relation['id']} is not agreed yet")
-            newest = next(
-                (rep for rel_, rep in current_reports(uow, caller) if rel_["id"] == relation["id"]),
-                None,
-            )
+            newest = _current_report(uow, caller, relation)
             records = _records(uow, newest["id"]) if newest else []
             record = tmf637.new_product_record(body)
             if any(r.get("id") == record.get("id") for r in records):
@@ -185,17 +200,11 @@ def change_product(
             as_of = newest["as_of"] if newest else ports.clock.now_iso()[:10]
         else:
             assert product_id is not None
-            hit = None
-            for relation, report in current_reports(uow, caller):
-                if report["side"] != side_of(relation, caller.party_id):
-                    continue
-                seq = uow.reports.product_seq(report["id"], product_id)
-                if seq is not None:
-                    hit = (relation, report, seq)
-                    break
-            if hit is None:
+            relation = _relation_of_product(uow, caller, product_id)
+            report = _current_report(uow, caller, relation)
+            seq = uow.reports.product_seq(report["id"], product_id) if report else None
+            if report is None or seq is None:  # deleted meanwhile
                 raise NotFound(f"no product {product_id}")
-            relation, report, seq = hit
             records = _records(uow, report["id"])
             as_of = report["as_of"]
             if op == "delete":

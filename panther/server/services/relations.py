@@ -145,6 +145,8 @@ def agree_relation(
         if signed.entry is not None:
             uow.relations.mark_agreed(relation_id, signed.entry.seq)
             row = {**row, "state": "agreed", "ledger_seq": signed.entry.seq}
+        elif signed.already:  # as it stands now: the other may have completed meanwhile
+            row = relation_for(uow, caller, relation_id)
     return _view(ports, row, signed.rows)
 
 

@@ -105,6 +105,7 @@ def store_report(
     ``digest`` is the leaves' content hash when the caller has it already (the parser
     computes it), so a large report is not hashed twice."""
     side = side_of(relation, reporter["id"])
+    uow.reports.lock_inventory(relation["id"], side)  # one new version at a time
     digest = digest or content_hash(leaves)
     latest = uow.reports.latest(relation["id"], as_of, side)
     if latest is not None and latest["content_hash"] == digest:

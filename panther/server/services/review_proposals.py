@@ -316,6 +316,8 @@ def agree(
         tx=agreed_tx(payload),
         signature=body.get("signature"),
     )
+    if signed.entry is None and signed.already:  # the caller agreed at the same instant
+        raise Conflict(f"proposal {proposal_id} was agreed meanwhile: read it again")
     if signed.entry is None:  # pragma: no cover - the proposer signed when proposing
         raise Conflict(f"proposal {proposal_id} lacks the proposer's signature")
     seq = signed.entry.seq

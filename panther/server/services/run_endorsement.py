@@ -31,4 +31,6 @@ def endorse_run(ports: Ports, caller: Caller, run_id: str, signature: str | None
         if signed.entry is not None:
             uow.runs.set_final(run_id, signed.entry.seq)
             row = {**row, "state": "final", "endorsed_seq": signed.entry.seq}
+        elif signed.already:  # as it stands now: the other may have completed meanwhile
+            row = run_for(uow, caller, run_id)
         return present_run(ports, uow, row, signed.rows)

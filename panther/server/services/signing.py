@@ -72,9 +72,14 @@ def co_sign(
     signature: str | None,
 ) -> CoSigned:
     """Record one party's signature over ``tx``; with both parties' signatures, append ``tx``
-    carrying both (supplier first) to the ledger. Signing twice changes nothing."""
+    carrying both (supplier first) to the ledger. Signing twice changes nothing.
+
+    Exactly once, however close together the two sign: the lock is taken before anything is
+    read, so the second signer waits for the first to commit and sees its signature; each
+    party signs once (the signature table's key), so only one of them sees both."""
     if party_id not in (relation["supplier_id"], relation["customer_id"]):
         raise Forbidden("only the supplier and the customer sign this")
+    signatures.lock()
     rows = signatures.rows()
     if any(r["party_id"] == party_id for r in rows):
         return CoSigned(rows, None, already=True)

@@ -15,6 +15,11 @@ class ReportRepository(Protocol):
 
     def get(self, report_id: str) -> Row | None: ...
 
+    def lock_inventory(self, relation_id: str, side: str) -> None:
+        """Hold one side's inventory of a relation until the unit of work ends; taken before
+        its current report is read, so a new version is always made from the one before."""
+        ...
+
     def latest(self, relation_id: str, as_of: str, side: str) -> Row | None:
         """The highest version of one side's report for a date."""
         ...
