@@ -24,7 +24,7 @@ def panther_command() -> list[str]:
     return [str(exe)] if exe.exists() else [shutil.which("panther") or "panther"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 @contextmanager
 def _process(data_dir: Path, database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PANTHER_DATA_DIR": str(data_dir),

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-
-def _panther() -> list[str]:
-    exe = Path(sys.executable).with_name("panther")
-    return [str(exe)] if exe.exists() else [shutil.which("panther") or "panther"]
+from tests.served import panther_command
 
 
 def test_demo_json_is_exact_against_ground_truth(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [*_panther(), "demo", "--records", "3000", "--json", "--data-dir", str(tmp_path)],
+        [*panther_command(), "demo", "--records", "3000", "--json", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -53,7 +48,7 @@ def test_demo_json_is_exact_against_ground_truth(tmp_path: Path) -> None:
 
 def test_demo_walkthrough_prints_a_readable_summary(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [*_panther(), "demo", "--records", "300", "--data-dir", str(tmp_path)],
+        [*panther_command(), "demo", "--records", "300", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -73,7 +68,7 @@ def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:
     import sqlite3
 
     demo = subprocess.run(
-        [*_panther(), "demo", "--records", "200", "--json", "--data-dir", str(tmp_path)],
+        [*panther_command(), "demo", "--records", "200", "--json", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -82,7 +77,7 @@ def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr[-3000:]
     env_args = ["--data-dir", str(tmp_path)]
     ok = subprocess.run(
-        [*_panther(), "ledger", "verify", *env_args],
+        [*panther_command(), "ledger", "verify", *env_args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -102,7 +97,7 @@ def test_ledger_verify_command_finds_tampering(tmp_path: Path) -> None:
             (rid,),
         )
     broken = subprocess.run(
-        [*_panther(), "ledger", "verify", *env_args],
+        [*panther_command(), "ledger", "verify", *env_args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -122,7 +117,7 @@ def test_demo_on_the_evm_ledger_then_verify_and_replay_from_the_kept_chain(
     from panther.adapters.evm.anvil import Anvil
 
     proc = subprocess.run(
-        [*_panther(), "demo", "--ledger", "evm", "--records", "1000", "--json"]
+        [*panther_command(), "demo", "--ledger", "evm", "--records", "1000", "--json"]
         + ["--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
@@ -145,13 +140,13 @@ def test_demo_on_the_evm_ledger_then_verify_and_replay_from_the_kept_chain(
             "PANTHER_DATA_DIR": str(tmp_path),
         }
         verify = subprocess.run(
-            [*_panther(), "ledger", "verify"], env=env, capture_output=True, text=True,
+            [*panther_command(), "ledger", "verify"], env=env, capture_output=True, text=True,
             timeout=120, check=False,
         )  # fmt: skip
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert f"ledger OK: {result['ledgerEntries']} entries" in verify.stdout
         replay = subprocess.run(
-            [*_panther(), "ledger", "replay"], env=env, capture_output=True, text=True,
+            [*panther_command(), "ledger", "replay"], env=env, capture_output=True, text=True,
             timeout=120, check=False,
         )  # fmt: skip
         assert replay.returncode == 0, replay.stdout + replay.stderr
@@ -171,7 +166,7 @@ def test_serve_refuses_a_node_of_another_chain_with_a_clear_message(
         "PANTHER_DATA_DIR": str(tmp_path),
     }
     proc = subprocess.run(
-        [*_panther(), "serve", "--port", "1"], env=env, capture_output=True, text=True,
+        [*panther_command(), "serve", "--port", "1"], env=env, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 1

@@ -17,16 +17,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from .test_demo import _panther
+from tests.served import free_port, panther_command
 
 PG_URL = os.environ.get("PANTHER_TEST_DATABASE_URL", "")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -35,18 +28,18 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_an_unreachable_database_is_one_line_after_a_bounded_wait(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     started = time.monotonic()
     proc = subprocess.run(
         [
-            *_panther(),
+            *panther_command(),
             "serve",
             "--data-dir",
             str(tmp_path),
             "--database-url",
             f"postgresql+psycopg://root@127.0.0.1:{port}/test",
             "--port",
-            str(_free_port()),
+            str(free_port()),
         ],
         env=_env(PANTHER_DATABASE_WAIT="2"),
         capture_output=True,
@@ -73,7 +66,7 @@ def test_an_unreachable_database_is_one_line_after_a_bounded_wait(tmp_path: Path
 def _late_forwarder(target: tuple[str, int], after: float) -> Iterator[int]:
     """A TCP port on 127.0.0.1 forwarding to ``target`` that hangs up on every connection
     until ``after`` seconds past the first one: a database that comes up late."""
-    port = _free_port()
+    port = free_port()
     stop = threading.Event()
     ready = socket.create_server(("127.0.0.1", port))
     ready.settimeout(0.2)
@@ -126,7 +119,7 @@ def test_the_server_starts_once_a_late_database_answers(tmp_path: Path) -> None:
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    api_port = _free_port()
+    api_port = free_port()
     proc: subprocess.Popen[str] | None = None
     try:
         with _late_forwarder((url.host or "127.0.0.1", url.port or 5432), after=2.0) as port:
@@ -135,7 +128,7 @@ def test_the_server_starts_once_a_late_database_answers(tmp_path: Path) -> None:
             )
             proc = subprocess.Popen(
                 [
-                    *_panther(),
+                    *panther_command(),
                     "serve",
                     "--data-dir",
                     str(tmp_path),
