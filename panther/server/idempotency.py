@@ -28,7 +28,6 @@ __all__ = ["HEADER", "IdempotencyKeys", "idempotent_operations"]
 
 HEADER = "Idempotency-Key"
 REPLAYED = (b"idempotent-replayed", b"true")
-_PARAMETER = "#/components/parameters/IdempotencyKey"
 # An sf-string of visible ASCII (no quote or backslash inside), or the same bare.
 _KEY = re.compile(r'^("[!#-\[\]-~]{1,255}"|[!#-\[\]-~]{1,255})$')
 # Headers a replay does not repeat: they describe the connection or the moment.
@@ -53,12 +52,21 @@ def idempotent_operations(documents: list[tuple[str, dict[str, t.Any]]]) -> list
             for method, op in item.items():
                 if not isinstance(op, dict):
                     continue
-                if _PARAMETER in [p.get("$ref") for p in op.get("parameters", [])]:
+                if HEADER in [_parameter(spec, p).get("name") for p in op.get("parameters", [])]:
                     declares_422 = bool({"422", "default"} & set(op.get("responses", {})))
                     out.append(
                         Operation(path_pattern(base, template), method.upper(), declares_422)
                     )
     return out
+
+
+def _parameter(spec: dict[str, t.Any], parameter: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The parameter, its ``$ref`` (``#/components/parameters/<name>``) followed."""
+    ref = parameter.get("$ref")
+    if not ref:
+        return parameter
+    found: dict[str, t.Any] = spec["components"]["parameters"][ref.rsplit("/", 1)[-1]]
+    return found
 
 
 class IdempotencyKeys:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
+import yaml
 
 from panther.server import state
-from panther.server.app import create_app
+from panther.server.app import APIS, OPENAPI_DIR, create_app
+from panther.server.idempotency import idempotent_operations
 from panther.server.services.ports import Ports
 
 from .test_review import _act, _entries, _items, _run, inventories
@@ -382,3 +385,27 @@ async def test_a_stranger_cannot_tell_existing_carriers_from_unknown_ids(
         "/panther/v1/relation", {"supplier": stranger.party_id, "customer": unknown}
     )
     assert _tmf_error(r, 422)["details"][0]["pointer"] == "/customer"
+
+
+def test_every_write_of_every_document_takes_the_key() -> None:
+    """Each POST and PATCH declares Idempotency-Key, except the token endpoint and the
+    ledger verification (it computes, writes nothing); DELETE is idempotent already."""
+    documents = [(base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS]
+    declared = {(o.method, o.pattern.pattern) for o in idempotent_operations(documents)}
+    writes = {
+        (method.upper(), op["operationId"], base + path)
+        for base, spec in documents
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in ("post", "patch")
+    }
+    missing = {
+        operation_id
+        for method, operation_id, path in writes
+        if not any(
+            m == method and re.match(p, path.replace("{", "x").replace("}", ""))
+            for m, p in declared
+        )
+    }
+    assert missing == {"createToken", "createLedgerVerification"}
+    assert len(declared) == len(writes) - 2 == 19
