@@ -103,7 +103,7 @@ class IdempotencyKeys:
         except Conflict as exc:
             await _send_error(send, path, 409, str(exc))
             return
-        fingerprint = _Fingerprint(scope, headers)
+        fingerprint = _Fingerprint(scope)
         if stored is not None:
             await fingerprint.read_all(receive)
             if fingerprint.hexdigest() != stored.fingerprint:
@@ -153,12 +153,20 @@ class IdempotencyKeys:
                 await fingerprint.read_all(receive)  # what the app left unread counts too
                 digest = fingerprint.hexdigest()
                 stored = idempotency.StoredResponse(digest, status, kept, bytes(body))
-                await asyncio.to_thread(idempotency.complete, self.ports, owner, key, stored)
+                await self._keep(owner, key, stored)
                 return
         except BaseException:
             await asyncio.to_thread(idempotency.release, self.ports, owner, key)
             raise
         await asyncio.to_thread(idempotency.release, self.ports, owner, key)
+
+    async def _keep(self, owner: str, key: str, stored: idempotency.StoredResponse) -> None:
+        try:
+            await asyncio.to_thread(idempotency.complete, self.ports, owner, key, stored)
+        except Exception:
+            # The client has its response. The key stays claimed (409 to a retry) until it is
+            # abandoned: refusing a retry is safe, running it twice would not be.
+            log.exception("keeping the response of idempotency key %r of %s failed", key, owner)
 
     def _owner(self, authorization: bytes | None) -> str | None:
         scheme, _, token = (authorization or b"").decode("latin-1").partition(" ")
@@ -180,15 +188,14 @@ class IdempotencyKeys:
 
 
 class _Fingerprint:
-    """SHA-256 over the method, path, query, media type and body of a request."""
+    """SHA-256 over the method, path, query and body of a request."""
 
-    def __init__(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
+    def __init__(self, scope: Scope) -> None:
         self._hash = hashlib.sha256()
         for part in (
             scope["method"].encode(),
             scope.get("path", "").encode(),
             scope.get("query_string", b""),
-            headers.get(b"content-type", b""),
         ):
             self._hash.update(len(part).to_bytes(8, "big") + part)
         self.complete = False
