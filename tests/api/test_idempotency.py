@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import yaml
 
+from panther.client import PantherClient
 from panther.server import state
 from panther.server.app import APIS, OPENAPI_DIR, create_app
 from panther.server.idempotency import idempotent_operations
 from panther.server.services.ports import Ports
 
+from .test_explain import served  # noqa: F401  (a real server for the client)
 from .test_review import _act, _entries, _items, _run, inventories
 from .world import Actor, World, client_with, new_carrier, operator_actor
 
@@ -409,3 +413,45 @@ def test_every_write_of_every_document_takes_the_key() -> None:
     }
     assert missing == {"createToken", "createLedgerVerification"}
     assert len(declared) == len(writes) - 2 == 19
+
+
+class LosesFirstAnswer(httpx.HTTPTransport):
+    """A network that delivers the first write but loses its answer."""
+
+    lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path == "/panther/v1/party" and not self.lost:
+            response.read()
+            response.close()
+            self.lost += 1
+            raise httpx.ReadError("connection reset by peer", request=request)
+        return response
+
+
+def test_the_client_retries_a_lost_answer_without_doing_it_twice(
+    served: str,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    creds = json.loads((tmp_path / "operator-credentials.json").read_text())
+    transport = LosesFirstAnswer()
+    operator = PantherClient(
+        served,
+        creds["clientId"],
+        creds["clientSecret"],
+        http=httpx.Client(base_url=served, transport=transport),
+    )
+    try:
+        party = operator.register_party("Lost answer")
+        assert transport.lost == 1
+        named = [p for p in operator.pages("/panther/v1/party") if p["name"] == "Lost answer"]
+        assert [p["id"] for p in named] == [party["id"]]
+        # What the retry returned is what the first request made: its credentials work.
+        carrier = PantherClient(
+            served, party["credentials"]["clientId"], party["credentials"]["clientSecret"]
+        )
+        assert carrier.get(f"/panther/v1/party/{party['id']}")["id"] == party["id"]
+        carrier.close()
+    finally:
+        operator.close()
