@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +35,11 @@ class PantherClient:
         *,
         http: httpx.Client | None = None,
         timeout: float = 600.0,
+        retries: int = 2,
     ) -> None:
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self.client_id, self.client_secret = client_id, client_secret
+        self.retries = retries
         self._token: str | None = None
 
     def close(self) -> None:
@@ -66,8 +69,19 @@ class PantherClient:
             raise ApiError(r.status_code, body)
 
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """One request; sent again (up to ``retries`` times) when the connection fails. A
+        write goes with an Idempotency-Key, the same on every try: if only its answer was
+        lost, the server answers the retry with that answer and does nothing twice."""
         headers = {"Authorization": f"Bearer {self.token()}", **kw.pop("headers", {})}
-        r = self.http.request(method, path, headers=headers, **kw)
+        if method in ("POST", "PATCH"):
+            headers.setdefault("Idempotency-Key", secrets.token_urlsafe(24))
+        for attempt in range(self.retries + 1):
+            try:
+                r = self.http.request(method, path, headers=headers, **kw)
+                break
+            except httpx.TransportError:
+                if attempt == self.retries:
+                    raise
         self._check(r)
         return r
 

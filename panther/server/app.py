@@ -25,6 +25,7 @@ from panther.ledger.canonical import (
 
 from . import state
 from .errors import register_error_handlers
+from .idempotency import IdempotencyKeys, idempotent_operations
 from .services.errors import InvalidInput
 from .services.ports import Ports
 from .settings import Settings
@@ -252,5 +253,13 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         max_json=ports.settings.max_json_bytes,
         max_upload=ports.settings.max_upload_bytes,
+    )
+    # Inside BodyLimit (a body it reads to compare with the first request's is bounded too),
+    # outside the error handlers (it sees every final response, errors included).
+    app.add_middleware(
+        IdempotencyKeys,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        ports=ports,
+        operations=idempotent_operations(documents),
     )
     return app

@@ -29,7 +29,7 @@ from panther.ledger.errors import (
 
 from .services.errors import InvalidInput, ServiceError
 
-__all__ = ["error_response", "register_error_handlers"]
+__all__ = ["error_response", "path_pattern", "register_error_handlers"]
 
 log = logging.getLogger("panther")
 
@@ -177,6 +177,12 @@ async def _unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRes
     return error_response(_path(request), 500, "internal error; the request was not applied")
 
 
+def path_pattern(base: str, template: str) -> re.Pattern[str]:
+    """The paths of a document's path template (``{id}`` is one segment)."""
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
+    return re.compile(f"^{pattern}/?$")
+
+
 def _route_methods(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Pattern[str], str]]:
     """(path pattern, "GET, POST") for every path of every document, for ``Allow``."""
     out = []
@@ -187,8 +193,7 @@ def _route_methods(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Patt
                 for m in item
                 if m in ("get", "put", "post", "delete", "patch", "options", "head", "trace")
             ]
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
-            out.append((re.compile(f"^{pattern}/?$"), ", ".join(methods)))
+            out.append((path_pattern(base, template), ", ".join(methods)))
     return out
 
 
@@ -198,12 +203,11 @@ def _without_422(apis: list[tuple[str, dict[str, Any]]]) -> list[tuple[re.Patter
     out = []
     for base, spec in apis:
         for template, item in spec.get("paths", {}).items():
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base + template))
             for method, op in item.items():
                 if isinstance(op, dict) and not {"422", 422, "4XX", "default"} & set(
                     op.get("responses", {"default": 0})
                 ):
-                    out.append((re.compile(f"^{pattern}/?$"), method.upper()))
+                    out.append((path_pattern(base, template), method.upper()))
     return out
 
 

@@ -41,6 +41,8 @@ class Settings:
     validate_responses: bool = False
     auto_match: bool = True
     public_base_url: str = ""
+    idempotency_ttl_seconds: int = 24 * 3600  # how long a response is kept for retries
+    max_pending_proposals: int = 100  # relations a carrier proposed that await agreement
 
     @property
     def resolved_database_url(self) -> str:
@@ -70,5 +72,7 @@ class Settings:
             validate_responses=env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",
             auto_match=env.get("PANTHER_AUTO_MATCH", "1") != "0",
             public_base_url=env.get("PANTHER_PUBLIC_BASE_URL", ""),
+            idempotency_ttl_seconds=_int("PANTHER_IDEMPOTENCY_TTL", 24 * 3600),
+            max_pending_proposals=_int("PANTHER_MAX_PENDING_PROPOSALS", 100),
         )
         return dataclasses.replace(from_env, **overrides)

@@ -19,16 +19,19 @@ __all__ = ["SqlPartyRepository"]
 
 
 def _visible_to(viewer: str | None) -> list[Any]:
-    """Who a party sees: itself, the operator and its counterparties in any relation."""
+    """Who a party sees: itself, the operator and its counterparties in any relation, except
+    in one it proposed itself that is not agreed: otherwise proposing would tell it whether
+    the id it named exists."""
     if viewer is None:
         return []
     rel = _relation
+    known = sa.or_(rel.c.state == "agreed", rel.c.proposed_by != viewer)
     return [
         sa.or_(
             _party.c.id == viewer,
             _party.c.role == "operator",
-            _party.c.id.in_(sa.select(rel.c.supplier_id).where(rel.c.customer_id == viewer)),
-            _party.c.id.in_(sa.select(rel.c.customer_id).where(rel.c.supplier_id == viewer)),
+            _party.c.id.in_(sa.select(rel.c.supplier_id).where(rel.c.customer_id == viewer, known)),
+            _party.c.id.in_(sa.select(rel.c.customer_id).where(rel.c.supplier_id == viewer, known)),
         )
     ]
 

@@ -13,6 +13,7 @@ from .repository import count_where, get_row, list_rows
 
 _relation = repo.T.relation
 _agreement = repo.T.relation_agreement
+_party = repo.T.party
 
 __all__ = ["SqlRelationRepository"]
 
@@ -26,6 +27,38 @@ class SqlRelationRepository:
 
     def add(self, relation: dict[str, Any]) -> None:
         self._conn.execute(_relation.insert().values(**relation))
+
+    def hold_proposals_of(self, party_id: str) -> None:
+        # The proposer's party row, locked to the end of the transaction (PostgreSQL; SQLite
+        # has one writer at a time anyway).
+        self._conn.execute(
+            sa.select(_party.c.id).where(_party.c.id == party_id).with_for_update()
+        ).all()
+
+    def find_proposal(
+        self, proposed_by: str, supplier_id: str, customer_id: str, profile_hash: str, terms: str
+    ) -> dict[str, Any] | None:
+        rel = _relation
+        rows = list_rows(
+            self._conn,
+            rel,
+            [
+                rel.c.proposed_by == proposed_by,
+                rel.c.supplier_id == supplier_id,
+                rel.c.customer_id == customer_id,
+                rel.c.profile_hash == profile_hash,
+                rel.c.terms == terms,
+            ],
+            order_by=[rel.c.created_at, rel.c.id],
+            limit=1,
+        )
+        return rows[0] if rows else None
+
+    def pending_proposals(self, proposed_by: str) -> int:
+        rel = _relation
+        return count_where(
+            self._conn, rel, [rel.c.proposed_by == proposed_by, rel.c.state == "proposed"]
+        )
 
     def mark_agreed(self, relation_id: str, ledger_seq: int) -> None:
         self._conn.execute(

@@ -22,6 +22,7 @@ from .tables import (
     DisputeEntity,
     DisputeSignature,
     EventSubscription,
+    IdempotencyKey,
     InventoryRecord,
     InventoryReport,
     MatchEndorsement,
@@ -88,6 +89,7 @@ class T:
     ticket: sa.Table = _table(TroubleTicket)
     dispute_entity: sa.Table = _table(DisputeEntity)
     dispute_signature: sa.Table = _table(DisputeSignature)
+    idempotency_key: sa.Table = _table(IdempotencyKey)
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "StatementEndorsement",
     "EventSubscription",
     "CustodialKey",
+    "IdempotencyKey",
     "InventoryRecord",
     "InventoryReport",
     "MatchEndorsement",
@@ -73,10 +74,15 @@ class ServerSecret(SQLModel, table=True):
 
 
 class Relation(SQLModel, table=True):
+    """A proposal may name a party that does not exist: it must look the same to its
+    proposer as one to an existing carrier (ids are not to be enumerated), so supplier and
+    customer are not foreign keys. It can never be agreed: agreement needs both parties'
+    signatures, and `relation_agreement.party_id` is one."""
+
     __tablename__ = "relation"
     id: str = Field(primary_key=True, max_length=64)
-    supplier_id: str = Field(foreign_key="party.id", index=True, max_length=64)
-    customer_id: str = Field(foreign_key="party.id", index=True, max_length=64)
+    supplier_id: str = Field(index=True, max_length=64)
+    customer_id: str = Field(index=True, max_length=64)
     profile: str = Field(sa_column=Column(Text, nullable=False))
     profile_hash: str = Field(max_length=64)
     terms: str = Field(sa_column=Column(Text, nullable=False))
@@ -360,3 +366,19 @@ class DisputeSignature(SQLModel, table=True):
     party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
     signature: str = Field(max_length=132)
     created_at: str = Field(max_length=40)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A request sent with an ``Idempotency-Key``: in flight while ``status`` is null, then
+    its response, replayed to a retry with the same key and the same request until
+    ``expires_at``."""
+
+    __tablename__ = "idempotency_key"
+    owner: str = Field(primary_key=True, max_length=64)  # the caller's party
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    status: int | None = None
+    headers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: str = Field(max_length=40)
+    expires_at: str = Field(index=True, max_length=40)

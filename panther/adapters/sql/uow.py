@@ -14,6 +14,7 @@ from panther.ledger.transactions import LedgerEntry, Transaction
 from .billing import SqlBillingRepository
 from .db import Database
 from .disputes import SqlDisputeRepository
+from .idempotency import SqlIdempotencyRepository
 from .ledger_entries import SqlLedgerEntryRepository
 from .listeners import SqlListenerRepository
 from .parties import SqlPartyRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.billing = SqlBillingRepository(conn)
         self.listeners = SqlListenerRepository(conn)
         self.ledger_entries = SqlLedgerEntryRepository(conn)
+        self.idempotency = SqlIdempotencyRepository(conn)
 
     def append(self, tx: Transaction) -> LedgerEntry:
         if not self._writable:

@@ -59,7 +59,8 @@ def listRelation(
 
 
 def createRelation(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
-    return one(relations.propose_relation(st.ports(), _c(token_info), body), 201)
+    view, created = relations.propose_or_find(st.ports(), _c(token_info), body)
+    return one(view, 201 if created else 200)
 
 
 def retrieveRelation(token_info: dict[str, Any], id_: str) -> Any:
@@ -181,10 +182,10 @@ def retrieveMatchItem(token_info: dict[str, Any], id_: str, item_no: int) -> Any
 def createReviewAction(
     token_info: dict[str, Any], id_: str, item_no: int, body: dict[str, Any]
 ) -> Any:
-    view, tag = review.act(
+    view, tag, done = review.act(
         st.ports(), _c(token_info), id_, item_no, body, request.headers.get("if-match")
     )
-    return one(view, 201, ETag=tag)
+    return one(view, 201 if done else 200, ETag=tag)
 
 
 def createBulkReviewAction(token_info: dict[str, Any], id_: str, body: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ ServiceError
  ├── Conflict            409
  ├── PreconditionFailed  412
  ├── InvalidInput        400 / 422 (with per-record details)
+ ├── TooManyPending      422 (a cap on what awaits the partner is reached)
  ├── PayloadTooLarge     413
  ├── UnsupportedMedia    415
  └── Unavailable         503
@@ -25,6 +26,7 @@ __all__ = [
     "PayloadTooLarge",
     "PreconditionFailed",
     "ServiceError",
+    "TooManyPending",
     "Unauthorized",
     "Unavailable",
     "UnsupportedMedia",
@@ -81,6 +83,16 @@ class InvalidInput(ServiceError):
     @property
     def status(self) -> int:  # type: ignore[override]
         return self.status_code
+
+
+@dataclass
+class TooManyPending(ServiceError):
+    """422, not 429: the limit is on what awaits the partner, not on a rate, so waiting does
+    not lift it (a 429 invites retries after a delay that would fail the same way); the
+    partner's agreement does."""
+
+    status = 422
+    code = "tooManyPending"
 
 
 @dataclass

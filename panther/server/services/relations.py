@@ -13,7 +13,7 @@ from panther.settlement import InvalidTerms, Terms
 
 from ..representations.panther.relations import match_profile, relation_view
 from .context import Caller
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyPending
 from .ports import Ports, Row, UnitOfWork
 from .signing import co_sign
 
@@ -24,6 +24,7 @@ __all__ = [
     "get_relation",
     "list_relations",
     "load_profile",
+    "propose_or_find",
     "propose_relation",
     "relation_for",
 ]
@@ -72,7 +73,31 @@ def _terms(raw: Any) -> dict[str, Any]:
     return terms
 
 
-def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+def _check_parties(uow: UnitOfWork, caller: Caller, supplier: str, customer: str) -> None:
+    """Both sides must be carriers. A carrier proposing to an id that is nobody's gets what it
+    would get for an existing carrier (ids are not to be enumerated): the proposal is stored
+    and can never be agreed. The operator, who sees every party, is told."""
+    for side, party_id in (("supplier", supplier), ("customer", customer)):
+        party = uow.parties.get(party_id)
+        if party is None and not caller.is_operator:
+            continue
+        if party is None or party["role"] != "carrier":
+            raise InvalidInput(
+                f"no carrier {party_id}",
+                details=[{"pointer": f"/{side}", "message": "unknown carrier"}],
+            )
+
+
+def _same_proposal(a: Row, b: Row) -> bool:
+    keys = ("supplier_id", "customer_id", "profile_hash", "terms", "proposed_by")
+    return all(a[k] == b[k] for k in keys)
+
+
+def propose_or_find(
+    ports: Ports, caller: Caller, body: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """Propose a relation; the same proposal again by the same party (while it is pending or
+    agreed) is the relation it made then: (the relation, whether it is new)."""
     supplier, customer = body["supplier"], body["customer"]
     if supplier == customer:
         raise InvalidInput(
@@ -84,13 +109,10 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
     profile = match_profile(body.get("profile"))
     terms = _terms(body.get("terms"))
     with ports.uow.write() as uow:
-        for side, party_id in (("supplier", supplier), ("customer", customer)):
-            party = uow.parties.get(party_id)
-            if party is None or party["role"] != "carrier":
-                raise InvalidInput(
-                    f"no carrier {party_id}",
-                    details=[{"pointer": f"/{side}", "message": "unknown carrier"}],
-                )
+        # One proposer's proposals one at a time: the same proposal sent at once is made once,
+        # and the cap below cannot be overrun by proposals sent together.
+        uow.relations.hold_proposals_of(caller.party_id)
+        _check_parties(uow, caller, supplier, customer)
         row: Row = {
             "id": body.get("id") or f"rel-{secrets.token_hex(8)}",
             "supplier_id": supplier,
@@ -103,10 +125,29 @@ def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict
             "ledger_seq": None,
             "created_at": ports.clock.now_iso(),
         }
-        if uow.relations.get(row["id"]):
-            raise Conflict(f"relation {row['id']} exists")
+        if body.get("id"):
+            existing = uow.relations.get(row["id"])
+            if existing is not None and not _same_proposal(existing, row):
+                raise Conflict(f"relation {row['id']} exists")
+        else:
+            existing = uow.relations.find_proposal(
+                caller.party_id, supplier, customer, row["profile_hash"], row["terms"]
+            )
+        if existing is not None:
+            return _view(ports, existing, uow.relations.agreements(existing["id"]).rows()), False
+        limit = ports.settings.max_pending_proposals
+        if not caller.is_operator and uow.relations.pending_proposals(caller.party_id) >= limit:
+            raise TooManyPending(
+                f"{caller.party_id} has {limit} relation proposals awaiting agreement, the most "
+                "a carrier may have (PANTHER_MAX_PENDING_PROPOSALS); more can be proposed once "
+                "some are agreed"
+            )
         uow.relations.add(row)
-    return _view(ports, row, [])
+    return _view(ports, row, []), True
+
+
+def propose_relation(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    return propose_or_find(ports, caller, body)[0]
 
 
 def agreement_tx(row: dict[str, Any]) -> Transaction:

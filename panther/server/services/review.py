@@ -32,7 +32,7 @@ from typing import Any
 
 from . import disputes, matchruns, products
 from .context import Caller
-from .errors import Conflict, NotFound, PreconditionFailed
+from .errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from .ports import Ports, UnitOfWork
 from .review_proposals import (
     PROPOSALS,
@@ -89,6 +89,29 @@ def _open_for_proposal(row: dict[str, Any] | None, state: str, side: str, item_n
             )
 
 
+def _open_proposal_is(
+    row: dict[str, Any] | None,
+    state: str,
+    caller: Caller,
+    action: str,
+    side: str,
+    item: dict[str, Any],
+    body: dict[str, Any],
+) -> bool:
+    """Whether the item's open proposal is the one ``body`` makes: the caller's, on this item
+    alone, with the same action and resolution."""
+    if state != "proposed" or row is None:
+        return False
+    proposal = json.loads(row["proposal"])
+    if (proposal["by"], proposal["itemCount"], proposal["action"]) != (caller.party_id, 1, action):
+        return False
+    try:
+        resolution = resolution_of(action, side, item, body.get("fields"), body.get("note"))
+    except InvalidInput:
+        return False
+    return bool(proposal["resolution"] == resolution)
+
+
 def act(
     ports: Ports,
     caller: Caller,
@@ -96,22 +119,26 @@ def act(
     item_no: int,
     body: dict[str, Any],
     if_match: str | None,
-) -> tuple[dict[str, Any], str]:
-    """Take one review action on one item; returns the item's review and its new ETag."""
+) -> tuple[dict[str, Any], str, bool]:
+    """Take one review action on one item; returns the item's review, its new ETag and
+    whether anything was done (the same open proposal again is not done twice)."""
     action = body.get("action")
     if action not in ACTIONS:
         raise invalid("/action", f"action must be one of {', '.join(ACTIONS)}")
     if action == "dispute":
-        return _dispute(ports, caller, run_id, item_no, body, if_match)
+        return (*_dispute(ports, caller, run_id, item_no, body, if_match), True)
     if action == "correct":
-        return _correct(ports, caller, run_id, item_no, body, if_match)
+        return (*_correct(ports, caller, run_id, item_no, body, if_match), True)
     note = body.get("note")
     with ports.uow.write() as uow:
         run, relation, side = load_run(uow, caller, run_id)
         item = _item_body(uow, run_id, item_no)
         row = uow.review.item(run_id, item_no)
-        _check_if_match(row, if_match)
         state = item_state(row, disputes_by_item(uow, run_id).get(item_no))
+        # A retry of a proposal finds it open (and the ETag it sent stale): it is the same.
+        if action in PROPOSALS and _open_proposal_is(row, state, caller, action, side, item, body):
+            return (*item_review(uow, run_id, item_no), False)
+        _check_if_match(row, if_match)
         base = {
             "action": action,
             "runId": run_id,
@@ -152,7 +179,7 @@ def act(
             else:
                 _decline(ports, uow, caller, run, row["proposal_id"], base, body, note)
         view, tag = item_review(uow, run_id, item_no)
-    return view, tag
+    return view, tag, True
 
 
 def _decline(

@@ -42,3 +42,51 @@ def test_postgres_migrated_equals_metadata() -> None:
             assert _diff(engine) == []
         finally:
             engine.dispose()
+
+
+def test_sqlite_with_rows_referring_to_a_rebuilt_table_migrates(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to change its constraints (0006 rebuilds `relation`): with rows
+    of other tables referring to it, that works only with foreign keys off meanwhile."""
+    from alembic import command
+    from alembic.config import Config
+
+    from panther.adapters.sql.db import _MIGRATIONS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+            for party in ("a", "b"):
+                conn.execute(
+                    sa.text(
+                        f"INSERT INTO party VALUES ('{party}', 'A', 'carrier', '0x{party}', "
+                        "'custodial', NULL, 't')"
+                    )
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO relation VALUES ('r', 'a', 'b', '{}', 'h', '{}', "
+                    "'proposed', 'a', NULL, 't')"
+                )
+            )
+            conn.execute(sa.text("INSERT INTO relation_agreement VALUES ('r', 'a', '0x', 't')"))
+        migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT relation_id FROM relation_agreement")).all() == [
+                ("r",)
+            ]
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+            # A proposal may now name a party that does not exist.
+            conn.execute(
+                sa.text(
+                    "INSERT INTO relation VALUES ('r2', 'a', 'nobody', '{}', 'h', '{}', "
+                    "'proposed', 'a', NULL, 't')"
+                )
+            )
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()

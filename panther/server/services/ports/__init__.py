@@ -7,6 +7,7 @@ commits. Nothing here imports an adapter; `server/bootstrap.py` builds the concr
 
 from .billing import BillingRepository
 from .disputes import DisputeRepository
+from .idempotency import IdempotencyRepository
 from .ledger_entries import LedgerEntryRepository
 from .listeners import ListenerRepository
 from .parties import PartyRepository
@@ -31,6 +32,7 @@ __all__ = [
     "CoSignatures",
     "DisputeRepository",
     "ExtractCache",
+    "IdempotencyRepository",
     "Keystore",
     "LedgerEntryRepository",
     "ListenerRepository",

@@ -42,8 +42,8 @@ class PartyRepository(Protocol):
 
     def list_visible(self, viewer: str | None, offset: int, limit: int) -> tuple[list[Row], int]:
         """A page of the parties ``viewer`` may see (itself, the operator and the parties it
-        has a relation with, proposed or agreed; everyone when None), oldest first, and how
-        many there are."""
+        has a relation with, agreed or proposed by someone else: not those it only named in
+        its own proposal; everyone when None), oldest first, and how many there are."""
         ...
 
     def add_client(

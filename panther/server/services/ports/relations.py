@@ -17,6 +17,20 @@ class RelationRepository(Protocol):
 
     def add(self, relation: Row) -> None: ...
 
+    def hold_proposals_of(self, party_id: str) -> None:
+        """Serialise the proposals of this party until the unit of work ends."""
+        ...
+
+    def find_proposal(
+        self, proposed_by: str, supplier_id: str, customer_id: str, profile_hash: str, terms: str
+    ) -> Row | None:
+        """The relation this party proposed with these parties, profile and terms, if any."""
+        ...
+
+    def pending_proposals(self, proposed_by: str) -> int:
+        """How many relations this party proposed await agreement."""
+        ...
+
     def mark_agreed(self, relation_id: str, ledger_seq: int) -> None:
         """Both parties agreed: the relation is in force from this ledger entry."""
         ...

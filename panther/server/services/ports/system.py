@@ -14,6 +14,7 @@ from panther.ledger.transactions import LedgerEntry, Transaction
 from ...settings import Settings
 from .billing import BillingRepository
 from .disputes import DisputeRepository
+from .idempotency import IdempotencyRepository
 from .ledger_entries import LedgerEntryRepository
 from .listeners import ListenerRepository
 from .parties import PartyRepository
@@ -67,6 +68,9 @@ class UnitOfWork(Protocol):
 
     @property
     def ledger_entries(self) -> LedgerEntryRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     def append(self, tx: Transaction) -> LedgerEntry:
         """Append an endorsed transaction to the ledger within this unit of work."""
