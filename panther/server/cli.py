@@ -211,17 +211,6 @@ def _echo_replay(result: dict[str, Any]) -> None:
         click.echo(f"replay DIFFERS: {n} difference(s)")
 
 
-@ledger.command("check-proof")
-@click.argument("path", type=click.Path(exists=True))
-def ledger_check_proof(path: str) -> None:
-    """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof) without a server."""
-    from panther.ledger.proofs import check_proof_document
-
-    ok, reason = check_proof_document(json.loads(Path(path).read_text()))
-    click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
-    sys.exit(0 if ok else 1)
-
-
 @main.command()
 @click.option("--records", default=1000, show_default=True, help="records per side")
 @click.option("--seed", default=7, show_default=True)
@@ -304,6 +293,43 @@ def _connect(
         "client_secret": client_secret,
         "credentials": credentials,
     }
+
+
+@ledger.command("check-proof")
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--online",
+    is_flag=True,
+    help="also ask the server (--url and credentials) that its ledger holds the entry",
+)
+@_connection_options
+@click.pass_context
+def ledger_check_proof(
+    ctx: click.Context,
+    path: str,
+    online: bool,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
+    """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof): offline, that the
+    leaf is under the root a signed ledger entry commits to; with --online, that the server's
+    ledger holds that entry."""
+    from panther.ledger.proofs import check_proof_document, matches_ledger
+
+    try:
+        document = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        document = f"not JSON: {exc}"
+    ok, reason = check_proof_document(document)
+    if ok and online:
+        _connect(ctx, url, client_id, client_secret, credentials)
+        held = _client(ctx).get(f"/panther/v1/ledger/entry/{int(document['entry']['seq'])}")
+        ok, found = matches_ledger(document, held)
+        reason = f"{reason}; {found}" if ok else found
+    click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
+    sys.exit(0 if ok else 1)
 
 
 @main.group()

@@ -41,6 +41,7 @@ class Settings:
     validate_responses: bool = False
     auto_match: bool = True
     public_base_url: str = ""
+    verification_wait_seconds: float = 5.0  # then POST /ledger/verification answers 202
 
     @property
     def resolved_database_url(self) -> str:
@@ -70,5 +71,6 @@ class Settings:
             validate_responses=env.get("PANTHER_VALIDATE_RESPONSES", "") == "1",
             auto_match=env.get("PANTHER_AUTO_MATCH", "1") != "0",
             public_base_url=env.get("PANTHER_PUBLIC_BASE_URL", ""),
+            verification_wait_seconds=float(env.get("PANTHER_VERIFICATION_WAIT", "5")),
         )
         return dataclasses.replace(from_env, **overrides)

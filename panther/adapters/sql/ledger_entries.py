@@ -13,6 +13,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from panther.ledger.transactions import LedgerEntry, entry_party
 
 from .repository import T
 
@@ -26,6 +29,7 @@ _endorsement: sa.Table = T.endorsement
 _item: sa.Table = T.item
 _statement: sa.Table = T.statement
 _review_item: sa.Table = T.review_item
+_visibility: sa.Table = T.ledger_visibility
 
 _PROJECTIONS: dict[str, sa.Table] = {
     t.name: t for t in (_party, _relation, _agreement, _report, _run, _endorsement)
@@ -66,13 +70,56 @@ class SqlLedgerEntryRepository:
 
     # ---- who sees an entry ----
 
-    def relation_parties(self, relation_id: str) -> tuple[str, str] | None:
-        row = self._conn.execute(
-            sa.select(_relation.c.supplier_id, _relation.c.customer_id).where(
-                _relation.c.id == relation_id
-            )
+    def record_visibility(self, entries: Iterable[LedgerEntry]) -> int:
+        rows = [
+            {
+                "seq": e.seq,
+                "tx_type": e.tx.type.value,
+                "relation_id": e.tx.relation,
+                "party_id": entry_party(e.tx),
+            }
+            for e in entries
+        ]
+        if rows:
+            # Another request may have caught the same entries up: the first row stays.
+            dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+            self._conn.execute(dialect.insert(_visibility).on_conflict_do_nothing(), rows)
+        return len(rows)
+
+    def visibility_extent(self) -> tuple[int, int]:
+        count, top = self._conn.execute(
+            sa.select(sa.func.count(), sa.func.max(_visibility.c.seq))
+        ).one()
+        return int(count), -1 if top is None else int(top)
+
+    def _seen_by(self, party_id: str) -> sa.ColumnElement[bool]:
+        v, r = _visibility, _relation
+        mine = sa.select(r.c.id).where(
+            sa.or_(r.c.supplier_id == party_id, r.c.customer_id == party_id)
+        )
+        return sa.or_(v.c.party_id == party_id, v.c.relation_id.in_(mine))
+
+    def visible_seqs(
+        self, party_id: str | None, *, tx_type: str | None, offset: int, limit: int
+    ) -> tuple[list[int], int]:
+        v = _visibility
+        where: list[sa.ColumnElement[bool]] = []
+        if party_id is not None:
+            where.append(self._seen_by(party_id))
+        if tx_type is not None:
+            where.append(v.c.tx_type == tx_type)
+        total = self._conn.execute(sa.select(sa.func.count()).select_from(v).where(*where))
+        seqs = self._conn.execute(
+            sa.select(v.c.seq).where(*where).order_by(v.c.seq).offset(offset).limit(limit)
+        )
+        return [int(s) for (s,) in seqs], int(total.scalar_one())
+
+    def is_visible(self, seq: int, party_id: str) -> bool:
+        v = _visibility
+        found = self._conn.execute(
+            sa.select(v.c.seq).where(v.c.seq == seq, self._seen_by(party_id))
         ).first()
-        return (row[0], row[1]) if row is not None else None
+        return found is not None
 
     # ---- projections ----
 

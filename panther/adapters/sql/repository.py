@@ -24,6 +24,7 @@ from .tables import (
     EventSubscription,
     InventoryRecord,
     InventoryReport,
+    LedgerVisibility,
     MatchEndorsement,
     MatchItem,
     MatchRun,
@@ -88,6 +89,7 @@ class T:
     ticket: sa.Table = _table(TroubleTicket)
     dispute_entity: sa.Table = _table(DisputeEntity)
     dispute_signature: sa.Table = _table(DisputeSignature)
+    ledger_visibility: sa.Table = _table(LedgerVisibility)
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:

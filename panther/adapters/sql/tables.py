@@ -21,6 +21,7 @@ __all__ = [
     "CustodialKey",
     "InventoryRecord",
     "InventoryReport",
+    "LedgerVisibility",
     "MatchEndorsement",
     "MatchItem",
     "MatchRun",
@@ -360,3 +361,20 @@ class DisputeSignature(SQLModel, table=True):
     party_id: str = Field(primary_key=True, foreign_key="party.id", max_length=64)
     signature: str = Field(max_length=132)
     created_at: str = Field(max_length=40)
+
+
+class LedgerVisibility(SQLModel, table=True):
+    """Whose each ledger entry is: the relation it is of, or (for an entry of no relation)
+    the party it registers. A projection of the ledger written with each append in the unit
+    of work and caught up from the ledger when behind; carriers' listings filter on it."""
+
+    __tablename__ = "ledger_visibility"
+    __table_args__ = (
+        Index("ix_ledger_visibility_relation", "relation_id", "seq"),
+        Index("ix_ledger_visibility_party", "party_id", "seq"),
+        Index("ix_ledger_visibility_type", "tx_type", "seq"),
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    tx_type: str = Field(max_length=40)
+    relation_id: str | None = Field(default=None, max_length=200)
+    party_id: str | None = Field(default=None, max_length=64)

@@ -59,7 +59,9 @@ class SqlUnitOfWork:
     def append(self, tx: Transaction) -> LedgerEntry:
         if not self._writable:
             raise ReadOnly("a ledger entry is appended only in a write unit of work")
-        return self._ledger.append(tx, conn=self._conn)
+        entry = self._ledger.append(tx, conn=self._conn)
+        self.ledger_entries.record_visibility([entry])
+        return entry
 
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
         self.events.append((callback, event_type, event))
