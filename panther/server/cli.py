@@ -183,6 +183,9 @@ class _NoLedger:
     def append(self, tx: Any, conn: Any = None) -> Any:
         raise RuntimeError("a rebuilt database has no ledger to append to")
 
+    def get(self, seq: int) -> Any:
+        raise RuntimeError("a rebuilt database has no ledger to read")
+
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
         raise RuntimeError("a rebuilt database has no listeners to publish to")
 

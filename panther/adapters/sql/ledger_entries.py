@@ -86,38 +86,58 @@ class SqlLedgerEntryRepository:
             self._conn.execute(dialect.insert(_visibility).on_conflict_do_nothing(), rows)
         return len(rows)
 
-    def visibility_extent(self) -> tuple[int, int]:
-        count, top = self._conn.execute(
-            sa.select(sa.func.count(), sa.func.max(_visibility.c.seq))
-        ).one()
-        return int(count), -1 if top is None else int(top)
+    def noted_top(self) -> int:
+        top = self._conn.execute(sa.select(sa.func.max(_visibility.c.seq))).scalar_one()
+        return -1 if top is None else int(top)
 
-    def _seen_by(self, party_id: str) -> sa.ColumnElement[bool]:
+    def noted_count(self) -> int:
+        count = self._conn.execute(sa.select(sa.func.count()).select_from(_visibility))
+        return int(count.scalar_one())
+
+    def _seen_by(self, party_id: str, tx_type: str | None) -> sa.CompoundSelect[tuple[int]]:
+        """The seqs the party sees: the entries of its relations, and its own (an entry
+        is of a relation or of a party, never both), each branch on its own index."""
         v, r = _visibility, _relation
         mine = sa.select(r.c.id).where(
             sa.or_(r.c.supplier_id == party_id, r.c.customer_id == party_id)
         )
-        return sa.or_(v.c.party_id == party_id, v.c.relation_id.in_(mine))
+        typed = [v.c.tx_type == tx_type] if tx_type is not None else []
+        return sa.union_all(
+            sa.select(v.c.seq).where(v.c.relation_id.in_(mine), *typed),
+            sa.select(v.c.seq).where(v.c.party_id == party_id, *typed),
+        )
 
     def visible_seqs(
         self, party_id: str | None, *, tx_type: str | None, offset: int, limit: int
     ) -> tuple[list[int], int]:
         v = _visibility
-        where: list[sa.ColumnElement[bool]] = []
-        if party_id is not None:
-            where.append(self._seen_by(party_id))
-        if tx_type is not None:
-            where.append(v.c.tx_type == tx_type)
-        total = self._conn.execute(sa.select(sa.func.count()).select_from(v).where(*where))
-        seqs = self._conn.execute(
-            sa.select(v.c.seq).where(*where).order_by(v.c.seq).offset(offset).limit(limit)
+        if party_id is None:
+            query = sa.select(v.c.seq)
+            if tx_type is not None:
+                query = query.where(v.c.tx_type == tx_type)
+            seen = query.subquery()
+        else:
+            seen = self._seen_by(party_id, tx_type).subquery()
+        total = self._conn.execute(sa.select(sa.func.count()).select_from(seen)).scalar_one()
+        page = self._conn.execute(
+            sa.select(seen.c.seq).order_by(seen.c.seq).offset(offset).limit(limit)
         )
-        return [int(s) for (s,) in seqs], int(total.scalar_one())
+        return [int(s) for (s,) in page], int(total)
 
     def is_visible(self, seq: int, party_id: str) -> bool:
-        v = _visibility
+        v, r = _visibility, _relation
+        row = self._conn.execute(
+            sa.select(v.c.relation_id, v.c.party_id).where(v.c.seq == seq)
+        ).first()
+        if row is None:
+            return False
+        if row.relation_id is None:
+            return bool(row.party_id == party_id)
         found = self._conn.execute(
-            sa.select(v.c.seq).where(v.c.seq == seq, self._seen_by(party_id))
+            sa.select(r.c.id).where(
+                r.c.id == row.relation_id,
+                sa.or_(r.c.supplier_id == party_id, r.c.customer_id == party_id),
+            )
         ).first()
         return found is not None
 

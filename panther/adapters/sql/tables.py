@@ -370,9 +370,8 @@ class LedgerVisibility(SQLModel, table=True):
 
     __tablename__ = "ledger_visibility"
     __table_args__ = (
-        Index("ix_ledger_visibility_relation", "relation_id", "seq"),
-        Index("ix_ledger_visibility_party", "party_id", "seq"),
-        Index("ix_ledger_visibility_type", "tx_type", "seq"),
+        Index("ix_ledger_visibility_relation", "relation_id", "tx_type", "seq"),
+        Index("ix_ledger_visibility_party", "party_id", "tx_type", "seq"),
     )
     seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     tx_type: str = Field(max_length=40)

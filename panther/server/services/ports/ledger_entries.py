@@ -25,8 +25,12 @@ class LedgerEntryRepository(Protocol):
         already noted is left as it is. Returns how many were given."""
         ...
 
-    def visibility_extent(self) -> tuple[int, int]:
-        """(how many entries are noted, the highest noted seq or -1)."""
+    def noted_top(self) -> int:
+        """The highest seq whose visibility is noted, -1 for none."""
+        ...
+
+    def noted_count(self) -> int:
+        """How many entries' visibility is noted."""
         ...
 
     def visible_seqs(

@@ -31,9 +31,8 @@ def upgrade() -> None:
         sa.Column("party_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ledger_visibility")),
     )
-    op.create_index("ix_ledger_visibility_party", "ledger_visibility", ["party_id", "seq"])
-    op.create_index("ix_ledger_visibility_relation", "ledger_visibility", ["relation_id", "seq"])
-    op.create_index("ix_ledger_visibility_type", "ledger_visibility", ["tx_type", "seq"])
+    op.create_index("ix_ledger_visibility_party", "ledger_visibility", ["party_id", "tx_type", "seq"])
+    op.create_index("ix_ledger_visibility_relation", "ledger_visibility", ["relation_id", "tx_type", "seq"])
     conn = op.get_bind()
     # Entries of a relation: copied as they are. Entries of no relation (PartyRegistered)
     # name their party in the payload, read here (few rows).
@@ -61,7 +60,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ledger_visibility_type", table_name="ledger_visibility")
     op.drop_index("ix_ledger_visibility_relation", table_name="ledger_visibility")
     op.drop_index("ix_ledger_visibility_party", table_name="ledger_visibility")
     op.drop_table("ledger_visibility")
