@@ -305,12 +305,18 @@ def _connect(
     is_flag=True,
     help="also ask the server (--url and credentials) that its ledger holds the entry",
 )
+@click.option(
+    "--rpc",
+    metavar="URL",
+    help="EVM ledger: also ask a node of the chain that the transaction recorded the entry",
+)
 @_connection_options
 @click.pass_context
 def ledger_check_proof(
     ctx: click.Context,
     path: str,
     online: bool,
+    rpc: str | None,
     url: str,
     client_id: str | None,
     client_secret: str | None,
@@ -318,7 +324,7 @@ def ledger_check_proof(
 ) -> None:
     """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof): offline, that the
     leaf is under the root a signed ledger entry commits to; with --online, that the server's
-    ledger holds that entry."""
+    ledger holds that entry; with --rpc, that the chain recorded it."""
     from panther.ledger.proofs import check_proof_document, matches_ledger
 
     try:
@@ -330,6 +336,11 @@ def ledger_check_proof(
         _connect(ctx, url, client_id, client_secret, credentials)
         held = _client(ctx).get(f"/panther/v1/ledger/entry/{int(document['entry']['seq'])}")
         ok, found = matches_ledger(document, held)
+        reason = f"{reason}; {found}" if ok else found
+    if ok and rpc:
+        from panther.adapters.evm.receipts import check_on_chain
+
+        ok, found = check_on_chain(document, rpc)
         reason = f"{reason}; {found}" if ok else found
     click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
     sys.exit(0 if ok else 1)

@@ -3,18 +3,27 @@ root, and the standalone checker refuses every proof that is made up or tampered
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
+from panther.adapters.evm.receipts import check_on_chain
+from panther.client import PantherClient
+from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.merkle import leaf_hash
 from panther.ledger.proofs import check_proof_document, matches_ledger
+from panther.ledger.testing import Actor, signed
+from panther.ledger.transactions import TxType, make_entry
 from panther.server.cli import main
+from panther.server.representations.panther.ledger import entry_view
 from panther.server.services.ports import Ports
 
+from .test_explain import _credentials, _panther, served  # noqa: F401 - served: a fixture
 from .test_spine import inventories
 from .world import World, new_carrier
 
@@ -25,10 +34,10 @@ def _refused(doc: Any, *words: str) -> None:
     assert "\n" not in reason and all(w in reason for w in words), reason
 
 
-def _cli(doc: Any, tmp_path: Path, name: str) -> Any:
+def _cli(doc: Any, tmp_path: Path, name: str, *options: str) -> Any:
     path = tmp_path / name
     path.write_text(json.dumps(doc))
-    return CliRunner().invoke(main, ["ledger", "check-proof", str(path)])
+    return CliRunner().invoke(main, ["ledger", "check-proof", str(path), *options])
 
 
 async def test_record_and_item_proofs_carry_their_signed_entry_and_check_offline(
@@ -71,6 +80,17 @@ async def test_record_and_item_proofs_carry_their_signed_entry_and_check_offline
     assert item_doc["entry"]["payload"]["runId"] == run["id"]
     ok, reason = check_proof_document(item_doc)
     assert ok, reason
+    if ports.settings.ledger == "evm":
+        # The chain itself (any node, no server) says the transaction recorded the entry;
+        # another transaction of the contract did not.
+        rpc = ports.settings.evm_rpc_url
+        ok, reason = await asyncio.to_thread(check_on_chain, doc, rpc)
+        assert ok and f"recorded entry {doc['entry']['seq']} " in reason, reason
+        elsewhere = {**ledger, "transactionHash": item_doc["ledger"]["transactionHash"]}
+        ok, reason = await asyncio.to_thread(check_on_chain, {**doc, "ledger": elsewhere}, rpc)
+        assert not ok and "not the proof's" in reason, reason
+        result = await asyncio.to_thread(_cli, doc, tmp_path, "chain.json", "--rpc", rpc)
+        assert result.exit_code == 0 and "chain " in result.output, result.output
 
     result = _cli(doc, tmp_path, "good.json")
     assert result.exit_code == 0 and result.output.startswith("proof OK: leaf"), result.output
@@ -158,3 +178,71 @@ async def test_proof_errors(world: World) -> None:
     assert r.status_code == 422
     r = await world.supplier.get("/panther/v1/ledger/proof")
     assert r.status_code == 422 and r.json()["@type"] == "Error"
+
+
+def test_check_proof_online_asks_the_server_that_its_ledger_holds_the_entry(
+    served: str,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    operator_creds = json.loads((tmp_path / "operator-credentials.json").read_text())
+    operator = PantherClient(served, operator_creds["clientId"], operator_creds["clientSecret"])
+    sup_party = operator.register_party("Supplier", "sup-online")
+    cus_party = operator.register_party("Customer", "cus-online")
+    relation = operator.propose_relation("sup-online", "cus-online")
+    supplier = PantherClient(served, **_client_of(sup_party))
+    customer = PantherClient(served, **_client_of(cus_party))
+    for client in (supplier, customer):
+        client.agree(relation["id"])
+    sup, _ = inventories()
+    body = b"\n".join(json.dumps(r).encode() for r in sup)
+    report = supplier.upload(relation["id"], "2026-11-01", body, "application/x-ndjson")
+    doc = customer.get("/panther/v1/ledger/proof", reportId=report["id"], index=1)
+    for client in (operator, supplier, customer):
+        client.close()
+    creds = _credentials(tmp_path / "cus.json", cus_party)
+    online = ["--online", "--url", served, "--credentials", str(creds)]
+
+    def check(document: Any, name: str) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / name
+        path.write_text(json.dumps(document))
+        command = [*_panther(), "ledger", "check-proof", str(path), *online]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    proc = check(doc, "genuine.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"the ledger holds entry {report['ledgerSeq']} with hash" in proc.stdout
+
+    # Made up from scratch with a key of one's own: consistent, so offline it passes; the
+    # server's ledger holds another entry at that seq.
+    domain, mallory = LedgerDomain(**_domain_args(doc)), Actor.new("mallory")
+    entry = doc["entry"]
+    tx = signed(
+        domain,
+        TxType.InventoryReported,
+        entry["payload"],
+        mallory,
+        relation=entry["relation"],
+        merkle_root=bytes.fromhex(doc["merkleRoot"]),
+    )
+    made = make_entry(entry["seq"], tx, bytes.fromhex(entry["prevHash"]), entry["recordedAt"])
+    forged = {**doc, "entry": {**entry, **entry_view(made, "")}}
+    forged["entry"].update(id=entry["id"], href=entry["href"])
+    assert check_proof_document(forged)[0]
+    proc = check(forged, "forged.json")
+    assert proc.returncode == 1 and proc.stdout.startswith("proof INVALID: the ledger holds")
+    assert "entryHash" in proc.stdout and "signers" in proc.stdout
+
+
+def _client_of(party: dict[str, Any]) -> dict[str, str]:
+    c = party["credentials"]
+    return {"client_id": c["clientId"], "client_secret": c["clientSecret"]}
+
+
+def _domain_args(doc: dict[str, Any]) -> dict[str, Any]:
+    d = doc["ledger"]["domain"]
+    return {
+        "chain_id": d["chainId"],
+        "verifying_contract": d["verifyingContract"],
+        "name": d["name"],
+        "version": d["version"],
+    }
