@@ -55,7 +55,7 @@ def list_entries(
         head = ledger.head()
         total = 0 if head is None else head.seq + 1
         return list(islice(ledger.iterate(offset), max(0, min(limit, total - offset)))), total
-    _catch_up(ports)
+    _catch_up(ports, ledger.head())
     party = None if caller.is_operator else caller.party_id
     with ports.uow.read() as uow:
         seqs, total = uow.ledger_entries.visible_seqs(
@@ -70,7 +70,7 @@ def get_entry(ports: Ports, caller: Caller, seq: int) -> LedgerEntry:
     if head is None or seq < 0 or seq > head.seq:
         raise NotFound(f"no ledger entry {seq}")
     if not caller.is_operator:
-        _catch_up(ports)
+        _catch_up(ports, head)
         with ports.uow.read() as uow:
             if not uow.ledger_entries.is_visible(seq, caller.party_id):
                 raise NotFound(f"no ledger entry {seq}")
@@ -80,11 +80,10 @@ def get_entry(ports: Ports, caller: Caller, seq: int) -> LedgerEntry:
 _CATCH_UP_BATCH = 1000
 
 
-def _catch_up(ports: Ports) -> None:
+def _catch_up(ports: Ports, head: LedgerEntry | None) -> None:
     """Note whose each entry is for the entries the unit of work did not note (on the EVM
     ledger: those recorded before the table existed). Costs one look at the highest noted
     seq when nothing is missing."""
-    head = ports.ledger.head()
     if head is None:
         return
     with ports.uow.read() as uow:
