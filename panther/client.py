@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -145,8 +146,13 @@ class PantherClient:
     def endorse(self, run_id: str) -> Any:
         return self.post(f"/panther/v1/matchRun/{run_id}/endorsement", {})
 
-    def verify_ledger(self) -> Any:
-        return self.post("/panther/v1/ledger/verification")
+    def verify_ledger(self, poll_seconds: float = 1.0) -> Any:
+        """Start (or join) the operator's verification and wait until it is done."""
+        job = self.post("/panther/v1/ledger/verification")
+        while job.get("state") == "running":
+            time.sleep(poll_seconds)
+            job = self.get(f"/panther/v1/ledger/verification/{job['id']}")
+        return job
 
     # -- review, disputes and bills --
 

@@ -52,6 +52,9 @@ def pg_schema() -> Iterator[str]:
 
 @contextmanager
 def make_ports(backend: str, data_dir: Path, **settings: Any) -> Iterator[Ports]:
+    # A test that verifies the ledger reads the outcome: it waits for it however long the
+    # session's ledger takes on a loaded machine (the 202 path has its own test).
+    settings = {"verification_wait_seconds": 600.0, **settings}
     if backend == "evm":
         settings = {"ledger": "evm", **settings}
         backend = "sqlite"

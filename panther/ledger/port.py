@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.transactions import LedgerEntry, Transaction
@@ -33,4 +33,11 @@ class LedgerAdapter(Protocol):
 
     def hash_entry(self, seq: int, tx: Transaction, prev_hash: bytes, recorded_at: str) -> bytes:
         """How this ledger chains its entries (verification recomputes it)."""
+        ...
+
+    def anchor(self, seq: int) -> dict[str, Any]:
+        """What a proof document says of where entry ``seq`` is held: ``{"kind":
+        "embedded"}`` (entry hashes by ``compute_entry_hash``) or ``{"kind": "evm",
+        "contract", "chainId", "transactionHash", "blockNumber"}`` (hashes by
+        ``eip712.chained_entry_hash``), for an entry of this ledger."""
         ...

@@ -19,6 +19,7 @@ __all__ = [
     "Transaction",
     "TxType",
     "compute_entry_hash",
+    "entry_party",
     "make_entry",
     "utc_now_iso",
 ]
@@ -116,6 +117,14 @@ class LedgerEntry:
     prev_hash: bytes
     entry_hash: bytes
     recorded_at: str = field(default="")
+
+
+def entry_party(tx: Transaction) -> str | None:
+    """The party an entry of no relation is of: the one a PartyRegistered registers."""
+    if tx.relation is None and tx.type == TxType.PartyRegistered:
+        party = tx.payload.get("partyId")
+        return party if isinstance(party, str) else None
+    return None
 
 
 def utc_now_iso() -> str:

@@ -183,6 +183,9 @@ class _NoLedger:
     def append(self, tx: Any, conn: Any = None) -> Any:
         raise RuntimeError("a rebuilt database has no ledger to append to")
 
+    def get(self, seq: int) -> Any:
+        raise RuntimeError("a rebuilt database has no ledger to read")
+
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
         raise RuntimeError("a rebuilt database has no listeners to publish to")
 
@@ -209,17 +212,6 @@ def _echo_replay(result: dict[str, Any]) -> None:
     else:
         n = len(result["differences"])
         click.echo(f"replay DIFFERS: {n} difference(s)")
-
-
-@ledger.command("check-proof")
-@click.argument("path", type=click.Path(exists=True))
-def ledger_check_proof(path: str) -> None:
-    """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof) without a server."""
-    from panther.ledger.proofs import check_proof_document
-
-    ok, reason = check_proof_document(json.loads(Path(path).read_text()))
-    click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
-    sys.exit(0 if ok else 1)
 
 
 @main.command()
@@ -304,6 +296,54 @@ def _connect(
         "client_secret": client_secret,
         "credentials": credentials,
     }
+
+
+@ledger.command("check-proof")
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--online",
+    is_flag=True,
+    help="also ask the server (--url and credentials) that its ledger holds the entry",
+)
+@click.option(
+    "--rpc",
+    metavar="URL",
+    help="EVM ledger: also ask a node of the chain that the transaction recorded the entry",
+)
+@_connection_options
+@click.pass_context
+def ledger_check_proof(
+    ctx: click.Context,
+    path: str,
+    online: bool,
+    rpc: str | None,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
+    """Check a Merkle inclusion proof (from GET /panther/v1/ledger/proof): offline, that the
+    leaf is under the root a signed ledger entry commits to; with --online, that the server's
+    ledger holds that entry; with --rpc, that the chain recorded it."""
+    from panther.ledger.proofs import check_proof_document, matches_ledger
+
+    try:
+        document = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        document = f"not JSON: {exc}"
+    ok, reason = check_proof_document(document)
+    if ok and online:
+        _connect(ctx, url, client_id, client_secret, credentials)
+        held = _client(ctx).get(f"/panther/v1/ledger/entry/{int(document['entry']['seq'])}")
+        ok, found = matches_ledger(document, held)
+        reason = f"{reason}; {found}" if ok else found
+    if ok and rpc:
+        from panther.adapters.evm.receipts import check_on_chain
+
+        ok, found = check_on_chain(document, rpc)
+        reason = f"{reason}; {found}" if ok else found
+    click.echo(("proof OK: " if ok else "proof INVALID: ") + reason)
+    sys.exit(0 if ok else 1)
 
 
 @main.group()

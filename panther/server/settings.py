@@ -43,6 +43,7 @@ class Settings:
     public_base_url: str = ""
     idempotency_ttl_seconds: int = 24 * 3600  # how long a response is kept for retries
     max_pending_proposals: int = 100  # relations a carrier proposed that await agreement
+    verification_wait_seconds: float = 5.0  # then POST /ledger/verification answers 202
 
     @property
     def resolved_database_url(self) -> str:
@@ -74,5 +75,6 @@ class Settings:
             public_base_url=env.get("PANTHER_PUBLIC_BASE_URL", ""),
             idempotency_ttl_seconds=_int("PANTHER_IDEMPOTENCY_TTL", 24 * 3600),
             max_pending_proposals=_int("PANTHER_MAX_PENDING_PROPOSALS", 100),
+            verification_wait_seconds=float(env.get("PANTHER_VERIFICATION_WAIT", "5")),
         )
         return dataclasses.replace(from_env, **overrides)

@@ -7,15 +7,23 @@ from typing import Any
 from .services.context import Caller
 from .services.errors import Unauthorized
 from .services.ports import Ports
+from .services.verification_jobs import VerificationJobs
 
-__all__ = ["caller", "install", "ports"]
+__all__ = ["caller", "install", "ports", "verification_jobs"]
 
 _ports: Ports | None = None
+_jobs = VerificationJobs()
 
 
 def install(value: Ports) -> None:
-    global _ports
+    global _ports, _jobs
     _ports = value
+    _jobs = VerificationJobs()
+
+
+def verification_jobs() -> VerificationJobs:
+    """The ledger verification jobs of the app installed last."""
+    return _jobs
 
 
 def ports() -> Ports:

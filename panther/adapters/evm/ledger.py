@@ -132,6 +132,7 @@ class AsyncEvmLedger:
         self._wake = asyncio.Event()
         # Decoded entries in seq order, and the last block scanned for them.
         self._entries: list[LedgerEntry] = []
+        self._recorded_by: list[tuple[str, int]] = []  # per entry: chain tx hash, block
         self._scanned_to = config.from_block - 1
         self._scan_lock = asyncio.Lock()
 
@@ -556,6 +557,7 @@ class AsyncEvmLedger:
                             f"event for seq {event.seq} where {len(self._entries)} was next"
                         )
                     self._entries.append(entry_from_event(event))
+                    self._recorded_by.append((event.tx_hash, event.block_number))
                 self._scanned_to = end
                 start = end + 1
 
@@ -567,6 +569,18 @@ class AsyncEvmLedger:
         if seq >= len(self._entries):
             raise EntryNotFound(seq)
         return self._entries[seq]
+
+    async def anchor(self, seq: int) -> dict[str, Any]:
+        """The chain transaction that recorded entry ``seq`` (see LedgerAdapter.anchor)."""
+        await self.get(seq)
+        tx_hash, block = self._recorded_by[seq]
+        return {
+            "kind": "evm",
+            "contract": self.contract,
+            "chainId": self.domain.chain_id,
+            "transactionHash": tx_hash,
+            "blockNumber": block,
+        }
 
     async def entries(self, from_seq: int = 0) -> list[LedgerEntry]:
         await self.refresh()
@@ -647,6 +661,9 @@ class EvmLedger:
     def hash_entry(self, seq: int, tx: Transaction, prev_hash: bytes, recorded_at: str) -> bytes:
         """How this ledger chains entries (what the contract computes)."""
         return chained_entry_hash(self.domain, seq, tx, prev_hash, recorded_at)
+
+    def anchor(self, seq: int) -> dict[str, Any]:
+        return self._run(self._core.anchor(seq))
 
     def append(self, tx: Transaction, conn: Any = None) -> LedgerEntry:
         """Append and wait until mined. `conn` (the caller's database transaction) is not

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from panther.ledger.transactions import LedgerEntry, entry_party
 
 from .repository import T
 
@@ -26,6 +29,7 @@ _endorsement: sa.Table = T.endorsement
 _item: sa.Table = T.item
 _statement: sa.Table = T.statement
 _review_item: sa.Table = T.review_item
+_visibility: sa.Table = T.ledger_visibility
 
 _PROJECTIONS: dict[str, sa.Table] = {
     t.name: t for t in (_party, _relation, _agreement, _report, _run, _endorsement)
@@ -66,13 +70,76 @@ class SqlLedgerEntryRepository:
 
     # ---- who sees an entry ----
 
-    def relation_parties(self, relation_id: str) -> tuple[str, str] | None:
+    def record_visibility(self, entries: Iterable[LedgerEntry]) -> int:
+        rows = [
+            {
+                "seq": e.seq,
+                "tx_type": e.tx.type.value,
+                "relation_id": e.tx.relation,
+                "party_id": entry_party(e.tx),
+            }
+            for e in entries
+        ]
+        if rows:
+            # Another request may have caught the same entries up: the first row stays.
+            dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+            self._conn.execute(dialect.insert(_visibility).on_conflict_do_nothing(), rows)
+        return len(rows)
+
+    def noted_top(self) -> int:
+        top = self._conn.execute(sa.select(sa.func.max(_visibility.c.seq))).scalar_one()
+        return -1 if top is None else int(top)
+
+    def noted_count(self) -> int:
+        count = self._conn.execute(sa.select(sa.func.count()).select_from(_visibility))
+        return int(count.scalar_one())
+
+    def _seen_by(self, party_id: str, tx_type: str | None) -> sa.CompoundSelect[tuple[int]]:
+        """The seqs the party sees: the entries of its relations, and its own (an entry
+        is of a relation or of a party, never both), each branch on its own index."""
+        v, r = _visibility, _relation
+        mine = sa.select(r.c.id).where(
+            sa.or_(r.c.supplier_id == party_id, r.c.customer_id == party_id)
+        )
+        typed = [v.c.tx_type == tx_type] if tx_type is not None else []
+        return sa.union_all(
+            sa.select(v.c.seq).where(v.c.relation_id.in_(mine), *typed),
+            sa.select(v.c.seq).where(v.c.party_id == party_id, *typed),
+        )
+
+    def visible_seqs(
+        self, party_id: str | None, *, tx_type: str | None, offset: int, limit: int
+    ) -> tuple[list[int], int]:
+        v = _visibility
+        if party_id is None:
+            query = sa.select(v.c.seq)
+            if tx_type is not None:
+                query = query.where(v.c.tx_type == tx_type)
+            seen = query.subquery()
+        else:
+            seen = self._seen_by(party_id, tx_type).subquery()
+        total = self._conn.execute(sa.select(sa.func.count()).select_from(seen)).scalar_one()
+        page = self._conn.execute(
+            sa.select(seen.c.seq).order_by(seen.c.seq).offset(offset).limit(limit)
+        )
+        return [int(s) for (s,) in page], int(total)
+
+    def is_visible(self, seq: int, party_id: str) -> bool:
+        v, r = _visibility, _relation
         row = self._conn.execute(
-            sa.select(_relation.c.supplier_id, _relation.c.customer_id).where(
-                _relation.c.id == relation_id
+            sa.select(v.c.relation_id, v.c.party_id).where(v.c.seq == seq)
+        ).first()
+        if row is None:
+            return False
+        if row.relation_id is None:
+            return bool(row.party_id == party_id)
+        found = self._conn.execute(
+            sa.select(r.c.id).where(
+                r.c.id == row.relation_id,
+                sa.or_(r.c.supplier_id == party_id, r.c.customer_id == party_id),
             )
         ).first()
-        return (row[0], row[1]) if row is not None else None
+        return found is not None
 
     # ---- projections ----
 

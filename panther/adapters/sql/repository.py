@@ -25,6 +25,7 @@ from .tables import (
     IdempotencyKey,
     InventoryRecord,
     InventoryReport,
+    LedgerVisibility,
     MatchEndorsement,
     MatchItem,
     MatchRun,
@@ -90,6 +91,7 @@ class T:
     dispute_entity: sa.Table = _table(DisputeEntity)
     dispute_signature: sa.Table = _table(DisputeSignature)
     idempotency_key: sa.Table = _table(IdempotencyKey)
+    ledger_visibility: sa.Table = _table(LedgerVisibility)
 
 
 def insert_row(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:

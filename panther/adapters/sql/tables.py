@@ -22,6 +22,7 @@ __all__ = [
     "IdempotencyKey",
     "InventoryRecord",
     "InventoryReport",
+    "LedgerVisibility",
     "MatchEndorsement",
     "MatchItem",
     "MatchRun",
@@ -382,3 +383,17 @@ class IdempotencyKey(SQLModel, table=True):
     body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: str = Field(max_length=40)
     expires_at: str = Field(index=True, max_length=40)
+class LedgerVisibility(SQLModel, table=True):
+    """Whose each ledger entry is: the relation it is of, or (for an entry of no relation)
+    the party it registers. A projection of the ledger written with each append in the unit
+    of work and caught up from the ledger when behind; carriers' listings filter on it."""
+
+    __tablename__ = "ledger_visibility"
+    __table_args__ = (
+        Index("ix_ledger_visibility_relation", "relation_id", "tx_type", "seq"),
+        Index("ix_ledger_visibility_party", "party_id", "tx_type", "seq"),
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    tx_type: str = Field(max_length=40)
+    relation_id: str | None = Field(default=None, max_length=200)
+    party_id: str | None = Field(default=None, max_length=64)

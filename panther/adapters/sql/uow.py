@@ -3,12 +3,14 @@ ledger's appends and the events to publish are written, committed or rolled back
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from panther.ledger.errors import LedgerError
 from panther.ledger.transactions import LedgerEntry, Transaction
 
 from .billing import SqlBillingRepository
@@ -25,6 +27,8 @@ from .runs import SqlRunRepository
 
 __all__ = ["EventSink", "ReadOnly", "SqlUnitOfWork", "SqlUnitsOfWork", "TransactionalLedger"]
 
+log = logging.getLogger(__name__)
+
 
 class TransactionalLedger(Protocol):
     """A ledger whose append can join the caller's database transaction (the embedded
@@ -32,9 +36,18 @@ class TransactionalLedger(Protocol):
 
     def append(self, tx: Transaction, conn: sa.Connection | None = None) -> LedgerEntry: ...
 
+    def get(self, seq: int) -> LedgerEntry: ...
+
 
 class EventSink(Protocol):
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None: ...
+
+
+def _still_held(ledger: TransactionalLedger, entry: LedgerEntry) -> bool:
+    try:
+        return ledger.get(entry.seq).entry_hash == entry.entry_hash
+    except LedgerError:
+        return False
 
 
 class ReadOnly(RuntimeError):
@@ -47,6 +60,7 @@ class SqlUnitOfWork:
         self._ledger = ledger
         self._writable = writable
         self.events: list[tuple[str, str, dict[str, Any]]] = []
+        self.appended: list[LedgerEntry] = []
         self.parties = SqlPartyRepository(conn)
         self.relations = SqlRelationRepository(conn)
         self.reports = SqlReportRepository(conn)
@@ -61,7 +75,10 @@ class SqlUnitOfWork:
     def append(self, tx: Transaction) -> LedgerEntry:
         if not self._writable:
             raise ReadOnly("a ledger entry is appended only in a write unit of work")
-        return self._ledger.append(tx, conn=self._conn)
+        entry = self._ledger.append(tx, conn=self._conn)
+        self.ledger_entries.record_visibility([entry])
+        self.appended.append(entry)
+        return entry
 
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
         self.events.append((callback, event_type, event))
@@ -80,12 +97,30 @@ class SqlUnitsOfWork:
 
     @contextmanager
     def write(self) -> Iterator[SqlUnitOfWork]:
-        with self._db.write() as conn:
-            uow = SqlUnitOfWork(conn, self._ledger, writable=True)
-            yield uow
+        uow: SqlUnitOfWork | None = None
+        try:
+            with self._db.write() as conn:
+                uow = SqlUnitOfWork(conn, self._ledger, writable=True)
+                yield uow
+        except BaseException:
+            if uow is not None and uow.appended:
+                self._note_kept(uow.appended)
+            raise
         sink = self._outbox()
         for callback, event_type, event in uow.events:
             sink.publish(callback, event_type, event)
+
+    def _note_kept(self, entries: list[LedgerEntry]) -> None:
+        """After a rollback, note whose the appended entries are that the ledger kept (on the
+        EVM ledger, mined before the database rolled back); the embedded ledger's went with
+        the rollback."""
+        try:
+            kept = [e for e in entries if _still_held(self._ledger, e)]
+            if kept:
+                with self._db.write() as conn:
+                    SqlLedgerEntryRepository(conn).record_visibility(kept)
+        except Exception:  # noqa: BLE001 - the rollback's own error is the one to raise
+            log.warning("could not note the visibility of kept ledger entries", exc_info=True)
 
     @contextmanager
     def read(self) -> Iterator[SqlUnitOfWork]:

@@ -228,8 +228,19 @@ def retrieveLedgerEntry(token_info: dict[str, Any], seq: int) -> Any:
     return one(ledger.entry_view(entry, ports.settings.public_base_url))
 
 
+def _verification(job: Any) -> Any:
+    view = ledger.verification_job_view(job, st.ports().settings.public_base_url)
+    if job.state == "running":
+        return one(view, 202, Location=view["href"])
+    return one(view)
+
+
 def createLedgerVerification(token_info: dict[str, Any]) -> Any:
-    return one(ledger.verification_view(ledger_view.verify(st.ports(), _c(token_info))))
+    return _verification(st.verification_jobs().start(st.ports(), _c(token_info)))
+
+
+def retrieveLedgerVerification(token_info: dict[str, Any], id_: str) -> Any:
+    return _verification(st.verification_jobs().get(_c(token_info), id_))
 
 
 def retrieveLedgerProof(

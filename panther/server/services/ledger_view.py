@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, NamedTuple
 
 from panther.inventory.parse import content_hash
+from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import LedgerEntry, TxType
 from panther.ledger.verify import VerificationFailure, verify_ledger
@@ -43,48 +45,58 @@ __all__ = [
 def list_entries(
     ports: Ports, caller: Caller, *, offset: int, limit: int, type_: str | None = None
 ) -> tuple[list[LedgerEntry], int]:
-    """The page of entries the caller sees (of one type if given) and how many it sees."""
-    out: list[LedgerEntry] = []
-    total = 0
+    """The page of entries the caller sees (of one type if given) and how many it sees.
+
+    A carrier sees the entries of its relations and the one that registered it; the
+    operator sees every entry. The filter and the page are the database's
+    (``ledger_visibility``); only the entries of the page are read from the ledger."""
+    ledger = ports.ledger
+    if caller.is_operator and type_ is None:
+        head = ledger.head()
+        total = 0 if head is None else head.seq + 1
+        return list(islice(ledger.iterate(offset), max(0, min(limit, total - offset)))), total
+    _catch_up(ports, ledger.head())
+    party = None if caller.is_operator else caller.party_id
     with ports.uow.read() as uow:
-        parties: dict[str, tuple[str, str] | None] = {}  # relation id -> its two parties
-        for entry in ports.ledger.iterate(0):
-            if type_ and entry.tx.type.value != type_:
-                continue
-            if not _visible(uow, caller, entry, parties):
-                continue
-            if offset <= total < offset + limit:
-                out.append(entry)
-            total += 1
-    return out, total
+        seqs, total = uow.ledger_entries.visible_seqs(
+            party, tx_type=type_, offset=offset, limit=limit
+        )
+    return [ledger.get(seq) for seq in seqs], total
 
 
 def get_entry(ports: Ports, caller: Caller, seq: int) -> LedgerEntry:
+    """One entry; one the caller may not see is as missing as one that is not there."""
     head = ports.ledger.head()
     if head is None or seq < 0 or seq > head.seq:
         raise NotFound(f"no ledger entry {seq}")
-    entry = ports.ledger.get(seq)
+    if not caller.is_operator:
+        _catch_up(ports, head)
+        with ports.uow.read() as uow:
+            if not uow.ledger_entries.is_visible(seq, caller.party_id):
+                raise NotFound(f"no ledger entry {seq}")
+    return ports.ledger.get(seq)
+
+
+_CATCH_UP_BATCH = 1000
+
+
+def _catch_up(ports: Ports, head: LedgerEntry | None) -> None:
+    """Note whose each entry is for the entries the unit of work did not note (on the EVM
+    ledger: those recorded before the table existed). Costs one look at the highest noted
+    seq when nothing is missing."""
+    if head is None:
+        return
     with ports.uow.read() as uow:
-        if not _visible(uow, caller, entry, {}):
-            raise NotFound(f"no ledger entry {seq}")
-    return entry
-
-
-def _visible(
-    uow: UnitOfWork,
-    caller: Caller,
-    entry: LedgerEntry,
-    parties: dict[str, tuple[str, str] | None],
-) -> bool:
-    """The operator sees every entry, a carrier those of no relation and of its relations
-    (``parties`` remembers the relations already looked up)."""
-    relation = entry.tx.relation
-    if caller.is_operator or relation is None:
-        return True
-    if relation not in parties:
-        parties[relation] = uow.ledger_entries.relation_parties(relation)
-    found = parties[relation]
-    return found is not None and caller.party_id in found
+        top = uow.ledger_entries.noted_top()
+        if top >= head.seq:
+            return
+        # A hole below the top (a process that stopped between the chain and the database):
+        # go over them all.
+        start = top + 1 if uow.ledger_entries.noted_count() == top + 1 else 0
+    entries = ports.ledger.iterate(start)
+    while batch := list(islice(entries, _CATCH_UP_BATCH)):
+        with ports.uow.write() as uow:
+            uow.ledger_entries.record_visibility(batch)
 
 
 # ---- what an entry says of the projections ----
@@ -284,12 +296,15 @@ def verify(ports: Ports, caller: Caller | None = None) -> LedgerVerification:
 @dataclass(frozen=True)
 class InclusionProof:
     """What proves one record of a report or one item of a run: every leaf under the root,
-    the index of the one proven, the entry that holds the root, and what was asked for."""
+    the index of the one proven, the entry that holds the root, what was asked for, where
+    the ledger holds the entry (``LedgerAdapter.anchor``) and the signatures' domain."""
 
     leaves: list[bytes]
     index: int
     entry: LedgerEntry
     subject: dict[str, Any]
+    anchor: dict[str, Any]
+    domain: LedgerDomain
 
 
 def proof(
@@ -322,6 +337,7 @@ def proof(
             if index is None:
                 raise InvalidInput("give index or productId with reportId", status_code=422)
             seq, subject = row["ledger_seq"], {"reportId": report_id, "index": index}
+            subject["relationId"] = row["relation_id"]
         else:
             row = uow.runs.get(str(run_id))
             if row is None:
@@ -331,7 +347,10 @@ def proof(
                 raise InvalidInput("give itemNo with runId", status_code=422)
             leaves = rows.item_leaves(str(run_id))
             index, seq = item_no, row["ledger_seq"]
-            subject = {"runId": run_id, "itemNo": item_no}
+            subject = {"runId": run_id, "itemNo": item_no, "relationId": row["relation_id"]}
     if not 0 <= index < len(leaves):
         raise NotFound(f"no record {index} (there are {len(leaves)})")
-    return InclusionProof(leaves, index, ports.ledger.get(seq), subject)
+    ledger = ports.ledger
+    return InclusionProof(
+        leaves, index, ledger.get(seq), subject, ledger.anchor(seq), ledger.domain
+    )

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from panther.ledger.canonical import canonical_json
+from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.merkle import merkle_root
 from panther.ledger.proofs import check_proof_document
+from panther.ledger.testing import Actor, signed
 from panther.ledger.transactions import (
     GENESIS_PREV_HASH,
     LedgerEntry,
@@ -59,6 +61,8 @@ class _Proof:
     index: int
     entry: LedgerEntry
     subject: dict[str, Any]
+    anchor: dict[str, Any]
+    domain: LedgerDomain
 
 
 def test_entry_view_links_the_entry_and_hexes_its_bytes() -> None:
@@ -109,16 +113,32 @@ def test_an_empty_ledger_has_no_head() -> None:
     assert view["ok"] is True and view["head"] is None and view["entriesChecked"] == 0
 
 
-def test_the_proof_document_checks_out_and_names_its_entry() -> None:
-    entry = _entry(root=merkle_root(LEAVES))
-    doc = proof_document(_Proof(LEAVES, 2, entry, {"reportId": "rpt-1", "index": 2}), BASE)
-    assert doc["subject"] == {"reportId": "rpt-1", "index": 2}
+def test_the_proof_document_carries_its_signed_entry_and_checks_out() -> None:
+    domain, reporter = LedgerDomain(chain_id=31337), Actor.new("carrier-a")
+    tx = signed(
+        domain,
+        TxType.InventoryReported,
+        {"relationId": "rel-1", "recordCount": len(LEAVES)},
+        reporter,
+        relation="rel-1",
+        merkle_root=merkle_root(LEAVES),
+    )
+    entry = make_entry(0, tx, GENESIS_PREV_HASH, recorded_at="2026-01-02T03:04:05.000000Z")
+    subject = {"reportId": "rpt-1", "index": 2, "relationId": "rel-1"}
+    doc = proof_document(_Proof(LEAVES, 2, entry, subject, {"kind": "embedded"}, domain), BASE)
+    assert doc["proofVersion"] == 2 and doc["subject"] == subject
     assert doc["leaf"] == LEAVES[2].decode() and doc["leafIndex"] == 2
     assert doc["leafCount"] == 5
-    assert doc["entry"] == {
-        "seq": 3,
-        "type": "InventoryReported",
-        "entryHash": entry.entry_hash.hex(),
+    assert doc["entry"] == entry_view(entry, BASE)
+    assert doc["entry"]["signers"] == [reporter.address]
+    assert doc["ledger"] == {
+        "kind": "embedded",
+        "domain": {
+            "name": "StonePanther",
+            "version": "1",
+            "chainId": 31337,
+            "verifyingContract": "0x" + "00" * 20,
+        },
     }
     assert check_proof_document(doc)[0] is True
     doc["leaf"] = LEAVES[3].decode()

@@ -90,3 +90,34 @@ def test_sqlite_with_rows_referring_to_a_rebuilt_table_migrates(tmp_path: Path) 
         assert _diff(engine) == []
     finally:
         engine.dispose()
+
+
+def test_the_visibility_of_entries_already_on_the_ledger_is_filled_in(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from panther.adapters.ledger_embedded import EmbeddedLedger
+    from panther.adapters.sql.db import _MIGRATIONS
+    from panther.ledger.testing import seed_ledger
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with engine.begin() as conn:  # the schema before the visibility table
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+        cast = seed_ledger(EmbeddedLedger(engine), "rel-A-B")
+        migrate(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT seq, tx_type, relation_id, party_id FROM ledger_visibility")
+            ).all()
+        assert sorted(tuple(r) for r in rows) == [
+            (0, "PartyRegistered", None, cast.operator.party_id),
+            (1, "PartyRegistered", None, cast.supplier.party_id),
+            (2, "PartyRegistered", None, cast.customer.party_id),
+            (3, "RelationAgreed", "rel-A-B", None),
+        ]
+    finally:
+        engine.dispose()

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from panther.adapters.sql.uow import ReadOnly
+from panther.adapters.sql.uow import ReadOnly, SqlUnitsOfWork
 from panther.ledger import eip712
+from panther.ledger.memory import InMemoryLedger
 from panther.ledger.transactions import Transaction, TxType
 from panther.server.bootstrap import System, compose
 from panther.server.settings import Settings
@@ -125,3 +126,53 @@ def test_a_read_unit_of_work_refuses_to_append_or_publish(system: System) -> Non
         with system.uow.read() as uow:
             uow.publish("https://example.net/cb", "x", {})
     assert system.webhooks.sent == []
+
+
+def test_whose_each_entry_is_is_noted_with_it_or_not_at_all(system: System) -> None:
+    tx, row = _register(system, "telia")
+    with system.uow.write() as uow:
+        uow.parties.add(row)
+        entry = uow.append(tx)
+    with system.uow.read() as uow:
+        assert uow.ledger_entries.noted_top() == entry.seq
+        assert uow.ledger_entries.is_visible(entry.seq, "telia")
+        assert not uow.ledger_entries.is_visible(entry.seq, "operator")
+    tx, row = _register(system, "orange")
+    with pytest.raises(RuntimeError):
+        with system.uow.write() as uow:
+            uow.parties.add(row)
+            uow.append(tx)
+            raise RuntimeError("after the append")
+    with system.uow.read() as uow:  # the embedded entry went with the rollback, and its note
+        assert uow.ledger_entries.noted_top() == entry.seq
+
+
+class ChainLikeLedger:
+    """A ledger outside the database, as a chain is: its entry stays when the caller's
+    database transaction rolls back (the in-memory ledger, with the system's history)."""
+
+    def __init__(self, history: Any) -> None:
+        self.inner = InMemoryLedger(history.domain)
+        for entry in history.iterate(0):
+            self.inner.append(entry.tx)
+
+    def append(self, tx: Transaction, conn: Any = None) -> Any:
+        return self.inner.append(tx)
+
+    def get(self, seq: int) -> Any:
+        return self.inner.get(seq)
+
+
+def test_an_entry_the_ledger_kept_through_a_rollback_is_still_noted(system: System) -> None:
+    chain = ChainLikeLedger(system.ledger)
+    units = SqlUnitsOfWork(system.db, chain, lambda: system.webhooks)
+    tx, row = _register(system, "sparkle")
+    with pytest.raises(RuntimeError):
+        with units.write() as uow:
+            uow.parties.add(row)
+            entry = uow.append(tx)
+            raise RuntimeError("after the append")
+    assert chain.get(entry.seq) == entry
+    with system.uow.read() as uow:
+        assert uow.parties.get("sparkle") is None
+        assert uow.ledger_entries.is_visible(entry.seq, "sparkle")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from panther.ledger.eip712 import LedgerDomain
 from panther.ledger.proofs import build_proof_document
 from panther.ledger.transactions import LedgerEntry
 
@@ -14,6 +15,7 @@ __all__ = [
     "Verification",
     "entry_view",
     "proof_document",
+    "verification_job_view",
     "verification_view",
 ]
 
@@ -44,8 +46,31 @@ class Verification(Protocol):
     def first_failure(self) -> Failure | None: ...
 
 
+class VerificationJob(Protocol):
+    """A verification running in the background, or its outcome."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def started_at(self) -> str: ...
+
+    @property
+    def finished_at(self) -> str | None: ...
+
+    @property
+    def result(self) -> Verification | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
 class InclusionProof(Protocol):
-    """What proves one leaf: every leaf under the root, its index, the entry with the root."""
+    """What proves one leaf: every leaf under the root, its index, the entry with the root,
+    where the ledger holds that entry and the EIP-712 domain of its signatures."""
 
     @property
     def leaves(self) -> list[bytes]: ...
@@ -58,6 +83,12 @@ class InclusionProof(Protocol):
 
     @property
     def subject(self) -> dict[str, Any]: ...
+
+    @property
+    def anchor(self) -> dict[str, Any]: ...
+
+    @property
+    def domain(self) -> LedgerDomain: ...
 
 
 def entry_view(entry: LedgerEntry, base_url: str) -> dict[str, Any]:
@@ -91,11 +122,32 @@ def verification_view(verification: Verification) -> dict[str, Any]:
     }
 
 
+def verification_job_view(job: VerificationJob, base_url: str) -> dict[str, Any]:
+    """The job's state; once done, the verification's outcome beside it (ok is null until
+    then)."""
+    outcome = (
+        verification_view(job.result)
+        if job.result is not None
+        else {"@type": "LedgerVerification", "ok": None, "entriesChecked": None}
+    )
+    return {
+        **outcome,
+        "id": job.id,
+        "href": f"{base_url}/panther/v1/ledger/verification/{job.id}",
+        "state": job.state,
+        "startedAt": job.started_at,
+        "finishedAt": job.finished_at,
+        **({"error": job.error} if job.error is not None else {}),
+    }
+
+
 def proof_document(proof: InclusionProof, base_url: str) -> dict[str, Any]:
     """The proof that ``proof.leaves[proof.index]`` is under its entry's Merkle root."""
     return build_proof_document(
         proof.leaves,
         proof.index,
         entry=entry_view(proof.entry, base_url),
+        ledger=proof.anchor,
+        domain=proof.domain,
         subject=proof.subject,
     )

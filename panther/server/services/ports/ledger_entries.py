@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
+from panther.ledger.transactions import LedgerEntry
+
 from .rows import Row
 
 __all__ = ["LedgerEntryRepository"]
@@ -18,8 +20,29 @@ class LedgerEntryRepository(Protocol):
     counts, profile) are handed out and taken in decoded.
     """
 
-    def relation_parties(self, relation_id: str) -> tuple[str, str] | None:
-        """(supplier id, customer id) of a relation: who sees the relation's entries."""
+    def record_visibility(self, entries: Iterable[LedgerEntry]) -> int:
+        """Note whose each entry is (its relation, or the party it registers); an entry
+        already noted is left as it is. Returns how many were given."""
+        ...
+
+    def noted_top(self) -> int:
+        """The highest seq whose visibility is noted, -1 for none."""
+        ...
+
+    def noted_count(self) -> int:
+        """How many entries' visibility is noted."""
+        ...
+
+    def visible_seqs(
+        self, party_id: str | None, *, tx_type: str | None, offset: int, limit: int
+    ) -> tuple[list[int], int]:
+        """A page of the seqs of the entries ``party_id`` sees (those of its relations and
+        of itself; every entry for None), of one type if given, oldest first, and how many
+        there are in all. Filtered and paged in the database."""
+        ...
+
+    def is_visible(self, seq: int, party_id: str) -> bool:
+        """Whether entry ``seq`` is noted and of one of the party's relations or of itself."""
         ...
 
     def projection(self, table: str, key: dict[str, Any]) -> Row | None:
