@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.services.ports import Ports
+from tests.served import serve
 
 from .world import World, build_world
 
@@ -63,3 +65,10 @@ def listener() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
         server.shutdown()
         thread.join(5)
         server.server_close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`panther serve` on a free port with its own data folder; stopped by its pid."""
+    with serve(tmp_path) as url:
+        yield url

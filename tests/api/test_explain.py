@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from panther.client import PantherClient
 from panther.matching import DEFAULT_PROFILE
 from panther.server.services.ports import Ports
 
-from ..served import panther_command, serve
+from ..served import panther_command
 from .world import TODAY, World, build_world, product
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "panther-v1.yaml"
@@ -202,13 +201,6 @@ def test_the_explanation_schema_is_strict() -> None:
 
 
 # -- the command, against a real server ------------------------------------------------------
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """`panther serve` on a free port with its own data folder; stopped by its pid."""
-    with serve(tmp_path) as url:
-        yield url
 
 
 def _credentials(path: Path, party: dict[str, Any]) -> Path:

@@ -22,8 +22,9 @@ from panther.ledger.transactions import TxType, make_entry
 from panther.server.cli import main
 from panther.server.representations.panther.ledger import entry_view
 from panther.server.services.ports import Ports
+from tests.served import panther_command
 
-from .test_explain import _credentials, _panther, served  # noqa: F401 - served: a fixture
+from .test_explain import _credentials
 from .test_spine import inventories
 from .world import World, new_carrier
 
@@ -181,7 +182,7 @@ async def test_proof_errors(world: World) -> None:
 
 
 def test_check_proof_online_asks_the_server_that_its_ledger_holds_the_entry(
-    served: str,  # noqa: F811 - the fixture imported above
+    served: str,
     tmp_path: Path,
 ) -> None:
     operator_creds = json.loads((tmp_path / "operator-credentials.json").read_text())
@@ -205,7 +206,7 @@ def test_check_proof_online_asks_the_server_that_its_ledger_holds_the_entry(
     def check(document: Any, name: str) -> subprocess.CompletedProcess[str]:
         path = tmp_path / name
         path.write_text(json.dumps(document))
-        command = [*_panther(), "ledger", "check-proof", str(path), *online]
+        command = [*panther_command(), "ledger", "check-proof", str(path), *online]
         return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
     proc = check(doc, "genuine.json")

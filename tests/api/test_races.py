@@ -104,7 +104,12 @@ class Carriers:
     def relation(self, *, agreed: bool = False) -> str:
         """A new relation between the two, proposed by the operator (and agreed, one
         carrier after the other)."""
-        body = {"supplier": self.supplier.party_id, "customer": self.customer.party_id}
+        # An id of its own: the same proposal without one is the same relation (idempotent).
+        body = {
+            "id": f"rel-{secrets.token_hex(6)}",
+            "supplier": self.supplier.party_id,
+            "customer": self.customer.party_id,
+        }
         r = self.operator.call("POST", "/panther/v1/relation", body)
         assert r.status_code == 201, r.text
         relation_id = str(r.json()["id"])
