@@ -28,6 +28,7 @@ from .errors import register_error_handlers
 from .services.errors import InvalidInput
 from .services.ports import Ports
 from .settings import Settings
+from .throttle import RateLimit, send_error
 
 __all__ = ["OPENAPI_DIR", "APIS", "create_app"]
 
@@ -169,19 +170,8 @@ class BodyLimit:
 
     @staticmethod
     async def _reject(scope: Scope, send: Send, limit: int) -> None:
-        from .errors import error_response
-
-        response = error_response(
-            scope.get("path", ""), 413, f"request body over the limit of {limit} bytes"
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        message = f"request body over the limit of {limit} bytes"
+        await send_error(send, scope.get("path", ""), 413, message)
 
 
 class OpenAPIDocuments:
@@ -252,5 +242,11 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         max_json=ports.settings.max_json_bytes,
         max_upload=ports.settings.max_upload_bytes,
+    )
+    app.add_middleware(
+        RateLimit,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        limiter=ports.limiter,
+        settings=ports.settings,
     )
     return app

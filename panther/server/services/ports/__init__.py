@@ -21,6 +21,7 @@ from .system import (
     Keystore,
     Outbox,
     Ports,
+    RateLimiter,
     UnitOfWork,
     UnitsOfWork,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Outbox",
     "PartyRepository",
     "Ports",
+    "RateLimiter",
     "RelationRepository",
     "ReportRepository",
     "ReviewRepository",
