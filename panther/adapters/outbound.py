@@ -167,8 +167,9 @@ class DestinationPolicy:
             return
         kind = not_public(address)
         if kind is not None:
-            shown = host if str(address) == host else f"{host} resolves to {address},"
-            raise Refused(f"{shown} a {kind} address; callbacks must be public")
+            article = "an" if kind[0] in "aeiou" else "a"
+            shown = f"{host} is" if str(address) == host else f"{host} resolves to {address},"
+            raise Refused(f"{shown} {article} {kind} address; callbacks must be public")
 
 
 def own_addresses(hosts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
