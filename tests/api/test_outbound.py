@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from panther.adapters.outbound import SystemResolver
 from panther.server import state
 from panther.server.app import create_app
 from panther.server.services.ports import Ports
@@ -40,8 +41,6 @@ class Names:
     def resolve(self, host: str, port: int) -> list[str]:
         if host in self.names:
             return self.names[host]
-        from panther.adapters.outbound import SystemResolver
-
         return SystemResolver().resolve(host, port)
 
 
