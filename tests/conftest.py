@@ -20,6 +20,15 @@ from panther.server.settings import Settings
 PG_URL = os.environ.get("PANTHER_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("PANTHER_REQUIRE_POSTGRES") == "1"
 
+# The suite writes far faster than any carrier: rate limits are raised for every system a test
+# composes (tests of the limits set low ones on a system of their own).
+for _limit in ("TOKEN_PER_IP", "TOKEN_FAILURES_PER_IP", "TOKEN_FAILURES_PER_CLIENT"):
+    os.environ.setdefault(f"PANTHER_RATE_LIMIT_{_limit}", "100000/minute")
+os.environ.setdefault("PANTHER_RATE_LIMIT_WRITES_PER_CLIENT", "1000000/minute")
+# The webhook receivers of the tests (the `listener` fixture) listen on plain http on
+# 127.0.0.1, which the defaults refuse.
+LISTENER_SETTINGS: dict[str, Any] = {"callback_allow_http": True, "callback_allow": ("127.0.0.1",)}
+
 # sqlite and postgres: the embedded ledger in that database. evm: SQLite for the system of
 # record and the ledger contract on the session's anvil node.
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "evm"]
@@ -54,7 +63,7 @@ def pg_schema() -> Iterator[str]:
 def make_ports(backend: str, data_dir: Path, **settings: Any) -> Iterator[Ports]:
     # A test that verifies the ledger reads the outcome: it waits for it however long the
     # session's ledger takes on a loaded machine (the 202 path has its own test).
-    settings = {"verification_wait_seconds": 600.0, **settings}
+    settings = {"verification_wait_seconds": 600.0, **LISTENER_SETTINGS, **settings}
     if backend == "evm":
         settings = {"ledger": "evm", **settings}
         backend = "sqlite"

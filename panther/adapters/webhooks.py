@@ -2,6 +2,8 @@
 
 Delivery is best effort and off the request path: a background thread posts each event
 once per listener with a short timeout, so a slow listener never slows a carrier's write.
+Each delivery checks the callback again (`panther.adapters.outbound`), connects to the
+address it checked and follows no redirect.
 """
 
 from __future__ import annotations
@@ -13,17 +15,33 @@ from typing import Any
 
 import httpx
 
+from .outbound import DestinationPolicy, Refused, Resolver, SystemResolver
+
 __all__ = ["WebhookDispatcher"]
 
 log = logging.getLogger("panther.webhooks")
 
 
 class WebhookDispatcher:
-    def __init__(self, client: httpx.Client | None = None, *, timeout: float = 5.0) -> None:
-        self._client = client or httpx.Client(timeout=timeout)
+    """The outbox. `resolver` is public so that tests can say what names resolve to."""
+
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        timeout: float = 5.0,
+        policy: DestinationPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self.policy = policy or DestinationPolicy()
+        self.resolver: Resolver = resolver or SystemResolver()
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def refusal(self, callback: str) -> str | None:
+        return self.policy.refusal(callback, self.resolver)
 
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None:
         url = f"{callback.rstrip('/')}/listener/{event_type}"
@@ -53,7 +71,21 @@ class WebhookDispatcher:
             if url == "__drain__":
                 event["event"].set()
                 continue
-            try:
-                self._client.post(url, json=event)
-            except httpx.HTTPError as exc:
-                log.warning("event delivery to %s failed: %s", url, exc)
+            self._deliver(url, event)
+
+    def _deliver(self, url: str, event: dict[str, Any]) -> None:
+        try:
+            to = self.policy.destination(url, self.resolver)
+        except (Refused, OSError) as exc:
+            log.warning("event not delivered to %s: %s", url, exc)
+            return
+        try:
+            self._client.post(
+                to.url,
+                json=event,
+                headers={"Host": to.host_header},
+                extensions={"sni_hostname": to.host} if to.host else {},
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("event delivery to %s failed: %s", url, exc)

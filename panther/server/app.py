@@ -29,6 +29,7 @@ from .idempotency import IdempotencyKeys, idempotent_operations
 from .services.errors import InvalidInput
 from .services.ports import Ports
 from .settings import Settings
+from .throttle import RateLimit, send_error
 
 __all__ = ["OPENAPI_DIR", "APIS", "create_app"]
 
@@ -170,19 +171,8 @@ class BodyLimit:
 
     @staticmethod
     async def _reject(scope: Scope, send: Send, limit: int) -> None:
-        from .errors import error_response
-
-        response = error_response(
-            scope.get("path", ""), 413, f"request body over the limit of {limit} bytes"
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        message = f"request body over the limit of {limit} bytes"
+        await send_error(send, scope.get("path", ""), 413, message)
 
 
 class OpenAPIDocuments:
@@ -261,5 +251,11 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         ports=ports,
         operations=idempotent_operations(documents),
+    )
+    app.add_middleware(
+        RateLimit,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        limiter=ports.limiter,
+        settings=ports.settings,
     )
     return app

@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
+
 from panther.adapters.clock import SystemClock
 from panther.adapters.extract_cache import ExtractCache
 from panther.adapters.keystore import Keystore
 from panther.adapters.ledger_embedded import EmbeddedLedger
+from panther.adapters.outbound import DestinationPolicy, own_addresses
+from panther.adapters.rate_limits import RateLimits
 from panther.adapters.sql.db import Database, make_engine, migrate, wait_until_reachable
 from panther.adapters.sql.uow import SqlUnitsOfWork
 from panther.adapters.webhooks import WebhookDispatcher
@@ -38,14 +42,31 @@ class System:
     ledger: EmbeddedLedger | EvmLedger
     keystore: Keystore
     domain: LedgerDomain
-    webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
     extract_cache: ExtractCache | None = None
     clock: SystemClock = field(default_factory=SystemClock)
+    webhooks: WebhookDispatcher = field(init=False)
+    limiter: RateLimits = field(init=False)
     uow: SqlUnitsOfWork = field(init=False)
 
     def __post_init__(self) -> None:
+        self.webhooks = WebhookDispatcher(policy=destination_policy(self.settings))
+        self.limiter = RateLimits(self.settings.rate_limit_storage)
         # The outbox is looked up at each commit: tests swap `webhooks` on a running system.
         self.uow = SqlUnitsOfWork(self.db, self.ledger, lambda: self.webhooks)
+
+
+def destination_policy(settings: Settings) -> DestinationPolicy:
+    """Where hub events may go under these settings; this server's own addresses are the
+    public base URL's and the listening socket's."""
+    own = [(settings.host, settings.port)]
+    if settings.public_base_url:
+        base = httpx.URL(settings.public_base_url)
+        own.append((base.host, base.port or (443 if base.scheme == "https" else 80)))
+    return DestinationPolicy(
+        allow_http=settings.callback_allow_http,
+        allowed=settings.callback_allow,
+        own=own_addresses(own),
+    )
 
 
 def _keystore_password(settings: Settings) -> str:

@@ -40,6 +40,7 @@ _MEF_CODES = {
     404: "notFound",
     409: "conflict",
     422: "invalidValue",
+    429: "tooManyRequests",
     500: "internalError",
     501: "notImplemented",
     503: "serviceUnavailable",
@@ -65,7 +66,11 @@ def error_response(
     message = message[:2000]
     body: Any
     if path.startswith("/oauth/"):
-        oauth_code = {401: "invalid_client", 403: "invalid_scope"}.get(status, "invalid_request")
+        oauth_code = {
+            401: "invalid_client",
+            403: "invalid_scope",
+            429: "temporarily_unavailable",
+        }.get(status, "invalid_request")
         body = {"error": oauth_code, "error_description": message}
     elif path.startswith("/mefApi/"):
         if status == 422:

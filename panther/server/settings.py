@@ -16,6 +16,10 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in os.environ.get(name, "").replace(",", " ").split() if w)
+
+
 def _optional_int(name: str) -> int | None:
     raw = os.environ.get(name)
     return int(raw) if raw else None
@@ -44,6 +48,20 @@ class Settings:
     idempotency_ttl_seconds: int = 24 * 3600  # how long a response is kept for retries
     max_pending_proposals: int = 100  # relations a carrier proposed that await agreement
     verification_wait_seconds: float = 5.0  # then POST /ledger/verification answers 202
+    # Hub callbacks: https only unless plain http is allowed (tests); names and networks
+    # (CIDR) the operator allows although they are loopback, private, link-local, ...
+    callback_allow_http: bool = False
+    callback_allow: tuple[str, ...] = ()
+    # Rate limits in the `limits` notation ("10/minute", "5 per 2 seconds"); "" turns one off.
+    rate_limit_storage: str = "memory://"  # redis://host:6379 to share limits between processes
+    rate_limit_token_per_ip: str = "60/minute"
+    rate_limit_token_failures_per_ip: str = "10/minute"
+    rate_limit_token_failures_per_client: str = "5/minute"
+    rate_limit_writes_per_client: str = "600/minute"
+    # What one party can store.
+    max_listeners_per_party: int = 20
+    max_notes_per_ticket: int = 200
+    max_note_bytes: int = 16 * 1024
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,5 +94,21 @@ class Settings:
             idempotency_ttl_seconds=_int("PANTHER_IDEMPOTENCY_TTL", 24 * 3600),
             max_pending_proposals=_int("PANTHER_MAX_PENDING_PROPOSALS", 100),
             verification_wait_seconds=float(env.get("PANTHER_VERIFICATION_WAIT", "5")),
+            callback_allow_http=env.get("PANTHER_CALLBACK_ALLOW_HTTP", "") == "1",
+            callback_allow=_words("PANTHER_CALLBACK_ALLOW"),
+            rate_limit_storage=env.get("PANTHER_RATE_LIMIT_STORAGE", "memory://"),
+            rate_limit_token_per_ip=env.get("PANTHER_RATE_LIMIT_TOKEN_PER_IP", "60/minute"),
+            rate_limit_token_failures_per_ip=env.get(
+                "PANTHER_RATE_LIMIT_TOKEN_FAILURES_PER_IP", "10/minute"
+            ),
+            rate_limit_token_failures_per_client=env.get(
+                "PANTHER_RATE_LIMIT_TOKEN_FAILURES_PER_CLIENT", "5/minute"
+            ),
+            rate_limit_writes_per_client=env.get(
+                "PANTHER_RATE_LIMIT_WRITES_PER_CLIENT", "600/minute"
+            ),
+            max_listeners_per_party=_int("PANTHER_MAX_LISTENERS_PER_PARTY", 20),
+            max_notes_per_ticket=_int("PANTHER_MAX_NOTES_PER_TICKET", 200),
+            max_note_bytes=_int("PANTHER_MAX_NOTE_BYTES", 16 * 1024),
         )
         return dataclasses.replace(from_env, **overrides)

@@ -37,6 +37,11 @@ class SqlListenerRepository:
         ).rowcount
         return bool(deleted)
 
+    def count_of(self, party_id: str) -> int:
+        sub = _subscription
+        query = sa.select(sa.func.count()).select_from(sub).where(sub.c.party_id == party_id)
+        return int(self._conn.execute(query).scalar_one())
+
     def of_parties(self, api: str, party_ids: Sequence[str]) -> list[dict[str, Any]]:
         sub = _subscription
         return list_rows(self._conn, sub, [sub.c.api == api, sub.c.party_id.in_(list(party_ids))])

@@ -21,7 +21,7 @@ from .billing_events import MEF141_API, wanted_types
 from .bills import bill_for, viewer
 from .context import Caller
 from .disputes import OPEN_STATUSES
-from .errors import InvalidInput, NotFound
+from .errors import Forbidden, InvalidInput, NotFound
 from .ports import Ports, Row, UnitOfWork
 
 __all__ = [
@@ -159,8 +159,10 @@ def get_bill_item(
 def register_listener(ports: Ports, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     query = body.get("query")
     wanted_types(None if query is None else str(query))
-    # 400: the MEF document declares no 422 for the hub.
-    return listener_view(hub.add_listener(ports, caller, MEF141_API, body, invalid_status=400))
+    # 400 and 403: the MEF document declares no 422 and no 409 for the hub.
+    return listener_view(
+        hub.add_listener(ports, caller, MEF141_API, body, invalid_status=400, too_many=Forbidden)
+    )
 
 
 def get_listener(ports: Ports, caller: Caller, listener_id: str) -> dict[str, Any]:

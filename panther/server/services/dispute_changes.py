@@ -175,7 +175,7 @@ def patch_ticket(
         values: Row = {"revision": row["revision"] + 1, "updated_at": now}
         if fresh:
             stored["note"] = stored["note"] + new_notes(
-                fresh, len(stored["note"]), caller.party_id, now, "/note"
+                ports, fresh, len(stored["note"]), caller.party_id, now, "/note"
             )
             events.append("troubleTicketAttributeValueChangeEvent")
         if changing:

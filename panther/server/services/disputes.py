@@ -110,15 +110,21 @@ def views(ports: Ports, uow: UnitOfWork, rows: list[Row]) -> list[dict[str, Any]
 
 
 def new_notes(
-    given: list[dict[str, Any]], start: int, author: str, now: str, at: str
+    ports: Ports, given: list[dict[str, Any]], start: int, author: str, now: str, at: str
 ) -> list[dict[str, Any]]:
-    """Notes as given, numbered from ``start`` + 1 and stamped with their author and date."""
+    """Notes as given, numbered from ``start`` + 1 and stamped with their author and date;
+    a ticket holds so many notes of so many bytes at most (the settings say how many)."""
+    most, most_bytes = ports.settings.max_notes_per_ticket, ports.settings.max_note_bytes
+    if start + len(given) > most:
+        raise invalid(at, f"a trouble ticket holds at most {most} notes")
     notes = []
     for n, note in enumerate(given):
         text = note.get("text")
         if not isinstance(text, str) or not text.strip():
             raise invalid(f"{at}/{start + n}/text", "a note needs a text")
         out = {k: v for k, v in note.items() if k not in ("id", "author", "date")}
+        if len(json.dumps(out, ensure_ascii=False).encode()) > most_bytes:
+            raise invalid(f"{at}/{start + n}", f"a note is {most_bytes} bytes of JSON at most")
         notes.append({**out, "id": str(start + n + 1), "author": author, "date": now})
     return notes
 
@@ -275,7 +281,9 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
         stored["relatedParty"] = _parties(
             uow, relation, caller.party_id, list(body.get("relatedParty") or [])
         )
-        stored["note"] = new_notes(list(body.get("note") or []), 0, caller.party_id, now, "/note")
+        stored["note"] = new_notes(
+            ports, list(body.get("note") or []), 0, caller.party_id, now, "/note"
+        )
         stored["statusChange"] = [
             {
                 "status": "acknowledged",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..representations.hub import hub_event, listener_view, parse_listener
 from .context import Caller
-from .errors import NotFound
+from .errors import Conflict, InvalidInput, NotFound, ServiceError
 from .ports import Ports, Row
 
 __all__ = [
@@ -30,10 +30,20 @@ def add_listener(
     body: dict[str, Any],
     *,
     invalid_status: int | None = None,
+    too_many: type[ServiceError] = Conflict,
 ) -> dict[str, Any]:
-    """Store a listener for `api`; the callback must be an http(s) URL (`invalid_status`:
-    the status a standard wants for a bad body, when it declares no 422)."""
+    """Store a listener for `api` if events may go to its callback (`invalid_status`: the
+    status a standard wants for a bad body, when it declares no 422; `too_many`: the error
+    when the party has all the listeners it may have)."""
     wanted = parse_listener(body, invalid_status=invalid_status)
+    refusal = ports.webhooks.refusal(wanted.callback)
+    if refusal is not None:
+        raise InvalidInput(
+            f"callback refused: {refusal}",
+            details=[{"pointer": "/callback", "message": refusal}],
+            status_code=422 if invalid_status is None else invalid_status,
+        )
+    cap = ports.settings.max_listeners_per_party
     row: Row = {
         "id": f"hub-{secrets.token_hex(8)}",
         "party_id": caller.party_id,
@@ -43,6 +53,8 @@ def add_listener(
         "created_at": ports.clock.now_iso(),
     }
     with ports.uow.write() as uow:
+        if uow.listeners.count_of(caller.party_id) >= cap:
+            raise too_many(f"a party has at most {cap} listeners; remove one before adding another")
         uow.listeners.add(row)
     return row
 

@@ -22,6 +22,7 @@ from .system import (
     Keystore,
     Outbox,
     Ports,
+    RateLimiter,
     UnitOfWork,
     UnitsOfWork,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "Outbox",
     "PartyRepository",
     "Ports",
+    "RateLimiter",
     "RelationRepository",
     "ReportRepository",
     "ReviewRepository",

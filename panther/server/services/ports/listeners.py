@@ -23,6 +23,10 @@ class ListenerRepository(Protocol):
         """Remove the party's listener on ``api``; False if there was none."""
         ...
 
+    def count_of(self, party_id: str) -> int:
+        """How many listeners the party has, on every API."""
+        ...
+
     def of_parties(self, api: str, party_ids: Sequence[str]) -> list[Row]:
         """The listeners of these parties on ``api``."""
         ...

@@ -31,6 +31,7 @@ __all__ = [
     "Keystore",
     "Outbox",
     "Ports",
+    "RateLimiter",
     "Row",
     "UnitOfWork",
     "UnitsOfWork",
@@ -103,6 +104,24 @@ class Outbox(Protocol):
 
     def publish(self, callback: str, event_type: str, event: dict[str, Any]) -> None: ...
 
+    def refusal(self, callback: str) -> str | None:
+        """Why events may not go to `callback` (not https, credentials, this server, an
+        address that is not public); None when they may."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Requests counted against rules in the `limits` notation ("10/minute") per key; each
+    answers None while allowed, else the seconds until one more request will be."""
+
+    def hit(self, rule: str, *key: str) -> int | None:
+        """Count one request."""
+        ...
+
+    def exhausted(self, rule: str, *key: str) -> int | None:
+        """Whether the rule is used up, counting nothing."""
+        ...
+
 
 class ExtractCache(Protocol):
     """Match columns of stored reports and items of runs, kept to make later runs faster;
@@ -149,3 +168,6 @@ class Ports(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def limiter(self) -> RateLimiter: ...
