@@ -104,6 +104,9 @@ class _JSONBody(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion is
             raise BadRequestProblem(detail="body is nested too deeply") from None
         except ValueError as exc:
             raise BadRequestProblem(detail=f"body is not JSON: {exc}") from None
+        if value is None and not self._nullable:
+            # `null` is not the optional body left out: it is a value the schema refuses.
+            raise BadRequestProblem(detail="body is null: send a JSON object, or no body")
         # What is signed and stored must be what was sent: refuse what JSON cannot keep
         # exactly (and what would break every later read) before anything looks at it.
         problem = not_kept_exactly(value, max_string=MAX_STRING_CHARS, max_values=MAX_JSON_VALUES)
