@@ -22,7 +22,6 @@ from panther.server.app import APIS, OPENAPI_DIR, create_app
 from panther.server.idempotency import idempotent_operations
 from panther.server.services.ports import Ports
 
-from .test_explain import served  # noqa: F401  (a real server for the client)
 from .test_review import _act, _entries, _items, _run, inventories
 from .world import Actor, World, client_with, new_carrier, operator_actor
 
@@ -431,7 +430,7 @@ class LosesFirstAnswer(httpx.HTTPTransport):
 
 
 def test_the_client_retries_a_lost_answer_without_doing_it_twice(
-    served: str,  # noqa: F811  (the fixture imported above)
+    served: str,
     tmp_path: Path,
 ) -> None:
     creds = json.loads((tmp_path / "operator-credentials.json").read_text())
