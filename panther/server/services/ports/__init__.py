@@ -11,7 +11,7 @@ from .ledger_entries import LedgerEntryRepository
 from .listeners import ListenerRepository
 from .parties import PartyRepository
 from .relations import RelationRepository
-from .reports import ReportRepository
+from .reports import RecordFilter, ReportRepository
 from .review import ReviewRepository
 from .rows import CoSignatures, Row
 from .runs import RunRepository
@@ -37,6 +37,7 @@ __all__ = [
     "Outbox",
     "PartyRepository",
     "Ports",
+    "RecordFilter",
     "RelationRepository",
     "ReportRepository",
     "ReviewRepository",
