@@ -214,8 +214,7 @@ def to_tmf637_product(
         parties = list(_dicts(resource.get("relatedParty")))
     if parties:
         resource["relatedParty"] = [
-            {"@referredType": "Organization", **_without_nulls(party)}
-            for party in parties
+            {"@referredType": "Organization", **_without_nulls(party)} for party in parties
         ]
     return resource
 

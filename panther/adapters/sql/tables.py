@@ -336,6 +336,7 @@ class TroubleTicket(SQLModel, table=True):
     period whose statement carries it."""
 
     __tablename__ = "trouble_ticket"
+    __table_args__ = (Index("ix_trouble_ticket_created", "created_at", "id"),)  # list order
     id: str = Field(primary_key=True, max_length=64)
     relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
     ticket_type: str = Field(max_length=32)  # inventoryDispute | billingDispute

@@ -1,5 +1,5 @@
 """product lists page in the database: per-status record counts on each report, indexes on
-(report, status, seq) and (report, externalId)
+(report, status, seq) and (report, externalId); tickets by (created_at, id)
 
 Revision ID: 0009
 Revises: 0004
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sqlite_where=sa.text("external_id IS NOT NULL"),
         postgresql_where=sa.text("external_id IS NOT NULL"),
     )
+    op.create_index("ix_trouble_ticket_created", "trouble_ticket", ["created_at", "id"])
     # The reports already stored get their counts now (one index-only pass each).
     conn = op.get_bind()
     report = sa.table("inventory_report", sa.column("id"), sa.column("status_counts"))
@@ -54,6 +55,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_trouble_ticket_created", table_name="trouble_ticket")
     op.drop_index("ix_inventory_record_external", table_name="inventory_record")
     op.drop_index("ix_inventory_record_status", table_name="inventory_record")
     with op.batch_alter_table("inventory_report", schema=None) as batch_op:
