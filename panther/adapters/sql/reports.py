@@ -134,10 +134,12 @@ class SqlReportRepository:
         limit: int | None = None,
     ) -> Generator[tuple[str, str], None, None]:
         rec = _record
+        selective = product_id is not None or external_id is not None
         q = (
             sa.select(rec.c.report_id, rec.c.body)
             .where(*_record_filter(report_ids, product_id, external_id))
-            .order_by(rec.c.report_id, rec.c.seq)
+            # the few matches sorted, not the primary key walked (see ``record_page``)
+            .order_by(rec.c.report_id, rec.c.seq + 0 if selective else rec.c.seq)
             .offset(offset)
             .limit(limit)
             .execution_options(yield_per=5000)
@@ -195,11 +197,14 @@ class SqlReportRepository:
             where = [mine, rec.c.seq >= offset, rec.c.seq < offset + limit]
         else:
             # The positions first, from the index alone (a deep offset walks index entries,
-            # not records), then the page's bodies.
+            # not records), then the page's bodies. With a product id or an external id the
+            # few matches are sorted: ordered by the bare column, SQLite walks the primary
+            # key in order instead of using their index (2 s for one product of a million).
+            selective = which.product_id is not None or which.external_id is not None
             seqs = (
                 sa.select(rec.c.seq)
                 .where(mine, *self._conditions(which))
-                .order_by(rec.c.seq)
+                .order_by(rec.c.seq + 0 if selective else rec.c.seq)
                 .offset(offset)
                 .limit(limit)
             )
