@@ -25,7 +25,9 @@ def test_committed_artifact_matches_a_fresh_compilation() -> None:
 
 
 def test_abi_has_one_entry_point_per_transaction_kind() -> None:
-    functions = {item["name"]: item for item in artifact()["abi"] if item["type"] == "function"}
+    functions = {
+        item["name"]: item for item in artifact()["abi"] if item["type"] == "function"
+    }
     assert set(ENTRY_POINTS) == set(TxType)
     for kind, name in ENTRY_POINTS.items():
         inputs = [i["type"] for i in functions[name]["inputs"]]

@@ -126,18 +126,8 @@ def test_accepted_dates(value: Any, make_record: MakeRecord) -> None:
     assert validate_record(make_record(startDate=value, terminationDate=value)) == []
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "externalId",
-        "productOffering",
-        "place",
-        "productPrice",
-        "productCharacteristic",
-        "productOrderItem",
-        "billingAccount",
-    ],
-)
+@pytest.mark.parametrize("name", ["externalId", "productOffering", "place", "productPrice",
+                                  "productCharacteristic", "productOrderItem", "billingAccount"])
 def test_optional_fields_may_be_null(name: str, make_record: MakeRecord) -> None:
     record = make_record()
     record[name] = None
