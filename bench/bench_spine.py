@@ -82,8 +82,9 @@ def _system(data_dir: Path) -> Any:
 
 
 @contextmanager
-def _server_process(data: Path) -> Iterator[tuple[str, int]]:
-    """`panther serve` in its own process on a free local port, stopped by its pid."""
+def _server_process(data: Path, start_s: float = 60) -> Iterator[tuple[str, int]]:
+    """`panther serve` in its own process on a free local port, stopped by its pid; it has
+    ``start_s`` seconds to answer."""
     import signal
     import socket
     import subprocess
@@ -101,7 +102,7 @@ def _server_process(data: Path) -> Iterator[tuple[str, int]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_s
         while True:
             try:
                 httpx.get(f"{url}/panther/v1/openapi.json", timeout=1)

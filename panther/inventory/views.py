@@ -6,7 +6,6 @@ resource a standard API returns, plus TMF630 ``fields=`` selection. No I/O.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -159,6 +158,7 @@ def _date_time(value: Any) -> Any:
 
 def _without_nulls(value: Any) -> Any:
     # Neither standard declares a property nullable: an unknown value is an absent property.
+    # Every object and array is a new one: the result shares nothing mutable with the input.
     if isinstance(value, Mapping):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -191,7 +191,7 @@ def to_tmf637_product(
     ``@referredType`` defaults to ``Organization``, which TMF637 requires). Raises
     ``UnmappableStatus``.
     """
-    body: Resource = _without_nulls(copy.deepcopy(dict(record)))
+    body: Resource = _without_nulls(record)
     body.pop("href", None)
     resource: Resource = {"id": body.pop("id", None), "href": href}
     if resource["id"] is None:
@@ -214,8 +214,7 @@ def to_tmf637_product(
         parties = list(_dicts(resource.get("relatedParty")))
     if parties:
         resource["relatedParty"] = [
-            {"@referredType": "Organization", **_without_nulls(copy.deepcopy(dict(party)))}
-            for party in parties
+            {"@referredType": "Organization", **_without_nulls(party)} for party in parties
         ]
     return resource
 

@@ -96,6 +96,16 @@ async def test_buyer_lists_and_retrieves_bill_and_items(
     assert r.status_code == 200, r.text
 
     listed = _list_ok(await world.customer.get(f"{MEF}/customerBill", **mine))
+    # Paged in the database, or after the billing period bounds: the same bills and totals.
+    r = await world.operator.get(
+        f"{MEF}/customerBill", **{"billingPeriod.startDateTime.gt": "1970-01-01T00:00:00Z"}
+    )
+    every = _list_ok(r)
+    assert bill_id in [b["id"] for b in every] and r.headers["X-Total-Count"] == str(len(every))
+    for offset, limit in ((0, 1), (1, 2), (len(every) - 1, 5), (len(every), 5)):
+        r = await world.operator.get(f"{MEF}/customerBill", offset=offset, limit=limit)
+        assert _list_ok(r) == every[offset : offset + limit]
+        assert r.headers["X-Total-Count"] == str(len(every))
     assert listed == [
         {
             "id": bill_id,

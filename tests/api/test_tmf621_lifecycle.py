@@ -590,6 +590,10 @@ async def test_visibility_filters_and_fields(world: World, ports: Ports) -> None
     assert await ids(offset=1, limit=1) == [bill["id"]]
     r = await world.customer.get(f"{TT}/troubleTicket", **mine, limit=1)
     assert r.headers["X-Total-Count"] == "2" and r.headers["X-Result-Count"] == "1"
+    # past the end of a filtered list (paged in the database, or after the body filters)
+    for query in ({"status": "acknowledged"}, {"externalId": "VF-DSP-7"}):
+        r = await world.customer.get(f"{TT}/troubleTicket", **mine, **query, offset=1)
+        assert list_ok(r) == [] and r.headers["X-Total-Count"] == "1"
     r = await world.customer.get(
         f"{TT}/troubleTicket", **{"relatedParty.id": world.outsider.party_id}
     )

@@ -229,7 +229,9 @@ class SqlBillingRepository:
         relation_id: str | None = None,
         supplier_id: str | None = None,
         customer_id: str | None = None,
-    ) -> list[Row]:
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[Row], int]:
         q = (
             sa.select(_statement, _relation.c.supplier_id, _relation.c.customer_id)
             .join(_relation, _relation.c.id == _statement.c.relation_id)
@@ -245,8 +247,12 @@ class SqlBillingRepository:
             q = q.where(_relation.c.supplier_id == supplier_id)
         if customer_id is not None:
             q = q.where(_relation.c.customer_id == customer_id)
-        rows = self._conn.execute(q.order_by(_statement.c.created_at, _statement.c.id))
-        return [dict(r) for r in rows.mappings()]
+        ordered = q.order_by(_statement.c.created_at, _statement.c.id).offset(offset).limit(limit)
+        rows = [dict(r) for r in self._conn.execute(ordered).mappings()]
+        if limit is None:
+            return rows, offset + len(rows)
+        count = sa.select(sa.func.count()).select_from(q.subquery())
+        return rows, int(self._conn.execute(count).scalar_one())
 
     def endorsements(self, bill_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _endorsement, {"bill_id": bill_id})

@@ -47,24 +47,36 @@ class SqlDisputeRepository:
         status: str | None = None,
         ticket_type: str | None = None,
         carrier_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        q = sa.select(_ticket).join(_relation, _relation.c.id == _ticket.c.relation_id)
-        if party_id is not None:
-            q = q.where(
-                sa.or_(_relation.c.supplier_id == party_id, _relation.c.customer_id == party_id)
-            )
-        if ticket_id is not None:
-            q = q.where(_ticket.c.id == ticket_id)
-        if status is not None:
-            q = q.where(_ticket.c.status == status)
-        if ticket_type is not None:
-            q = q.where(_ticket.c.ticket_type == ticket_type)
-        if carrier_id is not None:
-            q = q.where(
-                sa.or_(_relation.c.supplier_id == carrier_id, _relation.c.customer_id == carrier_id)
-            )
-        q = q.order_by(_ticket.c.created_at, _ticket.c.id)
-        return [dict(r) for r in self._conn.execute(q).mappings()]
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        where: list[sa.ColumnElement[bool]] = []
+        for carrier in (party_id, carrier_id):
+            if carrier is not None:
+                where.append(
+                    sa.or_(_relation.c.supplier_id == carrier, _relation.c.customer_id == carrier)
+                )
+        for column, value in (
+            (_ticket.c.id, ticket_id),
+            (_ticket.c.status, status),
+            (_ticket.c.ticket_type, ticket_type),
+        ):
+            if value is not None:
+                where.append(column == value)
+        joined = _ticket.join(_relation, _relation.c.id == _ticket.c.relation_id)
+        q = (
+            sa.select(_ticket)
+            .select_from(joined)
+            .where(*where)
+            .order_by(_ticket.c.created_at, _ticket.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = [dict(r) for r in self._conn.execute(q).mappings()]
+        if limit is None:
+            return rows, offset + len(rows)
+        count = sa.select(sa.func.count()).select_from(joined).where(*where)
+        return rows, int(self._conn.execute(count).scalar_one())
 
     def add_ticket(self, ticket: dict[str, Any], entities: list[dict[str, Any]]) -> None:
         self._conn.execute(_ticket.insert().values(**ticket))

@@ -6,7 +6,7 @@ through these tables' ``__table__``, never as ORM objects one by one.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .metadata import metadata
@@ -122,11 +122,25 @@ class InventoryReport(SQLModel, table=True):
     signature: str = Field(max_length=132)
     ledger_seq: int | None = None
     created_at: str = Field(max_length=40)
+    # JSON {reported status: how many records carry it}, written with the records: the
+    # product lists' totals per status without counting (null on reports stored before it).
+    status_counts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class InventoryRecord(SQLModel, table=True):
     __tablename__ = "inventory_record"
-    __table_args__ = (Index("ix_inventory_record_product", "report_id", "product_id"),)
+    __table_args__ = (
+        Index("ix_inventory_record_product", "report_id", "product_id"),
+        # the product lists page by status and by externalId in the database
+        Index("ix_inventory_record_status", "report_id", "status", "seq"),
+        Index(
+            "ix_inventory_record_external",
+            "report_id",
+            "external_id",
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
     report_id: str = Field(primary_key=True, foreign_key="inventory_report.id", max_length=64)
     seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     product_id: str = Field(max_length=256)
@@ -329,6 +343,7 @@ class TroubleTicket(SQLModel, table=True):
     period whose statement carries it."""
 
     __tablename__ = "trouble_ticket"
+    __table_args__ = (Index("ix_trouble_ticket_created", "created_at", "id"),)  # list order
     id: str = Field(primary_key=True, max_length=64)
     relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
     ticket_type: str = Field(max_length=32)  # inventoryDispute | billingDispute

@@ -6,14 +6,43 @@ The record to resource mapping itself is the domain's (``panther.inventory.views
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from panther.inventory.views import to_mef116_product, to_mef116_product_list_item
+from panther.inventory.views import (
+    UnmappableStatus,
+    mef116_status,
+    to_mef116_product,
+    to_mef116_product_list_item,
+)
 
-__all__ = ["PATH", "matches", "product_view"]
+__all__ = ["PATH", "STRING_FILTERS", "listed_statuses", "matches", "product_view"]
 
 PATH = "/mefApi/sonata/productInventory/v7/product"
+
+
+STRING_FILTERS = {
+    "productOfferingId": ("productOffering", "id"),
+    "productSpecificationId": ("productSpecification", "id"),
+}
+"""The list filters that compare a string of the record: its path in the record."""
+
+
+def listed_statuses(
+    reported: Iterable[str], status_map: Mapping[str, str], wanted: str | None
+) -> tuple[str, ...] | None:
+    """The reported statuses a list shows: those MEF can say (``product_view`` is None for
+    the others) and, with a ``status`` filter, that say ``wanted``; None when that is all."""
+    reported = list(reported)
+    out = []
+    for status in reported:
+        try:
+            said = mef116_status(status, status_map)
+        except UnmappableStatus:
+            continue
+        if wanted is None or said == wanted:
+            out.append(status)
+    return None if len(out) == len(reported) else tuple(out)
 
 
 def product_view(

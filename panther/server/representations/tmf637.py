@@ -7,15 +7,16 @@ module adds what the API puts around it (href, relatedParty, events).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from panther.inventory.views import UnmappableStatus, to_tmf637_product
+from panther.inventory.views import UnmappableStatus, tmf637_status, to_tmf637_product
 
 from .hub import hub_event
 
 __all__ = [
     "PATH",
+    "STRING_FILTERS",
     "VIEW_FILTERS",
     "matches",
     "new_product_record",
@@ -24,12 +25,31 @@ __all__ = [
     "product_patch",
     "product_view",
     "related_parties",
+    "statuses_shown_as",
 ]
 
 PATH = "/tmf-api/productInventory/v4/product"
 
 VIEW_FILTERS = ("status", "name", "productOffering.id")
 """The list filters that are checked on the resource (the others are stored columns)."""
+
+STRING_FILTERS = {"name": ("name",), "productOffering.id": ("productOffering", "id")}
+"""The list filters that compare a string of the record: its path in the record."""
+
+
+def statuses_shown_as(
+    reported: Iterable[str], status_map: Mapping[str, str], wanted: str
+) -> tuple[str, ...]:
+    """The reported statuses whose ``Product`` says ``wanted`` (what ``matches`` keeps for
+    ``status``); one with no TMF637 equivalent shows none."""
+    out = []
+    for status in reported:
+        try:
+            if tmf637_status(status, status_map) == wanted:
+                out.append(status)
+        except UnmappableStatus:
+            continue
+    return tuple(out)
 
 
 def related_parties(relation: Mapping[str, Any]) -> list[dict[str, Any]]:

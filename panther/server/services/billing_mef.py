@@ -74,18 +74,24 @@ def list_bills(
 ) -> tuple[list[dict[str, Any]], int]:
     if filters.get("category", "normal") != "normal":
         return [], 0
+    # The billing period bounds are checked on each bill; the other filters are columns.
+    in_view = any(name.startswith("billingPeriod.") for name in filters)
     with ports.uow.read() as uow:
-        rows = uow.billing.list_statements(
+        rows, total = uow.billing.list_statements(
             viewer(caller),
             states=mef141.tmf_states(filters.get("state")),
             relation_id=filters.get("billingAccount.id"),
             supplier_id=seller_id or None,
             customer_id=buyer_id or None,
+            offset=0 if in_view else offset,
+            limit=None if in_view else limit,
         )
     for name, wanted in filters.items():
         if name.startswith("billingPeriod."):
             _instant(wanted, name)  # a bad bound is 400 even when no bill is listed
     items = [i for i in map(mef141.list_item, rows) if _period_ok(i, filters)]
+    if not in_view:
+        return items, total
     return items[offset : offset + limit], len(items)
 
 

@@ -116,12 +116,17 @@ def list_bills(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
+    # id, state and billingAccount.id are columns: with no other filter the page is read
+    # alone; the others are properties of the view, checked on every bill the columns keep.
+    in_view = not set(filters) <= {"id", "state", "billingAccount.id"}
     with ports.uow.read() as uow:
-        rows = uow.billing.list_statements(
+        rows, total = uow.billing.list_statements(
             viewer(caller),
             bill_id=filters.get("id"),
             states=[filters["state"]] if "state" in filters else None,
             relation_id=filters.get("billingAccount.id"),
+            offset=0 if in_view else offset,
+            limit=None if in_view else limit,
         )
     base = ports.settings.public_base_url
     views = [
@@ -134,6 +139,8 @@ def list_bills(
         )
         if _bill_matches(v, filters)
     ]
+    if not in_view:
+        return [select_fields(v, fields) for v in views], total
     return [select_fields(v, fields) for v in views[offset : offset + limit]], len(views)
 
 

@@ -336,16 +336,22 @@ def list_tickets(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
+    # externalId and relatedEntity.id are properties of the ticket's body (and of its
+    # credit's bill), not columns: with either, every ticket the others keep is looked at.
+    in_body = "externalId" in filters or "relatedEntity.id" in filters
     with ports.uow.read() as uow:
-        rows = uow.disputes.tickets(
+        rows, total = uow.disputes.tickets(
             None if caller.is_operator else caller.party_id,
             ticket_id=filters.get("id"),
             status=filters.get("status"),
             ticket_type=filters.get("ticketType"),
             carrier_id=filters.get("relatedParty.id"),
+            offset=0 if in_body else offset,
+            limit=None if in_body else limit,
         )
         found = views(ports, uow, rows)
-    # These two are properties of the ticket's body (and of its credit's bill), not columns.
+    if not in_body:
+        return [select_fields(v, fields) for v in found], total
     if "externalId" in filters:
         found = [v for v in found if v.get("externalId") == filters["externalId"]]
     if "relatedEntity.id" in filters:

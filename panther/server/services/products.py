@@ -5,7 +5,7 @@ product at a time (each change is a new version of its current report), plus hub
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -20,9 +20,9 @@ from . import hub
 from .context import Caller
 from .errors import Conflict, InvalidInput, NotFound
 from .matchruns import cache_extract, maybe_auto_match
-from .ports import Ports, Row, UnitOfWork
+from .ports import Ports, RecordFilter, Row, UnitOfWork
 from .relations import relation_for
-from .reports import current_reports, page, records_of, side_of, store_report
+from .reports import current_reports, page_records, side_of, status_counts_of, store_report
 from .statuses import check_statuses, status_map_of
 
 __all__ = [
@@ -47,9 +47,6 @@ def list_tmf_products(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     partner = filters.get("relatedParty.id")
-    # id and externalId are stored columns; the other filters need the resource
-    product_id, external_id = filters.get("id"), filters.get("externalId")
-    other = {k: v for k, v in filters.items() if k in tmf637.VIEW_FILTERS}
     base_url = ports.settings.public_base_url
     with ports.uow.read() as uow:
         current = (
@@ -62,38 +59,34 @@ def list_tmf_products(
             else current_reports(uow, caller, side="supplier", partner=partner)
         )
         by_report = {rep["id"]: (rel, status_map_of(rel)) for rel, rep in current}
+        parts = [
+            (rep, _record_filter(uow, rep, by_report[rep["id"]][1], filters)) for _, rep in current
+        ]
+        found, total = page_records(uow, parts, offset, limit)
+    items = [
+        select_fields(tmf637.product_view(record, *by_report[rid], base_url=base_url), fields)
+        for rid, record in found
+    ]
+    return items, total
 
-        if not by_report:
-            return [], 0
-        report_ids = list(by_report)
-        if not other:  # every filter is a column: page in SQL, decode only the page
-            total = uow.reports.count_records(
-                report_ids, product_id=product_id, external_id=external_id
-            )
-            found = records_of(
-                uow,
-                report_ids,
-                product_id=product_id,
-                external_id=external_id,
-                offset=offset,
-                limit=limit,
-            )
-            items = [
-                select_fields(
-                    tmf637.product_view(record, *by_report[rid], base_url=base_url), fields
-                )
-                for rid, record in found
-            ]
-            return items, total
 
-        def views() -> Iterator[dict[str, Any]]:
-            found = records_of(uow, report_ids, product_id=product_id, external_id=external_id)
-            for report_id, record in found:
-                view = tmf637.product_view(record, *by_report[report_id], base_url=base_url)
-                if tmf637.matches(view, other):
-                    yield select_fields(view, fields)
-
-        return page(views(), offset, limit)
+def _record_filter(
+    uow: UnitOfWork, report: Row, status_map: Mapping[str, str], filters: Mapping[str, str]
+) -> RecordFilter:
+    """The TMF637 list filters as conditions on one report's stored records (the status
+    filter through the relation's own vocabulary)."""
+    statuses = None
+    if "status" in filters:
+        reported = status_counts_of(uow, report)
+        statuses = tmf637.statuses_shown_as(reported, status_map, filters["status"])
+    return RecordFilter(
+        statuses=statuses,
+        product_id=filters.get("id"),
+        external_id=filters.get("externalId"),
+        strings=tuple(
+            (path, filters[name]) for name, path in tmf637.STRING_FILTERS.items() if name in filters
+        ),
+    )
 
 
 def get_tmf_product(

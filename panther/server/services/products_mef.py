@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import closing
 from typing import Any
 
 from ..representations import mef116
 from .context import Caller
 from .errors import NotFound
-from .ports import Ports, Row, UnitOfWork
-from .reports import current_reports, page, records_of
+from .ports import Ports, RecordFilter, Row, UnitOfWork
+from .reports import current_reports, page_records, records_of, status_counts_of
 from .statuses import status_map_of
 
 __all__ = ["get_mef_product", "list_mef_products"]
@@ -42,20 +42,31 @@ def list_mef_products(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     base_url = ports.settings.public_base_url
+    strings = tuple(
+        (path, filters[name]) for name, path in mef116.STRING_FILTERS.items() if name in filters
+    )
     with ports.uow.read() as uow:
         scope = _scope(uow, caller, buyer_id, seller_id)
-
-        def views() -> Iterator[dict[str, Any]]:
-            if not scope:
-                return
-            # externalId is a stored column; the other filters need the resource
-            found = records_of(uow, list(scope), external_id=filters.get("externalId"))
-            for report_id, record in found:
-                view = mef116.product_view(record, *scope[report_id], base_url=base_url, full=False)
-                if view is not None and mef116.matches(view, filters):
-                    yield view
-
-        return page(views(), offset, limit)
+        parts = [
+            (
+                report,
+                RecordFilter(
+                    statuses=mef116.listed_statuses(
+                        status_counts_of(uow, report), status_map, filters.get("status")
+                    ),
+                    external_id=filters.get("externalId"),
+                    strings=strings,
+                ),
+            )
+            for _, report, status_map in scope.values()
+        ]
+        found, total = page_records(uow, parts, offset, limit)
+    items = []
+    for report_id, record in found:
+        view = mef116.product_view(record, *scope[report_id], base_url=base_url, full=False)
+        assert view is not None  # the records MEF cannot say were left out in the database
+        items.append(view)
+    return items, total
 
 
 def get_mef_product(

@@ -8,7 +8,8 @@ rejected or crashed upload leaves nothing behind.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Generator, Iterator, Sequence
+from collections import Counter
+from collections.abc import Generator, Sequence
 from contextlib import closing
 from dataclasses import replace
 from typing import Any
@@ -24,7 +25,7 @@ from ..representations.panther.reports import rejection_details, report_view
 from .context import Caller, gc_paused
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .matchruns import cache_extract, maybe_auto_match
-from .ports import Ports, Row, UnitOfWork
+from .ports import Ports, RecordFilter, Row, UnitOfWork
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
@@ -33,11 +34,12 @@ __all__ = [
     "current_reports",
     "get_report",
     "list_reports",
-    "page",
+    "page_records",
     "records_of",
     "report_inventory",
     "report_tx",
     "side_of",
+    "status_counts_of",
     "store_report",
     "upload_report",
 ]
@@ -138,6 +140,9 @@ def store_report(
         "signature": "0x" + sig.hex(),
         "ledger_seq": None,
         "created_at": ports.clock.now_iso(),
+        "status_counts": orjson.dumps(
+            Counter(status for _, _, status in fields), option=orjson.OPT_SORT_KEYS
+        ).decode(),
     }
     uow.reports.add(row)
     uow.reports.add_records(row["id"], fields, leaves)
@@ -301,13 +306,48 @@ def records_of(
             yield report_id, orjson.loads(body)
 
 
-def page(
-    views: Iterator[dict[str, Any]], offset: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The views ``offset`` to ``offset + limit`` of a stream, and how many it held."""
-    out, total = [], 0
-    for view in views:
-        if offset <= total < offset + limit:
-            out.append(view)
-        total += 1
-    return out, total
+def status_counts_of(uow: UnitOfWork, report: Row) -> dict[str, int]:
+    """How many of the report's records carry each reported status: stored with the report,
+    counted for a report stored before that."""
+    stored = report.get("status_counts")
+    if stored:
+        counts: dict[str, int] = orjson.loads(stored)
+        return counts
+    return uow.reports.status_counts(report["id"])
+
+
+def page_records(
+    uow: UnitOfWork, parts: Sequence[tuple[Row, RecordFilter]], offset: int, limit: int
+) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """(report id, record) of the records ``offset`` to ``offset + limit`` of these reports
+    that pass each report's filter, by report id then report order, and how many pass.
+
+    Only the page is read: the count of each report comes from the report itself (its record
+    count, its counts per status) or, for the other filters, from the database's indexes,
+    so a deep offset skips whole reports and is found in the one it falls in."""
+    counted = [
+        (report, which, _count(uow, report, which))
+        for report, which in sorted(parts, key=lambda part: str(part[0]["id"]))
+    ]
+    out: list[tuple[str, dict[str, Any]]] = []
+    for report, which, count in counted:
+        if len(out) >= limit:
+            break
+        if offset >= count:
+            offset -= count
+            continue
+        bodies = uow.reports.record_page(
+            report["id"], which, offset, min(limit - len(out), count - offset)
+        )
+        out.extend((report["id"], orjson.loads(body)) for body in bodies)
+        offset = 0
+    return out, sum(count for _, _, count in counted)
+
+
+def _count(uow: UnitOfWork, report: Row, which: RecordFilter) -> int:
+    if not which.by_status_only:
+        return uow.reports.count_where(report["id"], which)
+    if which.statuses is None:
+        return int(report["record_count"])
+    counts = status_counts_of(uow, report)
+    return sum(counts.get(status, 0) for status in which.statuses)

@@ -12,7 +12,7 @@ from .ledger_entries import LedgerEntryRepository
 from .listeners import ListenerRepository
 from .parties import PartyRepository
 from .relations import RelationRepository
-from .reports import ReportRepository
+from .reports import RecordFilter, ReportRepository
 from .review import ReviewRepository
 from .rows import CoSignatures, Row
 from .runs import RunRepository
@@ -41,6 +41,7 @@ __all__ = [
     "PartyRepository",
     "Ports",
     "RateLimiter",
+    "RecordFilter",
     "RelationRepository",
     "ReportRepository",
     "ReviewRepository",

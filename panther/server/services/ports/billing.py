@@ -93,9 +93,12 @@ class BillingRepository(Protocol):
         relation_id: str | None = None,
         supplier_id: str | None = None,
         customer_id: str | None = None,
-    ) -> list[Row]:
-        """Statements oldest first, each with its relation's ``supplier_id`` and
-        ``customer_id``."""
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[Row], int]:
+        """Statements ``offset`` to ``offset + limit`` (all from ``offset`` for None), oldest
+        first, each with its relation's ``supplier_id`` and ``customer_id``; and how many
+        there are."""
         ...
 
     def endorsements(self, bill_id: str) -> CoSignatures:

@@ -28,9 +28,12 @@ class DisputeRepository(Protocol):
         status: str | None = None,
         ticket_type: str | None = None,
         carrier_id: str | None = None,
-    ) -> list[Row]:
-        """Tickets of the relations ``party_id`` is a carrier of (every relation for None),
-        of the relations ``carrier_id`` is a carrier of when given, oldest first."""
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[Row], int]:
+        """Tickets ``offset`` to ``offset + limit`` (all from ``offset`` for None) of the
+        relations ``party_id`` is a carrier of (every relation for None), of the relations
+        ``carrier_id`` is a carrier of when given, oldest first; and how many there are."""
         ...
 
     def add_ticket(self, ticket: Row, entities: list[Row]) -> None:

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from .rows import Row
 
-__all__ = ["ReportRepository"]
+__all__ = ["RecordFilter", "ReportRepository"]
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which records of a report a product list keeps; every condition must hold."""
+
+    statuses: tuple[str, ...] | None = None
+    """The reported statuses kept (None: any)."""
+    product_id: str | None = None
+    external_id: str | None = None
+    strings: tuple[tuple[tuple[str, ...], str], ...] = ()
+    """(JSON path, string): the record's value at the path is that JSON string."""
+
+    @property
+    def by_status_only(self) -> bool:
+        return self.product_id is None and self.external_id is None and not self.strings
+
+    @property
+    def keeps_all(self) -> bool:
+        return self.by_status_only and self.statuses is None
 
 
 class ReportRepository(Protocol):
@@ -83,14 +104,20 @@ class ReportRepository(Protocol):
         to stop early."""
         ...
 
-    def count_records(
-        self,
-        report_ids: Sequence[str],
-        *,
-        product_id: str | None = None,
-        external_id: str | None = None,
-    ) -> int:
-        """How many records ``records`` would give without paging."""
+    def count_where(self, report_id: str, which: RecordFilter) -> int:
+        """How many of the report's records pass the filter (counted in the database)."""
+        ...
+
+    def status_counts(self, report_id: str) -> dict[str, int]:
+        """How many of the report's records carry each reported status, counted (for the
+        reports stored without ``status_counts``)."""
+        ...
+
+    def record_page(
+        self, report_id: str, which: RecordFilter, offset: int, limit: int
+    ) -> list[str]:
+        """The canonical JSON of the report's records that pass the filter, ``offset`` to
+        ``offset + limit`` in report order, paged in the database."""
         ...
 
     # Relations as the product and report use cases look them up (the relation table).
