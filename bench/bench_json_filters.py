@@ -1,4 +1,4 @@
-"""Issue 16: the product lists' filters on strings of the record JSON (TMF637 ``name``,
+"""Issue 16: the product lists' filters on strings of the record (TMF637 ``name``,
 ``productOffering.id``; MEF 116 ``productOfferingId``, ``productSpecificationId``), timed in
 process (the use cases, no HTTP): the best of 3 calls per target, on a relation of N products
 per side built by bench_lists.py's generator through the upload service (every record's

@@ -64,12 +64,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
 
 
 def _parent_rows(conn: sa.Connection) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO party (id, name, role, address, custody, created_at) "
-            "VALUES ('a', 'A', 'carrier', '0xa', 'custodial', 't')"
+    for party in ("a", "b"):
+        conn.execute(
+            sa.text(
+                "INSERT INTO party (id, name, role, address, custody, created_at) "
+                f"VALUES ('{party}', 'A', 'carrier', '0x{party}', 'custodial', 't')"
+            )
         )
-    )
     conn.execute(
         sa.text(
             "INSERT INTO relation (id, supplier_id, customer_id, profile, profile_hash, terms, "
