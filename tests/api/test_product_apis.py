@@ -168,3 +168,30 @@ async def test_mef116_buyer_view(reported: World, official_schemas: Path) -> Non
     validate_mef116_error(404, r.json())
     r = await w.outsider.get(MEF)
     assert r.json() == []
+
+
+async def test_tmf637_name_filter_matches_strings_only_and_follows_a_patch(world: World) -> None:
+    """``?name=`` keeps a record only when its name is that JSON string (a number, an object
+    or an array with the same text does not match), and a product PATCHed to a new name is
+    found by it in the new version of the report."""
+    w = world
+    records = [product(f"N-{i}") for i in range(5)]
+    records[0]["name"] = "1250"
+    records[1]["name"] = 1250
+    records[2]["name"] = {"1250": "1250"}
+    records[3]["name"] = ["1250"]
+    assert (await w.supplier.upload(w.relation_id, records, as_of=TODAY)).status_code == 201
+    r = await w.supplier.get(TMF, name="1250")
+    assert [p["id"] for p in r.json()] == ["N-0"] and r.headers["X-Total-Count"] == "1"
+
+    r = await w.supplier.http.patch(
+        f"{TMF}/N-1",
+        json={"name": "renamed"},
+        headers={**w.supplier.auth, "Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    r = await w.supplier.get(TMF, name="renamed")
+    assert [(p["id"], p["name"]) for p in r.json()] == [("N-1", "renamed")]
+    assert r.headers["X-Total-Count"] == "1"
+    r = await w.supplier.get(TMF, name="1250")
+    assert [p["id"] for p in r.json()] == ["N-0"]

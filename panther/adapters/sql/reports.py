@@ -9,7 +9,12 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from panther.server.services.ports.reports import RecordFilter
+from panther.server.services.ports.reports import (
+    STORED_STRINGS,
+    RecordFilter,
+    RecordKeys,
+    stored_string,
+)
 
 from . import repository as repo
 from .locks import lock_key
@@ -20,7 +25,19 @@ _report: sa.Table = repo.T.report
 _record: sa.Table = repo.T.record
 _relation: sa.Table = repo.T.relation
 
-_RECORD_COLUMNS = ("report_id", "seq", "product_id", "external_id", "status", "body")
+_STRING_COLUMNS = ("name", "offering_id", "specification_id")
+_RECORD_COLUMNS = (
+    "report_id",
+    "seq",
+    "product_id",
+    "external_id",
+    "status",
+    *_STRING_COLUMNS,
+    "body",
+)
+_COLUMN_OF: dict[tuple[str, ...], sa.Column[Any]] = {
+    path: _record.c[column] for path, column in zip(STORED_STRINGS, _STRING_COLUMNS, strict=True)
+}
 
 
 def _of_party(party_id: str) -> sa.ColumnElement[bool]:
@@ -95,7 +112,7 @@ class SqlReportRepository:
     def add_records(
         self,
         report_id: str,
-        keys: Iterable[tuple[str, str | None, str]],
+        keys: Iterable[RecordKeys],
         bodies: Sequence[bytes],
     ) -> int:
         # One generator straight into COPY / executemany: a report can hold millions of
@@ -104,10 +121,7 @@ class SqlReportRepository:
             self._conn,
             _record,
             _RECORD_COLUMNS,
-            (
-                (report_id, i, product_id, external_id, status, bodies[i].decode())
-                for i, (product_id, external_id, status) in enumerate(keys)
-            ),
+            ((report_id, i, *record, bodies[i].decode()) for i, record in enumerate(keys)),
         )
 
     def set_ledger_seq(self, report_id: str, seq: int) -> None:
@@ -164,12 +178,17 @@ class SqlReportRepository:
         if which.external_id is not None:
             where.append(rec.c.external_id == which.external_id)
         for path, wanted in which.strings:
-            where.append(self._json_string_is(path, wanted))
+            if stored_string(wanted) is not None:  # the column holds every such string
+                where.append(_COLUMN_OF[path] == wanted)
+            else:
+                where.append(self._json_string_is(path, wanted))
         return where
 
     def _json_string_is(self, path: tuple[str, ...], wanted: str) -> sa.ColumnElement[bool]:
         """The record's value at the path is exactly this JSON string (not a number, not an
-        object): the same test as comparing the decoded value with a query parameter."""
+        object): the same test as comparing the decoded value with a query parameter. Only
+        for the strings not stored beside the record (too long): the JSON of every record of
+        the report is read."""
         body = _record.c.body
         if self._conn.dialect.name == "postgresql":
             as_jsonb = sa.func.jsonb_extract_path(sa.cast(body, JSONB), *path)

@@ -140,6 +140,18 @@ class InventoryRecord(SQLModel, table=True):
             sqlite_where=text("external_id IS NOT NULL"),
             postgresql_where=text("external_id IS NOT NULL"),
         ),
+        # ... and by the strings of the record the lists filter on (name, offering, spec)
+        *(
+            Index(
+                f"ix_inventory_record_{column}",
+                "report_id",
+                column,
+                "seq",
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("name", "offering_id", "specification_id")
+        ),
     )
     report_id: str = Field(primary_key=True, foreign_key="inventory_report.id", max_length=64)
     seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
@@ -147,6 +159,11 @@ class InventoryRecord(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=256)
     status: str = Field(max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    # the record's name, productOffering.id, productSpecification.id when each is a JSON
+    # string (services.ports.reports.stored_string), else NULL
+    name: str | None = Field(default=None, max_length=256)
+    offering_id: str | None = Field(default=None, max_length=256)
+    specification_id: str | None = Field(default=None, max_length=256)
 
 
 class MatchRun(SQLModel, table=True):
@@ -398,6 +415,8 @@ class IdempotencyKey(SQLModel, table=True):
     body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: str = Field(max_length=40)
     expires_at: str = Field(index=True, max_length=40)
+
+
 class LedgerVisibility(SQLModel, table=True):
     """Whose each ledger entry is: the relation it is of, or (for an entry of no relation)
     the party it registers. A projection of the ledger written with each append in the unit

@@ -22,7 +22,14 @@ from .errors import Conflict, InvalidInput, NotFound
 from .matchruns import cache_extract, maybe_auto_match
 from .ports import Ports, RecordFilter, Row, UnitOfWork
 from .relations import relation_for
-from .reports import current_reports, page_records, side_of, status_counts_of, store_report
+from .reports import (
+    current_reports,
+    page_records,
+    record_keys,
+    side_of,
+    status_counts_of,
+    store_report,
+)
 from .statuses import check_statuses, status_map_of
 
 __all__ = [
@@ -228,7 +235,7 @@ def change_product(
             reporter=reporter,
             as_of=as_of,
             leaves=leaves,
-            fields=[(r["id"], r.get("externalId"), r["status"]) for r in records],
+            fields=[record_keys(r) for r in records],
             media_type="application/json",
             origin="productChange",
             signature=None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import replace
 from typing import Any
@@ -25,7 +25,15 @@ from ..representations.panther.reports import rejection_details, report_view
 from .context import Caller, gc_paused
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .matchruns import cache_extract, maybe_auto_match
-from .ports import Ports, RecordFilter, Row, UnitOfWork
+from .ports import (
+    STORED_STRINGS,
+    Ports,
+    RecordFilter,
+    RecordKeys,
+    Row,
+    UnitOfWork,
+    stored_string,
+)
 from .relations import load_profile, relation_for
 from .signing import endorse
 from .statuses import check_statuses
@@ -35,6 +43,7 @@ __all__ = [
     "get_report",
     "list_reports",
     "page_records",
+    "record_keys",
     "records_of",
     "report_inventory",
     "report_tx",
@@ -44,8 +53,20 @@ __all__ = [
     "upload_report",
 ]
 
-RecordKeys = tuple[str, str | None, str]
-"""(product id, external id, status) of a record: the columns stored beside its JSON."""
+
+def record_keys(record: Mapping[str, Any]) -> RecordKeys:
+    """The columns stored beside a parsed record's JSON (see ``RecordKeys``)."""
+    name, offering, specification = (_string_at(record, path) for path in STORED_STRINGS)
+    return record["id"], record.get("externalId"), record["status"], name, offering, specification
+
+
+def _string_at(record: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
+    value: Any = record
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return stored_string(value)
 
 
 def side_of(relation: Row, party_id: str) -> str:
@@ -141,7 +162,7 @@ def store_report(
         "ledger_seq": None,
         "created_at": ports.clock.now_iso(),
         "status_counts": orjson.dumps(
-            Counter(status for _, _, status in fields), option=orjson.OPT_SORT_KEYS
+            Counter(keys[2] for keys in fields), option=orjson.OPT_SORT_KEYS
         ).decode(),
     }
     uow.reports.add(row)
@@ -185,7 +206,7 @@ def upload_report(
                 details=rejection_details(exc.errors),
                 truncated=exc.truncated,
             ) from exc
-        fields = [(r["id"], r.get("externalId"), r["status"]) for r in parsed.records]
+        fields = [record_keys(r) for r in parsed.records]
         leaves, digest = parsed.leaves, parsed.content_hash
         del parsed  # the record dicts are no longer needed
         check_statuses(relation, [f[2] for f in fields])

@@ -12,7 +12,7 @@ from .ledger_entries import LedgerEntryRepository
 from .listeners import ListenerRepository
 from .parties import PartyRepository
 from .relations import RelationRepository
-from .reports import RecordFilter, ReportRepository
+from .reports import STORED_STRINGS, RecordFilter, RecordKeys, ReportRepository, stored_string
 from .review import ReviewRepository
 from .rows import CoSignatures, Row
 from .runs import RunRepository
@@ -28,6 +28,7 @@ from .system import (
 )
 
 __all__ = [
+    "STORED_STRINGS",
     "BillingRepository",
     "Clock",
     "CoSignatures",
@@ -42,6 +43,7 @@ __all__ = [
     "Ports",
     "RateLimiter",
     "RecordFilter",
+    "RecordKeys",
     "RelationRepository",
     "ReportRepository",
     "ReviewRepository",
@@ -49,4 +51,5 @@ __all__ = [
     "RunRepository",
     "UnitOfWork",
     "UnitsOfWork",
+    "stored_string",
 ]

@@ -8,7 +8,32 @@ from typing import Protocol
 
 from .rows import Row
 
-__all__ = ["RecordFilter", "ReportRepository"]
+__all__ = ["STORED_STRINGS", "RecordFilter", "ReportRepository", "stored_string"]
+
+STORED_STRINGS: tuple[tuple[str, ...], ...] = (
+    ("name",),
+    ("productOffering", "id"),
+    ("productSpecification", "id"),
+)
+"""The JSON paths whose string values are stored beside each record (the product lists filter
+on them), in the order of their places in a record's keys."""
+
+MAX_STORED_STRING = 256
+"""Longer strings are not stored beside the record (an index entry has a size limit)."""
+
+
+def stored_string(value: object) -> str | None:
+    """The value as stored beside its record: a JSON string that fits, else None (a number,
+    an object, null, a string too long or holding NUL is not, and matches only through the
+    record's JSON)."""
+    if isinstance(value, str) and len(value) <= MAX_STORED_STRING and "\x00" not in value:
+        return value
+    return None
+
+
+RecordKeys = tuple[str, str | None, str, str | None, str | None, str | None]
+"""(product id, external id, status, then the ``stored_string`` of each of
+``STORED_STRINGS``) of a record: the columns stored beside its JSON."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +45,8 @@ class RecordFilter:
     product_id: str | None = None
     external_id: str | None = None
     strings: tuple[tuple[tuple[str, ...], str], ...] = ()
-    """(JSON path, string): the record's value at the path is that JSON string."""
+    """(JSON path, string): the record's value at the path is that JSON string; the paths are
+    among ``STORED_STRINGS``."""
 
     @property
     def by_status_only(self) -> bool:
@@ -67,11 +93,11 @@ class ReportRepository(Protocol):
     def add_records(
         self,
         report_id: str,
-        keys: Iterable[tuple[str, str | None, str]],
+        keys: Iterable[RecordKeys],
         bodies: Sequence[bytes],
     ) -> int:
-        """Store a report's records in bulk, in report order: (product id, external id,
-        status) of each, and its canonical JSON (``bodies[i]`` for the i-th key)."""
+        """Store a report's records in bulk, in report order: the keys of each (see
+        ``RecordKeys``) and its canonical JSON (``bodies[i]`` for the i-th key)."""
         ...
 
     def set_ledger_seq(self, report_id: str, seq: int) -> None:
