@@ -57,30 +57,6 @@ class SqlBillingRepository:
         row = self._conn.execute(query).mappings().first()
         return dict(row) if row else None
 
-    def _page(
-        self,
-        table: sa.Table,
-        joined: Any,
-        where: list[Any],
-        order: list[Any],
-        offset: int,
-        limit: int,
-    ) -> tuple[list[Row], int]:
-        total = int(
-            self._conn.execute(
-                sa.select(sa.func.count()).select_from(joined).where(*where)
-            ).scalar_one()
-        )
-        rows = self._conn.execute(
-            sa.select(table)
-            .select_from(joined)
-            .where(*where)
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows], total
-
     # ---- what a statement is made of (read from runs, reports and disputes) ----
 
     def final_run(self, relation_id: str, before: str) -> Row | None:
@@ -236,23 +212,18 @@ class SqlBillingRepository:
             sa.select(_statement, _relation.c.supplier_id, _relation.c.customer_id)
             .join(_relation, _relation.c.id == _statement.c.relation_id)
             .where(*_seen_by(viewer))
+            .where(
+                *repo.equal(
+                    (_statement.c.id, bill_id),
+                    (_statement.c.relation_id, relation_id),
+                    (_relation.c.supplier_id, supplier_id),
+                    (_relation.c.customer_id, customer_id),
+                )
+            )
         )
-        if bill_id is not None:
-            q = q.where(_statement.c.id == bill_id)
         if states is not None:
             q = q.where(_statement.c.state.in_(list(states)))
-        if relation_id is not None:
-            q = q.where(_statement.c.relation_id == relation_id)
-        if supplier_id is not None:
-            q = q.where(_relation.c.supplier_id == supplier_id)
-        if customer_id is not None:
-            q = q.where(_relation.c.customer_id == customer_id)
-        ordered = q.order_by(_statement.c.created_at, _statement.c.id).offset(offset).limit(limit)
-        rows = [dict(r) for r in self._conn.execute(ordered).mappings()]
-        if limit is None:
-            return rows, offset + len(rows)
-        count = sa.select(sa.func.count()).select_from(q.subquery())
-        return rows, int(self._conn.execute(count).scalar_one())
+        return repo.page(self._conn, q, [_statement.c.created_at, _statement.c.id], offset, limit)
 
     def endorsements(self, bill_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _endorsement, {"bill_id": bill_id})
@@ -280,22 +251,19 @@ class SqlBillingRepository:
         offset: int,
         limit: int,
     ) -> tuple[list[Row], int]:
-        where = _seen_by(viewer)
-        for column, value in (
+        where = _seen_by(viewer) + repo.equal(
             (_line.c.id, line_id),
             (_line.c.bill_id, bill_id),
             (_line.c.kind, kind),
             (_line.c.product_id, product_id),
             (_line.c.relation_id, relation_id),
             (_line.c.is_billed, is_billed),
-        ):
-            if value is not None:
-                where.append(column == value)
+        )
         joined = _line.join(_statement, _statement.c.id == _line.c.bill_id).join(
             _relation, _relation.c.id == _line.c.relation_id
         )
-        order = [_line.c.bill_id, _line.c.line_no]
-        return self._page(_line, joined, where, order, offset, limit)
+        query = sa.select(_line).select_from(joined).where(*where)
+        return repo.page(self._conn, query, [_line.c.bill_id, _line.c.line_no], offset, limit)
 
     def statement_texts(self, bill_ids: Collection[str]) -> list[Row]:
         if not bill_ids:
@@ -322,14 +290,11 @@ class SqlBillingRepository:
         offset: int,
         limit: int,
     ) -> tuple[list[Row], int]:
-        where = _seen_by(viewer)
-        for column, value in (
+        where = _seen_by(viewer) + repo.equal(
             (_request.c.id, request_id),
             (_request.c.state, state),
             (_request.c.relation_id, relation_id),
-        ):
-            if value is not None:
-                where.append(column == value)
+        )
         joined = _request.join(_relation, _relation.c.id == _request.c.relation_id)
-        order = [_request.c.created_at, _request.c.id]
-        return self._page(_request, joined, where, order, offset, limit)
+        query = sa.select(_request).select_from(joined).where(*where)
+        return repo.page(self._conn, query, [_request.c.created_at, _request.c.id], offset, limit)

@@ -56,27 +56,14 @@ class SqlDisputeRepository:
                 where.append(
                     sa.or_(_relation.c.supplier_id == carrier, _relation.c.customer_id == carrier)
                 )
-        for column, value in (
+        where += repo.equal(
             (_ticket.c.id, ticket_id),
             (_ticket.c.status, status),
             (_ticket.c.ticket_type, ticket_type),
-        ):
-            if value is not None:
-                where.append(column == value)
-        joined = _ticket.join(_relation, _relation.c.id == _ticket.c.relation_id)
-        q = (
-            sa.select(_ticket)
-            .select_from(joined)
-            .where(*where)
-            .order_by(_ticket.c.created_at, _ticket.c.id)
-            .offset(offset)
-            .limit(limit)
         )
-        rows = [dict(r) for r in self._conn.execute(q).mappings()]
-        if limit is None:
-            return rows, offset + len(rows)
-        count = sa.select(sa.func.count()).select_from(joined).where(*where)
-        return rows, int(self._conn.execute(count).scalar_one())
+        joined = _ticket.join(_relation, _relation.c.id == _ticket.c.relation_id)
+        query = sa.select(_ticket).select_from(joined).where(*where)
+        return repo.page(self._conn, query, [_ticket.c.created_at, _ticket.c.id], offset, limit)
 
     def add_ticket(self, ticket: dict[str, Any], entities: list[dict[str, Any]]) -> None:
         self._conn.execute(_ticket.insert().values(**ticket))

@@ -129,6 +129,24 @@ def list_rows(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def equal(*pairs: tuple[Any, Any]) -> list[Any]:
+    """``column == value`` for each (column, value) whose value is given (not None)."""
+    return [column == value for column, value in pairs if value is not None]
+
+
+def page(
+    conn: sa.Connection, query: sa.Select[Any], order: Sequence[Any], offset: int, limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of ``query`` in ``order`` and the total it pages through (counted in the
+    database; without a limit the page is the rest, so no count is needed)."""
+    ordered = query.order_by(*order).offset(offset).limit(limit)
+    rows = [dict(r) for r in conn.execute(ordered).mappings()]
+    if limit is None:
+        return rows, offset + len(rows)
+    count = sa.select(sa.func.count()).select_from(query.subquery())
+    return rows, int(conn.execute(count).scalar_one())
+
+
 def count_where(conn: sa.Connection, table: sa.Table, where: Sequence[Any] = ()) -> int:
     q = sa.select(sa.func.count()).select_from(table)
     for cond in where:

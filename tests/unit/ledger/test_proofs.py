@@ -15,26 +15,10 @@ from panther.ledger.merkle import leaf_hash, merkle_root
 from panther.ledger.proofs import build_proof_document, check_proof_document
 from panther.ledger.testing import Actor, Cast, seed_ledger, signed
 from panther.ledger.transactions import LedgerEntry, TxType
+from panther.server.representations.panther.ledger import entry_view
 
 LEAVES = [b'{"id":"CID-%d","qty":%d}' % (i, i * 10) for i in range(7)]
 OTHER = [b'{"id":"X-%d"}' % i for i in range(3)]
-
-
-def _view(entry: LedgerEntry) -> dict[str, Any]:
-    tx = entry.tx
-    return {
-        "seq": entry.seq,
-        "type": tx.type.value,
-        "version": tx.version,
-        "relation": tx.relation,
-        "payload": dict(tx.payload),
-        "merkleRoot": tx.merkle_root.hex() if tx.merkle_root else None,
-        "signers": list(tx.signers),
-        "signatures": ["0x" + s.hex() for s in tx.signatures],
-        "prevHash": entry.prev_hash.hex(),
-        "entryHash": entry.entry_hash.hex(),
-        "recordedAt": entry.recorded_at,
-    }
 
 
 def _report(ledger: InMemoryLedger, cast: Cast, leaves: list[bytes], relation: str) -> LedgerEntry:
@@ -62,7 +46,7 @@ def _proof(ledger: InMemoryLedger, entry: LedgerEntry, leaves: list[bytes], inde
     return build_proof_document(
         leaves,
         index,
-        entry=_view(entry),
+        entry=entry_view(entry, ""),
         ledger=ledger.anchor(entry.seq),
         domain=ledger.domain,
         subject={"reportId": "rpt-1", "index": index, "relationId": entry.tx.relation},
