@@ -255,51 +255,66 @@ class SqlReportRepository:
         """The positions of the records ``offset`` to ``offset + limit`` among those with
         one of these statuses, found without walking the ones before: each record holds its
         rank among its status's records (``status_pos``), so how many of them come before a
-        position is one index search per status, and a binary search over the positions
-        finds where the page starts (about 20 searches at a million records)."""
+        position is one index search per status. A search over positions (interpolation,
+        with halving when it does not close in) finds a position at most ``_SHALLOW`` kept
+        records before the page, and the index is walked from there: a few searches where
+        the statuses are spread through the report, about 20 at worst for a million."""
         rec = _record
         kept = sorted(set(statuses))
         if not kept or limit <= 0:
             return []
-
-        def before(position: int) -> int:  # the kept records at positions below this one
-            last = [
+        position = sa.bindparam("position", type_=sa.Integer)
+        counting = sa.select(
+            *(
                 sa.select(rec.c.status_pos + 1)
                 .where(rec.c.report_id == report_id, rec.c.status == status, rec.c.seq < position)
                 .order_by(rec.c.seq.desc())
                 .limit(1)
                 .scalar_subquery()
                 for status in kept
-            ]
-            return sum(n or 0 for n in self._conn.execute(sa.select(*last)).one())
+            )
+        )
+
+        def before(at: int) -> int:  # the kept records at positions below ``at``
+            return sum(n or 0 for n in self._conn.execute(counting, {"position": at}).one())
 
         top = self._conn.execute(
             sa.select(sa.func.max(rec.c.seq)).where(rec.c.report_id == report_id)
         ).scalar()
-        end = -1 if top is None else int(top) + 1
-        if end <= 0 or before(end) <= offset:
+        low, below_low = 0, 0
+        high = -1 if top is None else int(top) + 1
+        below_high = before(high) if high > 0 else 0
+        if below_high <= offset:
             return []
-        low, high = 0, end  # before(low) <= offset < before(high)
-        while high - low > 1:
-            middle = (low + high) // 2
-            if before(middle) <= offset:
-                low = middle
+        aim = max(offset - _SHALLOW // 2, 0)  # land a little before the page
+        width = 2 * (high - low) + 2  # the first guess interpolates
+        while offset - below_low > _SHALLOW:  # below_low <= offset < below_high
+            if high - low > width // 2:  # the last guess did not halve it: halve it
+                guess = (low + high) // 2
             else:
-                high = middle
-        # ``low`` is the position of the page's first record; each status's next records
-        # from there are a range of the index, merged in report order.
+                guess = low + (aim - below_low) * (high - low) // (below_high - below_low)
+            guess = min(max(guess, low + 1), high - 1)
+            width = high - low
+            below = before(guess)
+            if below <= offset:
+                low, below_low = guess, below
+            else:
+                high, below_high = guess, below
+        # from ``low`` each status's records are a range of the index, merged in report
+        # order; the page starts ``offset - below_low`` kept records in
+        skip = offset - below_low
         runs = [
             self._conn.execute(
                 sa.select(rec.c.seq)
                 .where(rec.c.report_id == report_id, rec.c.status == status, rec.c.seq >= low)
                 .order_by(rec.c.seq)
-                .limit(limit)
+                .limit(skip + limit)
             )
             .scalars()
             .all()
             for status in kept
         ]
-        return list(islice(heapq.merge(*runs), limit))
+        return list(islice(heapq.merge(*runs), skip, skip + limit))
 
     def relations_of(self, party_id: str | None) -> list[dict[str, Any]]:
         where = [] if party_id is None else [_of_party(party_id)]
