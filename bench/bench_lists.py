@@ -3,13 +3,18 @@ next to a bare connexion handler returning a page of the same JSON, measured in 
 
     python bench/bench_lists.py --records 1000000            # build (cached) and measure
     python bench/bench_lists.py --records 100000 --data data/bench_lists-100000-main --no-load
+    PANTHER_BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/bench_lists \\
+        python bench/bench_lists.py --records 1000000 --data data/bench_lists-pg  # PostgreSQL
 
 The relation (both sides uploaded through the upload service, as bench_spine.py does) is
 kept under data/bench_lists-<records>/ and reused. `panther serve` (uvicorn, one process,
 127.0.0.1) and the baseline (bench/bare_connexion.py) run as child processes stopped by pid;
 the load is wrk (Debian package `wrk`): -t2 -c16, --latency. Before the load, each target is
 also timed alone (sequential requests, median), which is what --no-load keeps: the figure
-for code whose lists take seconds. Prints one JSON object per measurement.
+for code whose lists take seconds. Then the mixed load: one product read by 16 connections
+while four other connections keep asking for MEF 116 list pages (the issue's "four lists in
+parallel"). With PANTHER_BENCH_DATABASE_URL the relation is built in that (empty) PostgreSQL
+database and the server uses it. Prints one JSON object per measurement.
 """
 
 from __future__ import annotations
@@ -193,6 +198,27 @@ def _wrk(url: str, token: str | None, seconds: int, connections: int) -> dict[st
     }
 
 
+def _mixed(
+    one: str, one_token: str, lists: str, lists_token: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One product under 16 connections while 4 more connections read list pages."""
+    cmd = ["wrk", "-t1", "-c4", f"-d{args.seconds + 4}s", "--timeout", "30s"]
+    beside = subprocess.Popen(
+        [*cmd, "-H", f"Authorization: Bearer {lists_token}", lists],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)  # the lists are running before the product is measured
+        measured = _wrk(one, one_token, args.seconds, args.connections)
+        out, _ = beside.communicate(timeout=args.seconds + 60)
+    finally:
+        if beside.poll() is None:
+            beside.kill()
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return {**measured, "lists_beside_req_per_s": float(rps.group(1)) if rps else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -252,6 +278,12 @@ def main() -> None:
             row.update(_alone(url + path, tokens[who], args.runs))
             if not args.no_load:
                 row.update(_wrk(url + path, tokens[who], args.seconds, args.connections))
+            print(json.dumps(row), flush=True)
+        if not args.no_load:
+            one = f"{url}{TMF}/{built['middle_ids']['sup']}"
+            lists = f"{url}{MEF}?buyerId=cus&limit=100&offset={n // 3}"
+            row = {"bench": "lists", "target": "TMF637 one product, 4 MEF 116 lists beside"}
+            row.update(_mixed(one, tokens["sup"], lists, tokens["cus"], args))
             print(json.dumps(row), flush=True)
     if args.no_load:
         return

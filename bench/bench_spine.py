@@ -95,10 +95,14 @@ def _server_process(data: Path, start_s: float = 60) -> Iterator[tuple[str, int]
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     exe = Path(sys.executable).with_name("panther")
+    env = dict(os.environ)
+    if _DB_URL:  # the database the benchmark built (PANTHER_BENCH_DATABASE_URL)
+        env["PANTHER_DATABASE_URL"] = _DB_URL
     proc = subprocess.Popen(
         [str(exe), "serve", "--data-dir", str(data), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -33,8 +35,12 @@ _RECORD_COLUMNS = (
     "external_id",
     "status",
     *_STRING_COLUMNS,
+    "status_pos",
     "body",
 )
+_SHALLOW = 2_000
+"""Up to this offset a status page walks the index entries before it (one query); beyond, it
+searches the status positions (about 20 short queries, whatever the offset)."""
 _COLUMN_OF: dict[tuple[str, ...], sa.Column[Any]] = {
     path: _record.c[column] for path, column in zip(STORED_STRINGS, _STRING_COLUMNS, strict=True)
 }
@@ -117,12 +123,15 @@ class SqlReportRepository:
     ) -> int:
         # One generator straight into COPY / executemany: a report can hold millions of
         # records, so no intermediate list and one tuple per record.
-        return repo.bulk_insert(
-            self._conn,
-            _record,
-            _RECORD_COLUMNS,
-            ((report_id, i, *record, bodies[i].decode()) for i, record in enumerate(keys)),
-        )
+        def rows() -> Iterator[tuple[Any, ...]]:
+            before: dict[str, int] = {}  # records of each status so far
+            for i, record in enumerate(keys):
+                status = record[2]
+                position = before.get(status, 0)
+                before[status] = position + 1
+                yield (report_id, i, *record, position, bodies[i].decode())
+
+        return repo.bulk_insert(self._conn, _record, _RECORD_COLUMNS, rows())
 
     def set_ledger_seq(self, report_id: str, seq: int) -> None:
         repo.update_row(self._conn, _report, {"id": report_id}, {"ledger_seq": seq})
@@ -216,7 +225,12 @@ class SqlReportRepository:
     ) -> list[str]:
         rec = _record
         mine = rec.c.report_id == report_id
-        if which.keeps_all:  # positions are 0..n-1: the page is a range of the primary key
+        if which.statuses is not None and which.by_status_only and offset > _SHALLOW:
+            where = [
+                mine,
+                rec.c.seq.in_(self._status_page(report_id, which.statuses, offset, limit)),
+            ]
+        elif which.keeps_all:  # positions are 0..n-1: the page is a range of the primary key
             where = [mine, rec.c.seq >= offset, rec.c.seq < offset + limit]
         else:
             # The positions first, from the index alone (a deep offset walks index entries,
@@ -234,6 +248,73 @@ class SqlReportRepository:
             where = [mine, rec.c.seq.in_(seqs)]
         q = sa.select(rec.c.body).where(*where).order_by(rec.c.seq)
         return list(self._conn.execute(q).scalars())
+
+    def _status_page(
+        self, report_id: str, statuses: Sequence[str], offset: int, limit: int
+    ) -> list[int]:
+        """The positions of the records ``offset`` to ``offset + limit`` among those with
+        one of these statuses, found without walking the ones before: each record holds its
+        rank among its status's records (``status_pos``), so how many of them come before a
+        position is one index search per status. A search over positions (interpolation,
+        with halving when it does not close in) finds a position at most ``_SHALLOW`` kept
+        records before the page, and the index is walked from there: a few searches where
+        the statuses are spread through the report, about 20 at worst for a million."""
+        rec = _record
+        kept = sorted(set(statuses))
+        if not kept or limit <= 0:
+            return []
+        position = sa.bindparam("position", type_=sa.Integer)
+        counting = sa.select(
+            *(
+                sa.select(rec.c.status_pos + 1)
+                .where(rec.c.report_id == report_id, rec.c.status == status, rec.c.seq < position)
+                .order_by(rec.c.seq.desc())
+                .limit(1)
+                .scalar_subquery()
+                for status in kept
+            )
+        )
+
+        def before(at: int) -> int:  # the kept records at positions below ``at``
+            return sum(n or 0 for n in self._conn.execute(counting, {"position": at}).one())
+
+        top = self._conn.execute(
+            sa.select(sa.func.max(rec.c.seq)).where(rec.c.report_id == report_id)
+        ).scalar()
+        low, below_low = 0, 0
+        high = -1 if top is None else int(top) + 1
+        below_high = before(high) if high > 0 else 0
+        if below_high <= offset:
+            return []
+        aim = max(offset - _SHALLOW // 2, 0)  # land a little before the page
+        width = 2 * (high - low) + 2  # the first guess interpolates
+        while offset - below_low > _SHALLOW:  # below_low <= offset < below_high
+            if high - low > width // 2:  # the last guess did not halve it: halve it
+                guess = (low + high) // 2
+            else:
+                guess = low + (aim - below_low) * (high - low) // (below_high - below_low)
+            guess = min(max(guess, low + 1), high - 1)
+            width = high - low
+            below = before(guess)
+            if below <= offset:
+                low, below_low = guess, below
+            else:
+                high, below_high = guess, below
+        # from ``low`` each status's records are a range of the index, merged in report
+        # order; the page starts ``offset - below_low`` kept records in
+        skip = offset - below_low
+        runs = [
+            self._conn.execute(
+                sa.select(rec.c.seq)
+                .where(rec.c.report_id == report_id, rec.c.status == status, rec.c.seq >= low)
+                .order_by(rec.c.seq)
+                .limit(skip + limit)
+            )
+            .scalars()
+            .all()
+            for status in kept
+        ]
+        return list(islice(heapq.merge(*runs), skip, skip + limit))
 
     def relations_of(self, party_id: str | None) -> list[dict[str, Any]]:
         where = [] if party_id is None else [_of_party(party_id)]

@@ -131,8 +131,9 @@ class InventoryRecord(SQLModel, table=True):
     __tablename__ = "inventory_record"
     __table_args__ = (
         Index("ix_inventory_record_product", "report_id", "product_id"),
-        # the product lists page by status and by externalId in the database
-        Index("ix_inventory_record_status", "report_id", "status", "seq"),
+        # the product lists page by status and by externalId in the database; a deep page
+        # of a status is found by searching the status positions this index also holds
+        Index("ix_inventory_record_status", "report_id", "status", "seq", "status_pos"),
         Index(
             "ix_inventory_record_external",
             "report_id",
@@ -164,6 +165,8 @@ class InventoryRecord(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=256)
     offering_id: str | None = Field(default=None, max_length=256)
     specification_id: str | None = Field(default=None, max_length=256)
+    # how many records of the report before this one carry the same status
+    status_pos: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class MatchRun(SQLModel, table=True):
