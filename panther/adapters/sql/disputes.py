@@ -33,7 +33,8 @@ def _ledger_seq(entity_id: str) -> int | None:
         seq = int(entity_id)
     except ValueError:
         return None
-    return seq if str(seq) == entity_id else None
+    # Beyond a 64-bit integer no entry is (nor can SQLite compare with it).
+    return seq if str(seq) == entity_id and abs(seq) < 2**63 else None
 
 
 def _naming(entity_id: str) -> sa.ColumnElement[bool]:

@@ -127,6 +127,7 @@ TICKET_FILTERS: list[dict[str, str]] = [
     {"relatedEntity.id": " 7"},
     {"relatedEntity.id": "8"},
     {"relatedEntity.id": "-1"},
+    {"relatedEntity.id": "9" * 30},
     {"relatedEntity.id": "nothing"},
     {"relatedEntity.id": "EXT-a", "externalId": "EXT-a"},
     {"relatedEntity.id": "L-0", "externalId": "EXT-a"},
