@@ -82,14 +82,11 @@ def _measure(n: int, data: str) -> None:
     ports.db.engine.dispose()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=100_000)
-    n = ap.parse_args().records
-    print(f"code: {panther.__file__}; database: {_DB_URL or 'sqlite'}", flush=True)
+def in_own_schema(measure: Callable[[str], None]) -> None:
+    """``measure(data directory)``; on PostgreSQL in a schema of its own, dropped afterwards."""
     with tempfile.TemporaryDirectory() as data:
         if not _DB_URL:
-            _measure(n, data)
+            measure(data)
             return
         schema = f"bench_{secrets.token_hex(4)}"
         admin = sa.create_engine(_DB_URL)
@@ -97,11 +94,19 @@ def main() -> None:
             c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         os.environ["PANTHER_BENCH_SCHEMA"] = schema
         try:
-            _measure(n, data)
+            measure(data)
         finally:
             with admin.begin() as c:
                 c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    n = ap.parse_args().records
+    print(f"code: {panther.__file__}; database: {_DB_URL or 'sqlite'}", flush=True)
+    in_own_schema(lambda data: _measure(n, data))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from panther.server.services.ports.billing import StatementTaken
+from panther.server.services.ports.billing import Days, StatementTaken
 
 from . import repository as repo
 from .cosign import SqlCoSignatures
@@ -47,6 +47,16 @@ def _seen_by(viewer: str | None) -> list[Any]:
     if viewer is None:
         return []
     return [sa.or_(_relation.c.supplier_id == viewer, _relation.c.customer_id == viewer)]
+
+
+def _among(column: sa.ColumnElement[str], days: Days | None) -> list[Any]:
+    """The column's day is among ``days`` (YYYY-MM-DD strings sort as the days do)."""
+    if days is None:
+        return []
+    return [
+        *([column >= days.first] if days.first is not None else []),
+        *([column <= days.last] if days.last is not None else []),
+    ]
 
 
 class SqlBillingRepository:
@@ -200,27 +210,34 @@ class SqlBillingRepository:
         self,
         viewer: str | None,
         *,
-        bill_id: str | None = None,
+        bill_ids: Collection[str] | None = None,
         states: Collection[str] | None = None,
         relation_id: str | None = None,
         supplier_id: str | None = None,
         customer_id: str | None = None,
+        carrier_id: str | None = None,
+        starts: Days | None = None,
+        ends: Days | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> tuple[list[Row], int]:
         q = (
             sa.select(_statement, _relation.c.supplier_id, _relation.c.customer_id)
             .join(_relation, _relation.c.id == _statement.c.relation_id)
-            .where(*_seen_by(viewer))
+            .where(*_seen_by(viewer), *_seen_by(carrier_id))
             .where(
                 *repo.equal(
-                    (_statement.c.id, bill_id),
                     (_statement.c.relation_id, relation_id),
                     (_relation.c.supplier_id, supplier_id),
                     (_relation.c.customer_id, customer_id),
                 )
             )
+            .where(
+                *_among(_statement.c.period_start, starts), *_among(_statement.c.period_end, ends)
+            )
         )
+        if bill_ids is not None:
+            q = q.where(_statement.c.id.in_(sorted(bill_ids)))
         if states is not None:
             q = q.where(_statement.c.state.in_(list(states)))
         return repo.page(self._conn, q, [_statement.c.created_at, _statement.c.id], offset, limit)

@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from panther.server.services.ports.disputes import external_key
+
 from . import repository as repo
 from .cosign import SqlCoSignatures
 
@@ -14,6 +16,7 @@ __all__ = ["SqlDisputeRepository"]
 
 _ticket = repo.T.ticket
 _entity = repo.T.dispute_entity
+_entry = repo.T.dispute_ledger_entry
 _signature = repo.T.dispute_signature
 # Tables of other aggregates that a dispute names or is credited on.
 _relation = repo.T.relation
@@ -22,6 +25,49 @@ _item = repo.T.item
 _record = repo.T.record
 _statement = repo.T.statement
 _bill_line = repo.T.bill_line
+
+
+def _ledger_seq(entity_id: str) -> int | None:
+    """The ledger entry an entity id names (as `ledger_entity` writes it), if it names one."""
+    try:
+        seq = int(entity_id)
+    except ValueError:
+        return None
+    # Beyond a 64-bit integer no entry is (nor can SQLite compare with it).
+    return seq if str(seq) == entity_id and abs(seq) < 2**63 else None
+
+
+def _naming(entity_id: str) -> sa.ColumnElement[bool]:
+    """The tickets whose view names ``entity_id`` among its related entities: a disputed
+    entity, the ledger entry of one of its transactions, or the bill its credit is on (its
+    credited period's newest statement); each part an index search."""
+    named: list[sa.Select[Any]] = [
+        sa.select(_entity.c.ticket_id).where(_entity.c.entity_id == entity_id)
+    ]
+    seq = _ledger_seq(entity_id)
+    if seq is not None:
+        named.append(sa.select(_entry.c.ticket_id).where(_entry.c.seq == seq))
+    credited = _ticket.alias("credited")
+    newer = _statement.alias("newer")
+    named.append(
+        sa.select(credited.c.id)
+        .join(
+            _statement,
+            sa.and_(
+                _statement.c.relation_id == credited.c.relation_id,
+                _statement.c.period == credited.c.credited_period,
+            ),
+        )
+        .where(
+            _statement.c.id == entity_id,
+            ~sa.exists().where(
+                newer.c.relation_id == _statement.c.relation_id,
+                newer.c.period == _statement.c.period,
+                newer.c.version > _statement.c.version,
+            ),
+        )
+    )
+    return _ticket.c.id.in_(sa.union_all(*named))
 
 
 def _one(conn: sa.Connection, query: sa.Select[Any]) -> dict[str, Any] | None:
@@ -47,10 +93,16 @@ class SqlDisputeRepository:
         status: str | None = None,
         ticket_type: str | None = None,
         carrier_id: str | None = None,
+        external_id: str | None = None,
+        entity_id: str | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         where: list[sa.ColumnElement[bool]] = []
+        if external_id is not None:
+            where.append(_ticket.c.external_key == external_key(external_id))
+        if entity_id is not None:
+            where.append(_naming(entity_id))
         for carrier in (party_id, carrier_id):
             if carrier is not None:
                 where.append(
@@ -71,6 +123,9 @@ class SqlDisputeRepository:
             self._conn.execute(
                 _entity.insert(), [{**e, "ticket_id": ticket["id"]} for e in entities]
             )
+
+    def add_ledger_entry(self, ticket_id: str, seq: int) -> None:
+        self._conn.execute(_entry.insert().values(ticket_id=ticket_id, seq=seq))
 
     def update_ticket(self, ticket_id: str, revision: int, values: dict[str, Any]) -> bool:
         changed = self._conn.execute(

@@ -20,6 +20,7 @@ from .tables import (
     BillRequest,
     CustodialKey,
     DisputeEntity,
+    DisputeLedgerEntry,
     DisputeSignature,
     EventSubscription,
     IdempotencyKey,
@@ -89,6 +90,7 @@ class T:
     review_signature: sa.Table = _table(ReviewSignature)
     ticket: sa.Table = _table(TroubleTicket)
     dispute_entity: sa.Table = _table(DisputeEntity)
+    dispute_ledger_entry: sa.Table = _table(DisputeLedgerEntry)
     dispute_signature: sa.Table = _table(DisputeSignature)
     idempotency_key: sa.Table = _table(IdempotencyKey)
     ledger_visibility: sa.Table = _table(LedgerVisibility)

@@ -28,6 +28,7 @@ __all__ = [
     "MatchRun",
     "Party",
     "DisputeEntity",
+    "DisputeLedgerEntry",
     "DisputeSignature",
     "Relation",
     "RelationAgreement",
@@ -247,10 +248,16 @@ class BillingStatement(SQLModel, table=True):
     __tablename__ = "billing_statement"
     __table_args__ = (
         UniqueConstraint("relation_id", "period", "version", name="uq_billing_statement_version"),
+        Index("ix_billing_statement_period_start", "period_start"),
+        Index("ix_billing_statement_period_end", "period_end"),
     )
     id: str = Field(primary_key=True, max_length=160)
     relation_id: str = Field(foreign_key="relation.id", max_length=64)
     period: str = Field(max_length=16)  # label: 2026-10 or 2026-Q4
+    # The period's first day and the day after its last (YYYY-MM-DD, as in ``statement``),
+    # what the bill lists filter on.
+    period_start: str = Field(max_length=10)
+    period_end: str = Field(max_length=10)
     version: int
     state: str = Field(max_length=16)  # new | onHold | validated | sent | partiallyPaid | settled
     statement: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
@@ -360,15 +367,22 @@ class TroubleTicket(SQLModel, table=True):
     """A dispute (TMF621 trouble ticket). ``body`` is the JSON of the ticket's TMF properties
     (name, description, notes, relatedEntity, statusChange, resolution, ...); ``revision`` is
     its ETag. ``credit`` (JSON Money) is an agreed credit, ``credited_period`` the billing
-    period whose statement carries it."""
+    period whose statement carries it. ``external_key`` is the SHA-256 (hex) of the
+    ``externalId`` string the originator gave (None without one): what the list filters on,
+    of a fixed size whatever the string holds."""
 
     __tablename__ = "trouble_ticket"
-    __table_args__ = (Index("ix_trouble_ticket_created", "created_at", "id"),)  # list order
+    __table_args__ = (
+        Index("ix_trouble_ticket_created", "created_at", "id"),  # list order
+        Index("ix_trouble_ticket_external_key", "external_key"),
+        Index("ix_trouble_ticket_credited", "relation_id", "credited_period"),
+    )
     id: str = Field(primary_key=True, max_length=64)
     relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
     ticket_type: str = Field(max_length=32)  # inventoryDispute | billingDispute
     status: str = Field(max_length=16)
     originator_id: str = Field(foreign_key="party.id", max_length=64)
+    external_key: str | None = Field(default=None, max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))
     revision: int
     proposal_no: int = 0
@@ -391,6 +405,16 @@ class DisputeEntity(SQLModel, table=True):
     kind: str = Field(max_length=32)  # MatchItem | AppliedCustomerBillingRate | CustomerBill
     relation_id: str = Field(foreign_key="relation.id", index=True, max_length=64)
     product_id: str | None = Field(default=None, max_length=256)
+
+
+class DisputeLedgerEntry(SQLModel, table=True):
+    """The ledger entries of a dispute's transactions (its opening, each status change, the
+    agreement), which the ticket shows among its related entities."""
+
+    __tablename__ = "dispute_ledger_entry"
+    __table_args__ = (Index("ix_dispute_ledger_entry_seq", "seq"),)
+    ticket_id: str = Field(primary_key=True, foreign_key="trouble_ticket.id", max_length=64)
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
 class DisputeSignature(SQLModel, table=True):

@@ -14,6 +14,7 @@ from panther.settlement.money import CURRENCY_EXPONENTS, minor_text
 __all__ = [
     "TMF_BASE",
     "at",
+    "bill_ids_numbered",
     "bill_view",
     "etag",
     "money",
@@ -43,6 +44,14 @@ def ref(base_url: str, kind: str, id_: str) -> dict[str, str]:
 def etag(row: dict[str, Any]) -> str:
     """A statement's ETag: its revision, bumped on every change."""
     return f'"{row["revision"]}"'
+
+
+def bill_ids_numbered(bill_no: str) -> set[str]:
+    """The bill ids whose billNo (`bill_view`) is ``bill_no``."""
+    ids = {f"CB-{bill_no}"}
+    if not bill_no.startswith("CB-"):
+        ids.add(bill_no)
+    return ids
 
 
 def _relation_ref(base_url: str, relation_id: str) -> dict[str, str]:

@@ -18,11 +18,12 @@ from ..representations import mef141
 from ..representations.hub import listener_view
 from . import hub
 from .billing_events import MEF141_API, wanted_types
-from .bills import bill_for, viewer
+from .bills import bill_for, days_starting_after, days_starting_before, viewer
 from .context import Caller
 from .disputes import OPEN_STATUSES
 from .errors import Forbidden, InvalidInput, NotFound
 from .ports import Ports, Row, UnitOfWork
+from .ports.billing import Days
 
 __all__ = [
     "get_bill",
@@ -51,15 +52,22 @@ def _instant(text: str, name: str = "") -> datetime:
     return value
 
 
-def _period_ok(item: dict[str, Any], filters: dict[str, str]) -> bool:
+def _period_days(filters: dict[str, str]) -> tuple[Days, Days] | None:
+    """The first days (``starts``) and the days after the last (``ends``) of the periods the
+    billingPeriod bounds keep; None when no period is kept. A bad bound is 400."""
+    kept = {"startDateTime": Days(), "endDateTime": Days()}
+    never = False
     for name, wanted in filters.items():
         if not name.startswith("billingPeriod."):
             continue
         _, edge, op = name.split(".")
-        value, bound = _instant(item["billingPeriod"][edge]), _instant(wanted, name)
-        if (op == "lt" and not value < bound) or (op == "gt" and not value > bound):
-            return False
-    return True
+        bound = _instant(wanted, name)
+        days = days_starting_before(bound) if op == "lt" else days_starting_after(bound)
+        if days is None:
+            never = True
+        else:
+            kept[edge] = kept[edge] & days
+    return None if never else (kept["startDateTime"], kept["endDateTime"])
 
 
 def list_bills(
@@ -74,8 +82,9 @@ def list_bills(
 ) -> tuple[list[dict[str, Any]], int]:
     if filters.get("category", "normal") != "normal":
         return [], 0
-    # The billing period bounds are checked on each bill; the other filters are columns.
-    in_view = any(name.startswith("billingPeriod.") for name in filters)
+    periods = _period_days(filters)
+    if periods is None:
+        return [], 0
     with ports.uow.read() as uow:
         rows, total = uow.billing.list_statements(
             viewer(caller),
@@ -83,16 +92,12 @@ def list_bills(
             relation_id=filters.get("billingAccount.id"),
             supplier_id=seller_id or None,
             customer_id=buyer_id or None,
-            offset=0 if in_view else offset,
-            limit=None if in_view else limit,
+            starts=periods[0],
+            ends=periods[1],
+            offset=offset,
+            limit=limit,
         )
-    for name, wanted in filters.items():
-        if name.startswith("billingPeriod."):
-            _instant(wanted, name)  # a bad bound is 400 even when no bill is listed
-    items = [i for i in map(mef141.list_item, rows) if _period_ok(i, filters)]
-    if not in_view:
-        return items, total
-    return items[offset : offset + limit], len(items)
+    return [mef141.list_item(r) for r in rows], total
 
 
 def _bill_row(

@@ -4,7 +4,7 @@ invoice PDF, and their lifecycle (the customer's `validated` completes Statement
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import MINYEAR, UTC, date, datetime, time, timedelta
 from typing import Any
 
 from panther.inventory.views import select_fields
@@ -17,6 +17,7 @@ from .billing_events import publish_bill_event, publish_mef_state_change
 from .context import Caller
 from .errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from .ports import Ports, Row, UnitOfWork
+from .ports.billing import Days
 from .relations import relation_for
 from .signing import co_sign
 
@@ -25,6 +26,9 @@ __all__ = [
     "agreed_tx",
     "bill_document",
     "bill_for",
+    "day_starting",
+    "days_starting_after",
+    "days_starting_before",
     "get_bill",
     "list_bills",
     "patch_bill",
@@ -83,28 +87,43 @@ def bill_for(uow: UnitOfWork, caller: Caller, bill_id: str) -> tuple[Row, Row]:
 # ---- reading ------------------------------------------------------------------------------
 
 
-def _same_instant(a: str | None, b: str) -> bool:
-    if a is None:
-        return False
+def day_starting(text: str) -> str | None:
+    """The day (YYYY-MM-DD) whose start, UTC, is the instant ``text`` says (``at`` shows a
+    period's bounds so); None when it names none: not a date-time with an offset, or not the
+    start of a day."""
     try:
-        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+        instant = datetime.fromisoformat(text)
     except ValueError:
-        return False
+        return None
+    if instant.tzinfo is None:  # never the same instant as one with an offset
+        return None
+    try:
+        utc = instant.astimezone(UTC)
+    except OverflowError:  # before or after every day
+        return None
+    return utc.date().isoformat() if utc.time() == time() else None
 
 
-def _bill_matches(view: dict[str, Any], filters: dict[str, str]) -> bool:
-    for name, wanted in filters.items():
-        if name == "billingAccount.id":
-            ok = view["billingAccount"]["id"] == wanted
-        elif name == "billingPeriod.startDateTime":
-            ok = _same_instant(view["billingPeriod"]["startDateTime"], wanted)
-        elif name == "relatedParty.id":
-            ok = any(p["id"] == wanted for p in view["relatedParty"])
-        else:
-            ok = str(view.get(name)) == wanted
-        if not ok:
-            return False
-    return True
+def days_starting_before(bound: datetime) -> Days | None:
+    """The days whose start, UTC, is before ``bound`` (an aware instant); None if none is."""
+    try:
+        utc = bound.astimezone(UTC)
+    except OverflowError:
+        return None if bound.year == MINYEAR else Days()
+    try:
+        last = utc.date() - timedelta(days=1) if utc.time() == time() else utc.date()
+    except OverflowError:
+        return None
+    return Days(last=last.isoformat())
+
+
+def days_starting_after(bound: datetime) -> Days | None:
+    """The days whose start, UTC, is after ``bound`` (an aware instant); None if none is."""
+    try:
+        first = bound.astimezone(UTC).date() + timedelta(days=1)
+    except OverflowError:
+        return Days() if bound.year == MINYEAR else None
+    return Days(first=first.isoformat())
 
 
 def list_bills(
@@ -116,32 +135,41 @@ def list_bills(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    # id, state and billingAccount.id are columns: with no other filter the page is read
-    # alone; the others are properties of the view, checked on every bill the columns keep.
-    in_view = not set(filters) <= {"id", "state", "billingAccount.id"}
+    # Every filter is a condition of the query: the page and its total are the database's.
+    bill_ids: set[str] | None = {filters["id"]} if "id" in filters else None
+    if "billNo" in filters:
+        numbered = tmf678.bill_ids_numbered(filters["billNo"])
+        bill_ids = numbered if bill_ids is None else bill_ids & numbered
+    starts = None
+    if "billingPeriod.startDateTime" in filters:
+        day = day_starting(filters["billingPeriod.startDateTime"])
+        if day is None:  # no period starts then
+            return [], 0
+        starts = Days(day, day)
+    # Every bill is a normal, off-cycle one (bill_view).
+    if filters.get("category", "normal") != "normal" or filters.get("runType", "offCycle") != (
+        "offCycle"
+    ):
+        return [], 0
     with ports.uow.read() as uow:
         rows, total = uow.billing.list_statements(
             viewer(caller),
-            bill_id=filters.get("id"),
+            bill_ids=bill_ids,
             states=[filters["state"]] if "state" in filters else None,
             relation_id=filters.get("billingAccount.id"),
-            offset=0 if in_view else offset,
-            limit=None if in_view else limit,
+            carrier_id=filters.get("relatedParty.id"),
+            starts=starts,
+            offset=offset,
+            limit=limit,
         )
     base = ports.settings.public_base_url
-    views = [
-        v
-        for v in (
-            tmf678.bill_view(
-                base, r, {"supplier_id": r["supplier_id"], "customer_id": r["customer_id"]}
-            )
-            for r in rows
+    views = (
+        tmf678.bill_view(
+            base, r, {"supplier_id": r["supplier_id"], "customer_id": r["customer_id"]}
         )
-        if _bill_matches(v, filters)
-    ]
-    if not in_view:
-        return [select_fields(v, fields) for v in views], total
-    return [select_fields(v, fields) for v in views[offset : offset + limit]], len(views)
+        for r in rows
+    )
+    return [select_fields(v, fields) for v in views], total
 
 
 def get_bill(

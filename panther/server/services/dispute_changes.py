@@ -198,6 +198,8 @@ def patch_ticket(
         if not uow.disputes.update_ticket(ticket_id, row["revision"], values):
             # Someone else changed it between our read and this write.
             raise PreconditionFailed(f"troubleTicket {ticket_id} changed meanwhile; read it again")
+        if changing:
+            uow.disputes.add_ledger_entry(ticket_id, entry.seq)
         row = {**row, **values}
         (view,) = views(ports, uow, [row])
     for event_type in events:

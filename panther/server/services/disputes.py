@@ -32,6 +32,7 @@ from .context import Caller
 from .dispute_ledger import append_signed, opened_tx
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .ports import Ports, Row, UnitOfWork
+from .ports.disputes import external_key
 from .relations import relation_for
 
 __all__ = [
@@ -298,6 +299,7 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
             "ticket_type": ticket_type,
             "status": "acknowledged",
             "originator_id": caller.party_id,
+            "external_key": external_key(stored.get("externalId")),
             "revision": 1,
             "proposal_no": 0,
             "credit": None,
@@ -310,6 +312,7 @@ def open_dispute(ports: Ports, caller: Caller, body: dict[str, Any]) -> tuple[di
         stored["relatedEntity"].append(ledger_entity(entry.seq, entry.tx.type.value))
         row["body"] = json.dumps(stored, sort_keys=True)
         uow.disputes.add_ticket(row, entity_rows)
+        uow.disputes.add_ledger_entry(row["id"], entry.seq)
         (view,) = views(ports, uow, [row])
     publish(ports, relation, "troubleTicketCreateEvent", view)
     return view, etag(row)
@@ -336,9 +339,6 @@ def list_tickets(
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    # externalId and relatedEntity.id are properties of the ticket's body (and of its
-    # credit's bill), not columns: with either, every ticket the others keep is looked at.
-    in_body = "externalId" in filters or "relatedEntity.id" in filters
     with ports.uow.read() as uow:
         rows, total = uow.disputes.tickets(
             None if caller.is_operator else caller.party_id,
@@ -346,18 +346,13 @@ def list_tickets(
             status=filters.get("status"),
             ticket_type=filters.get("ticketType"),
             carrier_id=filters.get("relatedParty.id"),
-            offset=0 if in_body else offset,
-            limit=None if in_body else limit,
+            external_id=filters.get("externalId"),
+            entity_id=filters.get("relatedEntity.id"),
+            offset=offset,
+            limit=limit,
         )
         found = views(ports, uow, rows)
-    if not in_body:
-        return [select_fields(v, fields) for v in found], total
-    if "externalId" in filters:
-        found = [v for v in found if v.get("externalId") == filters["externalId"]]
-    if "relatedEntity.id" in filters:
-        wanted = filters["relatedEntity.id"]
-        found = [v for v in found if any(e["id"] == wanted for e in v["relatedEntity"])]
-    return [select_fields(v, fields) for v in found[offset : offset + limit]], len(found)
+    return [select_fields(v, fields) for v in found], total
 
 
 def disputes_of_entities(uow: UnitOfWork, entity_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -223,6 +223,8 @@ def _issue(
         "id": _bill_id(relation["id"], statement.period, statement.version),
         "relation_id": relation["id"],
         "period": statement.period.label,
+        "period_start": statement.period.start.isoformat(),
+        "period_end": statement.period.end.isoformat(),
         "version": statement.version,
         "state": "new",
         "statement": statement.canonical_json.decode(),

@@ -9,7 +9,21 @@ from typing import Any, Protocol
 
 from .rows import CoSignatures, Row
 
-__all__ = ["BillingRepository", "StatementTaken"]
+__all__ = ["BillingRepository", "Days", "StatementTaken"]
+
+
+@dataclass(frozen=True)
+class Days:
+    """Days from ``first`` to ``last``, both included (YYYY-MM-DD; None: unbounded)."""
+
+    first: str | None = None
+    last: str | None = None
+
+    def __and__(self, other: Days) -> Days:
+        """The days in both."""
+        firsts = [d for d in (self.first, other.first) if d is not None]
+        lasts = [d for d in (self.last, other.last) if d is not None]
+        return Days(max(firsts, default=None), min(lasts, default=None))
 
 
 @dataclass
@@ -88,17 +102,22 @@ class BillingRepository(Protocol):
         self,
         viewer: str | None,
         *,
-        bill_id: str | None = None,
+        bill_ids: Collection[str] | None = None,
         states: Collection[str] | None = None,
         relation_id: str | None = None,
         supplier_id: str | None = None,
         customer_id: str | None = None,
+        carrier_id: str | None = None,
+        starts: Days | None = None,
+        ends: Days | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> tuple[list[Row], int]:
         """Statements ``offset`` to ``offset + limit`` (all from ``offset`` for None), oldest
         first, each with its relation's ``supplier_id`` and ``customer_id``; and how many
-        there are."""
+        there are. Every filter given must hold: the id one of ``bill_ids``; the relation's
+        supplier, customer, either (``carrier_id``); the period's first day among ``starts``,
+        the day after its last among ``ends``."""
         ...
 
     def endorsements(self, bill_id: str) -> CoSignatures:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Protocol
 
 from .rows import CoSignatures, Row
 
-__all__ = ["DisputeRepository"]
+__all__ = ["DisputeRepository", "external_key"]
+
+
+def external_key(external_id: object) -> str | None:
+    """What a ticket stores of its ``externalId`` (``external_key``) and the ticket list
+    filters on: the SHA-256 (hex) of the string, of one size whatever the string holds (a
+    NUL, a lone surrogate, any length); None for a ticket without one (or a non-string)."""
+    if not isinstance(external_id, str):
+        return None
+    return hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DisputeRepository(Protocol):
@@ -28,16 +38,25 @@ class DisputeRepository(Protocol):
         status: str | None = None,
         ticket_type: str | None = None,
         carrier_id: str | None = None,
+        external_id: str | None = None,
+        entity_id: str | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> tuple[list[Row], int]:
         """Tickets ``offset`` to ``offset + limit`` (all from ``offset`` for None) of the
         relations ``party_id`` is a carrier of (every relation for None), of the relations
-        ``carrier_id`` is a carrier of when given, oldest first; and how many there are."""
+        ``carrier_id`` is a carrier of when given, oldest first; and how many there are.
+        ``external_id`` keeps the tickets whose externalId is that string; ``entity_id`` those
+        whose view names it among the related entities: an entity the dispute is about, the
+        ledger entry of one of its transactions, or the bill its agreed credit is on."""
         ...
 
     def add_ticket(self, ticket: Row, entities: list[Row]) -> None:
         """A new ticket and one dispute_entity row per disputed entity (without ticket_id)."""
+        ...
+
+    def add_ledger_entry(self, ticket_id: str, seq: int) -> None:
+        """Note the ledger entry of one of the ticket's transactions (a related entity)."""
         ...
 
     def update_ticket(self, ticket_id: str, revision: int, values: Row) -> bool:
