@@ -3,7 +3,7 @@ of a ticket's externalId, the ledger entries a ticket shows among its related en
 first and the day after the last day of a statement's period; the stored rows filled
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import hashlib
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
