@@ -134,3 +134,34 @@ def test_the_migration_numbers_the_entries_noted_before_it(engine: sa.Engine) ->
         SqlLedgerEntryRepository(conn).record_visibility(more)
     with engine.connect() as conn:
         _check_every_page(SqlLedgerEntryRepository(conn), entries + more)
+
+
+def test_the_migration_seals_the_responses_kept_before_it(engine: sa.Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from panther.adapters.sql.db import _MIGRATIONS
+    from panther.server.services import idempotency
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    body = b'{"credentials": {"clientSecret": "s3cr3t-of-the-new-client"}}'
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0010")
+        conn.execute(
+            sa.text(
+                "INSERT INTO idempotency_key (owner, key, fingerprint, status, headers, body, "
+                "created_at, expires_at) VALUES ('operator', 'k-1', 'f', 201, :h, :b, 't', 'u'),"
+                " ('operator', 'k-2', NULL, NULL, NULL, NULL, 't', 'u')"
+            ),
+            {"h": '[["content-type", "application/json"]]', "b": body},
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = {r.key: r for r in conn.execute(sa.text("SELECT * FROM idempotency_key"))}
+    done, claimed = (idempotency.stored_key("operator", k) for k in ("k-1", "k-2"))
+    assert set(rows) == {done, claimed} and rows[claimed].body is None
+    assert b"s3cr3t" not in bytes(rows[done].body) and rows[done].headers is None
+    opened = idempotency._unseal("operator", "k-1", "f", 201, bytes(rows[done].body))
+    assert (opened.headers, opened.body) == ([("content-type", "application/json")], body)

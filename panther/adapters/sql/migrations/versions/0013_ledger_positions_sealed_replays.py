@@ -1,13 +1,21 @@
-"""ledger visibility positions: each entry's place among its owner's entries (its relation,
+"""ledger visibility positions, and idempotency responses sealed at rest
+
+Ledger visibility positions: each entry's place among its owner's entries (its relation,
 or the party it registers), among its owner's entries of its type, and among all entries of
 its type; indexes that read them in seq order
 
 A page of entry listings then costs the page, not the entries before it (see
 adapters/sql/ledger_entries.py). Existing rows are numbered here in seq order.
 
+And idempotency keys kept as digests with their responses sealed (a createParty response
+holds a client secret): the rows kept so far are rewritten so (services/idempotency.py,
+whose functions this uses, so that they are what the server reads).
+
 Revision ID: 0013
 Revises: 0010
 """
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -44,9 +52,33 @@ def upgrade() -> None:
     op.create_index("ix_ledger_visibility_type_pos", "ledger_visibility", ["tx_type", "type_pos"])
     op.create_index("ix_ledger_visibility_relation_seq", "ledger_visibility", ["relation_id", "seq"])
     op.create_index("ix_ledger_visibility_party_seq", "ledger_visibility", ["party_id", "seq"])
+    _seal_kept_responses()
+
+
+def _seal_kept_responses() -> None:
+    from panther.server.services.idempotency import StoredResponse, seal_response, stored_key
+
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.text("SELECT owner, key, fingerprint, status, headers, body FROM idempotency_key")
+    ).all()
+    for owner, key, fingerprint, status, headers, body in rows:
+        values = {"owner": owner, "old": key, "new": stored_key(owner, key), "body": body}
+        if status is not None:
+            kept = StoredResponse(fingerprint, status, json.loads(headers), bytes(body))
+            values["body"] = seal_response(owner, key, kept)
+        conn.execute(
+            sa.text(
+                "UPDATE idempotency_key SET key = :new, headers = NULL, body = :body "
+                "WHERE owner = :owner AND key = :old"
+            ),
+            values,
+        )
 
 
 def downgrade() -> None:
+    # Sealed responses cannot be opened without their keys: the kept ones are forgotten.
+    op.execute("DELETE FROM idempotency_key")
     op.drop_index("ix_ledger_visibility_party_seq", table_name="ledger_visibility")
     op.drop_index("ix_ledger_visibility_relation_seq", table_name="ledger_visibility")
     op.drop_index("ix_ledger_visibility_type_pos", table_name="ledger_visibility")
