@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from panther.adapters.sql.db import migrate
@@ -19,7 +20,9 @@ RELATIONS = [("r0", "p", "x"), ("r1", "x", "p"), ("r2", "p", "y"), ("r3", "y", "
 RELATIONS += [("r4", "x", "y"), ("r5", "y", "x")]
 
 
-def _entry(seq: int, rng: random.Random) -> LedgerEntry:
+def _entry(seq: int, rng: random.Random, *, clustered: bool = False) -> LedgerEntry:
+    """An entry of a random relation, or (``clustered``) of the relation of its block of 60
+    seqs: a carrier's entries then come in runs, far from evenly spread."""
     kind = rng.random()
     if kind < 0.05:
         party = rng.choice(["p", "x", "y"])
@@ -27,7 +30,8 @@ def _entry(seq: int, rng: random.Random) -> LedgerEntry:
     elif kind < 0.08:
         tx = Transaction(TxType.NettingCertified, 1, None, {})  # of no one: the operator's
     else:
-        tx = Transaction(rng.choice(TYPES), 1, rng.choice(RELATIONS)[0], {})
+        relation = RELATIONS[seq // 60 % len(RELATIONS)] if clustered else rng.choice(RELATIONS)
+        tx = Transaction(rng.choice(TYPES), 1, relation[0], {})
     return LedgerEntry(seq, tx, b"", b"")
 
 
@@ -76,10 +80,13 @@ def _check_every_page(repo: SqlLedgerEntryRepository, entries: list[LedgerEntry]
                 assert seqs == expected[offset : offset + limit], (party, tx_type, offset, limit)
 
 
-def test_pages_at_every_offset_whatever_order_entries_are_noted_in(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("clustered", [False, True], ids=["spread", "clustered"])
+def test_pages_at_every_offset_whatever_order_entries_are_noted_in(
+    engine: sa.Engine, clustered: bool
+) -> None:
     rng = random.Random(16)
     migrate(engine)
-    entries = [_entry(seq, rng) for seq in range(400)]
+    entries = [_entry(seq, rng, clustered=clustered) for seq in range(400)]
     late = set(rng.sample(range(400), 40))  # noted after the entries above them
     with engine.begin() as conn:
         _relations(conn)
