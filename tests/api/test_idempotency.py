@@ -20,6 +20,7 @@ from panther.client import PantherClient
 from panther.server import state
 from panther.server.app import APIS, OPENAPI_DIR, create_app
 from panther.server.idempotency import idempotent_operations
+from panther.server.services.idempotency import stored_key
 from panther.server.services.ports import Ports
 
 from .test_review import _act, _entries, _items, _run, inventories
@@ -162,6 +163,32 @@ async def test_a_retry_with_the_same_key_replays_the_response(world: World, port
     assert [a["note"] for a in again.json()["actions"]] == ["checking"]
 
 
+async def test_a_kept_response_holds_no_secret_in_clear(world: World, ports: Ports) -> None:
+    """createParty answers with the new client's secret: the row kept for its retries holds
+    neither the key nor anything of the response readable without it."""
+    key = _key()
+    first = await world.operator.post("/panther/v1/party", {"name": "Sealed"}, headers=key)
+    assert first.status_code == 201, first.text
+    secret = first.json()["credentials"]["clientSecret"]
+    raw_key = key["Idempotency-Key"].strip('"')
+    with ports.db.read() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM idempotency_key")).mappings().all()
+    kept = [r for r in rows if r["key"] == stored_key(world.operator.party_id, raw_key)]
+    assert len(kept) == 1 and kept[0]["status"] == 201
+    for row in rows:
+        stored = b"".join(
+            v if isinstance(v, bytes) else str(v).encode() for v in row.values() if v is not None
+        )
+        assert secret.encode() not in stored and raw_key.encode() not in stored
+        assert first.json()["id"].encode() not in stored
+    again = await world.operator.post("/panther/v1/party", {"name": "Sealed"}, headers=key)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["credentials"]["clientSecret"] == secret
+    # Another caller with the same key finds another row, and nothing to open.
+    other = await world.supplier.post("/panther/v1/party", {"name": "Sealed"}, headers=key)
+    assert other.status_code == 403 and "idempotent-replayed" not in other.headers
+
+
 async def test_the_same_key_with_another_request_is_refused(world: World, ports: Ports) -> None:
     key = _key()
     r = await world.operator.post("/panther/v1/party", {"name": "First"}, headers=key)
@@ -261,7 +288,7 @@ async def test_keys_are_kept_a_day_then_forgotten(world: World, ports: Ports) ->
     with ports.db.read() as conn:
         created, expires = conn.execute(
             sa.text("SELECT created_at, expires_at FROM idempotency_key WHERE key = :k"),
-            {"k": key["Idempotency-Key"].strip('"')},
+            {"k": stored_key(world.operator.party_id, key["Idempotency-Key"].strip('"'))},
         ).one()
     kept = datetime.fromisoformat(expires) - datetime.fromisoformat(created)
     assert timedelta(hours=24) <= kept < timedelta(hours=24, minutes=1)

@@ -360,3 +360,24 @@ def test_review_dispute_and_statement_agreements_complete_once(carriers: Carrier
     assert c.supplier.call("GET", bill).json()["state"] == "validated"
     _one_each(c, "StatementAgreed", "statementId", [bill_id])
     assert c.verified()["ok"]
+
+
+def test_listeners_registered_at_the_same_instant_stop_at_the_cap(carriers: Carriers) -> None:
+    """Thirty registrations at once by one carrier, whose cap is twenty (the default): each
+    counts the listeners before it adds one, so without a lock several pass the same count."""
+    carrier = carriers.supplier
+    calls: list[Call] = [
+        (
+            carrier,
+            "POST",
+            "/tmf-api/troubleTicket/v4/hub",
+            {"callback": f"https://93.184.215.{n}/cb"},
+        )
+        for n in range(1, 31)
+    ]
+    statuses = sorted(r.status_code for r in at_once(calls))
+    assert statuses == [201] * 20 + [409] * 10, statuses
+    r = carrier.call(
+        "POST", "/tmf-api/troubleTicket/v4/hub", {"callback": "https://93.184.215.99/cb"}
+    )
+    _problem(r, 409)

@@ -233,3 +233,29 @@ def test_mef116_examples_validate_against_ours_and_the_official_schema() -> None
     for name, example in examples.items():
         validate_against_document(MEF_DOC, name, example)
         validate_against(MEF116_V7, name, example)
+
+
+# ---- rate limits ----
+
+WRITES = {"put", "post", "patch", "delete"}
+
+
+@pytest.mark.parametrize("path", sorted(OPENAPI.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_write_documents_its_429_with_retry_after(path: Path) -> None:
+    """Writes are rate limited per client, token requests per address (server/throttle.py):
+    each such operation declares 429 with Retry-After and the body the server sends, which
+    is the document's own error body."""
+    from conformance.official import validate_response_against_document
+    from panther.server.errors import error_response
+
+    document = load(path)
+    base = document["servers"][0]["url"]
+    writes = [(r, op) for r, method, op in operations(document) if method in WRITES]
+    for route, op in writes:
+        assert "429" in op["responses"], (path.name, route)
+        response = resolve(document, op["responses"]["429"])
+        retry = response["headers"]["Retry-After"]
+        assert retry["schema"] == {"type": "integer", "minimum": 1}, (path.name, route)
+        sent = error_response(base + route, 429, "slow down", headers={"Retry-After": "3"})
+        body = json.loads(bytes(sent.body))
+        validate_response_against_document(path, op["operationId"], 429, body)

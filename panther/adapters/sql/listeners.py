@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import repository as repo
+from .locks import lock_key
 from .repository import list_rows
 
 _subscription = repo.T.subscription
@@ -36,6 +37,9 @@ class SqlListenerRepository:
             _subscription.delete().where(*_owned(party_id, api, listener_id))
         ).rowcount
         return bool(deleted)
+
+    def lock_party(self, party_id: str) -> None:
+        lock_key(self._conn, "listeners", party_id)
 
     def count_of(self, party_id: str) -> int:
         sub = _subscription

@@ -447,14 +447,24 @@ class IdempotencyKey(SQLModel, table=True):
 class LedgerVisibility(SQLModel, table=True):
     """Whose each ledger entry is: the relation it is of, or (for an entry of no relation)
     the party it registers. A projection of the ledger written with each append in the unit
-    of work and caught up from the ledger when behind; carriers' listings filter on it."""
+    of work and caught up from the ledger when behind; carriers' listings filter on it.
+
+    The positions number the entries from 0 in seq order: among the owner's (its relation
+    or party; None for an entry of neither), among the owner's of the same type, and among
+    all of the same type; listings find a page by them instead of walking to it."""
 
     __tablename__ = "ledger_visibility"
     __table_args__ = (
         Index("ix_ledger_visibility_relation", "relation_id", "tx_type", "seq"),
         Index("ix_ledger_visibility_party", "party_id", "tx_type", "seq"),
+        Index("ix_ledger_visibility_type_pos", "tx_type", "type_pos"),
+        Index("ix_ledger_visibility_relation_seq", "relation_id", "seq"),
+        Index("ix_ledger_visibility_party_seq", "party_id", "seq"),
     )
     seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     tx_type: str = Field(max_length=40)
     relation_id: str | None = Field(default=None, max_length=200)
     party_id: str | None = Field(default=None, max_length=64)
+    owner_pos: int | None = None
+    owner_type_pos: int | None = None
+    type_pos: int | None = None

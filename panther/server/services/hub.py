@@ -53,6 +53,8 @@ def add_listener(
         "created_at": ports.clock.now_iso(),
     }
     with ports.uow.write() as uow:
+        # Two registrations at once would both count below the cap without the lock.
+        uow.listeners.lock_party(caller.party_id)
         if uow.listeners.count_of(caller.party_id) >= cap:
             raise too_many(f"a party has at most {cap} listeners; remove one before adding another")
         uow.listeners.add(row)

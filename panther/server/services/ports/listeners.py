@@ -23,6 +23,11 @@ class ListenerRepository(Protocol):
         """Remove the party's listener on ``api``; False if there was none."""
         ...
 
+    def lock_party(self, party_id: str) -> None:
+        """Wait until no other unit of work adds the party's listeners, and keep them from
+        it until this one ends (a count then an add is exact)."""
+        ...
+
     def count_of(self, party_id: str) -> int:
         """How many listeners the party has, on every API."""
         ...
