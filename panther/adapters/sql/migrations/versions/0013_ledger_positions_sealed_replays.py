@@ -12,7 +12,7 @@ holds a client secret): the rows kept so far are rewritten so (services/idempote
 whose functions this uses, so that they are what the server reads).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 
 import json
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
