@@ -52,6 +52,15 @@ def _started(start: Any) -> Any:
         raise click.ClickException(f"the ledger cannot be used: {exc}") from exc
 
 
+def _release(system: Any) -> None:
+    """Let go of what a maintenance command composed: the database's connections and the
+    EVM ledger's RPC thread."""
+    system.db.engine.dispose()
+    close = getattr(system.ledger, "close", None)
+    if close is not None:
+        close()
+
+
 @main.command()
 @click.option("--data-dir", help="where the SQLite file, keys and credentials live")
 @click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data folder)")
@@ -100,21 +109,23 @@ def ledger() -> None:
 @click.option("--database-url")
 @click.option("--json", "as_json", is_flag=True)
 def ledger_verify(data_dir: str | None, database_url: str | None, as_json: bool) -> None:
-    """Recompute the hash chain, signatures, Merkle roots and projections."""
+    """Recompute the hash chain, signatures, Merkle roots and projections; report every
+    co-signature both carriers signed that never completed."""
     from .bootstrap import compose
-    from .representations.panther.ledger import verification_view
+    from .representations.panther.ledger import verification_lines, verification_view
     from .services.ledger_view import verify
 
     settings = _settings(data_dir, database_url, None)
     system = _started(lambda: compose(settings, ensure_operator_party=False))
-    result = verification_view(verify(system))
+    try:
+        result = verification_view(verify(system))
+    finally:
+        _release(system)
     if as_json:
         click.echo(json.dumps(result, indent=2))
-    elif result["ok"]:
-        click.echo(f"ledger OK: {result['entriesChecked']} entries, head {result['head']}")
     else:
-        f = result["firstFailure"]
-        click.echo(f"ledger BROKEN at entry {f['seq']} ({f['kind']}): {f['detail']}")
+        for line in verification_lines(result):
+            click.echo(line)
     sys.exit(0 if result["ok"] else 1)
 
 
@@ -152,10 +163,7 @@ def ledger_replay(
         click.echo(f"ledger unreadable: {exc!r}", err=True)
         sys.exit(1)
     finally:
-        system.db.engine.dispose()
-        close = getattr(system.ledger, "close", None)  # the EVM ledger runs an RPC thread
-        if close is not None:
-            close()
+        _release(system)
     if into_url:
         engine = make_engine(into_url)
         nowhere = _NoLedger()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from panther.server.services.ports.billing import Days, StatementTaken
 
 from . import repository as repo
-from .cosign import SqlCoSignatures
+from .cosign import SqlCoSignatures, unfinished_cosignatures
 
 __all__ = ["SqlBillingRepository"]
 
@@ -244,6 +244,17 @@ class SqlBillingRepository:
 
     def endorsements(self, bill_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _endorsement, {"bill_id": bill_id})
+
+    def unfinished_agreements(self) -> list[Row]:
+        st, en = _statement, _endorsement
+        return unfinished_cosignatures(
+            self._conn,
+            en,
+            source=en.join(st, st.c.id == en.c.bill_id),
+            key=en.c.bill_id,
+            relation_id=st.c.relation_id,
+            unfinished=st.c.agreed_seq.is_(None),
+        )
 
     # ---- lines ----
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from panther.server.services.ports.disputes import external_key
 
 from . import repository as repo
-from .cosign import SqlCoSignatures
+from .cosign import SqlCoSignatures, unfinished_cosignatures
 
 __all__ = ["SqlDisputeRepository"]
 
@@ -167,6 +167,20 @@ class SqlDisputeRepository:
     def signatures(self, ticket_id: str, proposal_no: int) -> SqlCoSignatures:
         return SqlCoSignatures(
             self._conn, _signature, {"ticket_id": ticket_id, "proposal_no": proposal_no}
+        )
+
+    def unfinished_resolutions(self) -> list[dict[str, Any]]:
+        # A proposal both signed is the one the ticket was closed on (a closed ticket
+        # stays closed): resolved from its DisputeResolved entry on.
+        t, sig = _ticket, _signature
+        return unfinished_cosignatures(
+            self._conn,
+            sig,
+            source=sig.join(t, t.c.id == sig.c.ticket_id),
+            key=sig.c.ticket_id,
+            relation_id=t.c.relation_id,
+            unfinished=sa.or_(t.c.resolved_seq.is_(None), t.c.proposal_no != sig.c.proposal_no),
+            extra=[sig.c.proposal_no],
         )
 
     # ---- what a dispute names, in other aggregates ------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import repository as repo
-from .cosign import SqlCoSignatures
+from .cosign import SqlCoSignatures, unfinished_cosignatures
 from .repository import count_where, get_row, list_rows
 
 _relation = repo.T.relation
@@ -83,6 +83,18 @@ class SqlRelationRepository:
 
     def agreements(self, relation_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _agreement, {"relation_id": relation_id})
+
+    def unfinished_agreements(self) -> list[dict[str, Any]]:
+        # agreed, and from its RelationAgreed entry on (both are written together)
+        rel, ag = _relation, _agreement
+        return unfinished_cosignatures(
+            self._conn,
+            ag,
+            source=ag,
+            key=ag.c.relation_id,
+            relation_id=ag.c.relation_id,
+            unfinished=sa.or_(rel.c.state != "agreed", rel.c.ledger_seq.is_(None)),
+        )
 
     def agreements_of(self, relation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in relation_ids}

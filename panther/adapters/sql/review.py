@@ -11,7 +11,7 @@ import orjson
 import sqlalchemy as sa
 
 from . import repository as repo
-from .cosign import SqlCoSignatures
+from .cosign import SqlCoSignatures, unfinished_cosignatures
 
 __all__ = ["SqlReviewRepository"]
 
@@ -113,6 +113,26 @@ class SqlReviewRepository:
 
     def signatures(self, proposal_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _review_signature, {"proposal_id": proposal_id})
+
+    def unfinished_agreements(self) -> list[dict[str, Any]]:
+        # A proposal is found by its proposal action (the action's id is the proposal's);
+        # agreed, every item of it is agreed at its ReviewAgreed entry, and stays agreed.
+        sig, ra, ri, run = _review_signature, _review_action, _review_item, _run
+        agreed = sa.exists().where(
+            ri.c.run_id == ra.c.run_id,
+            ri.c.proposal_id == sig.c.proposal_id,
+            ri.c.state == "agreed",
+            ri.c.agreed_seq.is_not(None),
+        )
+        return unfinished_cosignatures(
+            self._conn,
+            sig,
+            source=sig.join(ra, ra.c.id == sig.c.proposal_id).join(run, run.c.id == ra.c.run_id),
+            key=sig.c.proposal_id,
+            relation_id=run.c.relation_id,
+            unfinished=~agreed,
+            extra=[ra.c.run_id],
+        )
 
     # ---- match runs, items, records and disputes, as review reads them ------------------------
 

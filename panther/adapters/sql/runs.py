@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import repository as repo
-from .cosign import SqlCoSignatures
+from .cosign import SqlCoSignatures, unfinished_cosignatures
 
 __all__ = ["SqlRunRepository"]
 
@@ -87,6 +87,17 @@ class SqlRunRepository:
 
     def endorsements(self, run_id: str) -> SqlCoSignatures:
         return SqlCoSignatures(self._conn, _endorsement, {"run_id": run_id})
+
+    def unfinished_endorsements(self) -> list[dict[str, Any]]:
+        run, en = _run, _endorsement
+        return unfinished_cosignatures(
+            self._conn,
+            en,
+            source=en.join(run, run.c.id == en.c.run_id),
+            key=en.c.run_id,
+            relation_id=run.c.relation_id,
+            unfinished=sa.or_(run.c.state != "final", run.c.endorsed_seq.is_(None)),
+        )
 
     def endorsements_of(self, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}

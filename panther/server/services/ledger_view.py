@@ -2,7 +2,9 @@
 
 Verification recomputes the chain and the signatures (``panther.ledger.verify``), every
 Merkle root from the stored rows, and checks that each projection row (party, relation,
-report, run) says what its ledger entry says. The first broken thing is reported.
+report, run) says what its ledger entry says. The first broken thing is reported, and
+besides it every co-signature both carriers completed that never completed its resource
+(``cosignatures``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from panther.settlement import BillingError, statement_from_json
 
 from . import review_state
 from .context import Caller
+from .cosignatures import UnfinishedCoSignature, unfinished_co_signatures
 from .errors import InvalidInput, NotFound
 from .ports import Ports, UnitOfWork
 from .relations import relation_for
@@ -31,6 +34,7 @@ __all__ = [
     "LedgerVerification",
     "Projection",
     "ProjectionFailure",
+    "UnfinishedCoSignature",
     "entry_columns",
     "get_entry",
     "list_entries",
@@ -225,10 +229,11 @@ class LedgerVerification:
     entries_checked: int
     head: LedgerEntry | None
     first_failure: VerificationFailure | ProjectionFailure | None
+    unfinished_co_signatures: tuple[UnfinishedCoSignature, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.first_failure is None
+        return self.first_failure is None and not self.unfinished_co_signatures
 
 
 def _recomputed_root(uow: UnitOfWork, entry: LedgerEntry) -> bytes | None:
@@ -287,7 +292,9 @@ def verify(ports: Ports, caller: Caller | None = None) -> LedgerVerification:
                 if problem:
                     first = ProjectionFailure(entry.seq, problem)
                     break
-    return LedgerVerification(report.entries_checked, entries[-1] if entries else None, first)
+        unfinished = unfinished_co_signatures(uow, entries)
+    head = entries[-1] if entries else None
+    return LedgerVerification(report.entries_checked, head, first, unfinished)
 
 
 # ---- Merkle proofs ----

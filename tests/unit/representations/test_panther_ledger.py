@@ -20,6 +20,7 @@ from panther.ledger.transactions import (
 from panther.server.representations.panther.ledger import (
     entry_view,
     proof_document,
+    verification_lines,
     verification_view,
 )
 
@@ -49,10 +50,24 @@ class _Failure:
 
 
 @dataclass(frozen=True)
+class _Unfinished:
+    resource: str
+    id: str
+    relation_id: str
+    missing: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class _Verification:
     entries_checked: int
     head: LedgerEntry | None
     first_failure: _Failure | None
+    unfinished_co_signatures: tuple[_Unfinished, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.first_failure is None and not self.unfinished_co_signatures
 
 
 @dataclass(frozen=True)
@@ -94,7 +109,9 @@ def test_a_clean_verification_is_ok_with_the_head_hash() -> None:
         "entriesChecked": 10,
         "head": head.entry_hash.hex(),
         "firstFailure": None,
+        "unfinishedCoSignatures": [],
     }
+    assert verification_lines(view) == [f"ledger OK: 10 entries, head {head.entry_hash.hex()}"]
 
 
 def test_a_failed_verification_names_the_first_failure() -> None:
@@ -106,6 +123,34 @@ def test_a_failed_verification_names_the_first_failure() -> None:
         "kind": "projection",
         "detail": "party p-1 differs from its PartyRegistered entry",
     }
+    assert verification_lines(view) == [
+        "ledger BROKEN at entry 4 (projection): party p-1 differs from its PartyRegistered entry"
+    ]
+
+
+def test_unfinished_co_signatures_are_listed_and_make_it_not_ok() -> None:
+    stuck = _Unfinished(
+        "relation", "rel-1", "rel-1", "RelationAgreed", "unfinished co-signature: relation rel-1"
+    )
+    failure = _Failure(4, "merkle", "root differs")
+    view = verification_view(_Verification(10, _entry(), None, (stuck,)))
+    assert view["ok"] is False and view["firstFailure"] is None
+    assert view["unfinishedCoSignatures"] == [
+        {
+            "resource": "relation",
+            "id": "rel-1",
+            "relationId": "rel-1",
+            "missing": "RelationAgreed",
+            "detail": "unfinished co-signature: relation rel-1",
+        }
+    ]
+    assert verification_lines(view) == ["ledger BROKEN: unfinished co-signature: relation rel-1"]
+    both = verification_view(_Verification(10, _entry(), failure, (stuck, stuck)))
+    assert verification_lines(both) == [
+        "ledger BROKEN at entry 4 (merkle): root differs",
+        "ledger BROKEN: unfinished co-signature: relation rel-1",
+        "ledger BROKEN: unfinished co-signature: relation rel-1",
+    ]
 
 
 def test_an_empty_ledger_has_no_head() -> None:

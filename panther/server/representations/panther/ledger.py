@@ -3,6 +3,7 @@ inclusion proof (also what ``panther ledger verify --json`` prints)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from panther.ledger.eip712 import LedgerDomain
@@ -12,10 +13,12 @@ from panther.ledger.transactions import LedgerEntry
 __all__ = [
     "Failure",
     "InclusionProof",
+    "UnfinishedCoSignature",
     "Verification",
     "entry_view",
     "proof_document",
     "verification_job_view",
+    "verification_lines",
     "verification_view",
 ]
 
@@ -33,8 +36,31 @@ class Failure(Protocol):
     def detail(self) -> str: ...
 
 
+class UnfinishedCoSignature(Protocol):
+    """A resource both carriers signed the completing transaction of, never completed."""
+
+    @property
+    def resource(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def relation_id(self) -> str: ...
+
+    @property
+    def missing(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
 class Verification(Protocol):
-    """The outcome of a verification: how far it got, the head and what broke first."""
+    """The outcome of a verification: how far it got, the head, what broke first and the
+    co-signatures left unfinished."""
+
+    @property
+    def ok(self) -> bool: ...
 
     @property
     def entries_checked(self) -> int: ...
@@ -44,6 +70,9 @@ class Verification(Protocol):
 
     @property
     def first_failure(self) -> Failure | None: ...
+
+    @property
+    def unfinished_co_signatures(self) -> Sequence[UnfinishedCoSignature]: ...
 
 
 class VerificationJob(Protocol):
@@ -115,11 +144,34 @@ def verification_view(verification: Verification) -> dict[str, Any]:
     f = verification.first_failure
     return {
         "@type": "LedgerVerification",
-        "ok": f is None,
+        "ok": verification.ok,
         "entriesChecked": verification.entries_checked,
         "head": verification.head.entry_hash.hex() if verification.head is not None else None,
         "firstFailure": None if f is None else {"seq": f.seq, "kind": f.kind, "detail": f.detail},
+        "unfinishedCoSignatures": [
+            {
+                "resource": u.resource,
+                "id": u.id,
+                "relationId": u.relation_id,
+                "missing": u.missing,
+                "detail": u.detail,
+            }
+            for u in verification.unfinished_co_signatures
+        ],
     }
+
+
+def verification_lines(view: dict[str, Any]) -> list[str]:
+    """What ``panther ledger verify`` prints of a verification view: one line when it is
+    OK, else one for the first failure and one for each unfinished co-signature."""
+    if view["ok"]:
+        return [f"ledger OK: {view['entriesChecked']} entries, head {view['head']}"]
+    lines = []
+    f = view["firstFailure"]
+    if f is not None:
+        lines.append(f"ledger BROKEN at entry {f['seq']} ({f['kind']}): {f['detail']}")
+    lines += [f"ledger BROKEN: {u['detail']}" for u in view["unfinishedCoSignatures"]]
+    return lines
 
 
 def verification_job_view(job: VerificationJob, base_url: str) -> dict[str, Any]:

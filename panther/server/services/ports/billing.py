@@ -124,6 +124,11 @@ class BillingRepository(Protocol):
         """The signatures over the statement's StatementAgreed."""
         ...
 
+    def unfinished_agreements(self) -> list[Row]:
+        """Statements both carriers signed the StatementAgreed of that were never agreed
+        (no agreed seq): ``id`` and ``relation_id`` of each."""
+        ...
+
     # ---- lines ----
 
     def line(self, line_id: str) -> Row | None: ...

@@ -87,6 +87,12 @@ class DisputeRepository(Protocol):
         """The signatures over a resolution proposal's DisputeResolved transaction."""
         ...
 
+    def unfinished_resolutions(self) -> list[Row]:
+        """Resolution proposals both carriers signed that the ticket was not resolved on
+        (no resolved seq, or another proposal): ``id`` (the ticket's), ``relation_id`` and
+        ``proposal_no`` of each."""
+        ...
+
     # ---- what a dispute names, in other aggregates
 
     def match_item(self, run_id: str, item_no: int) -> Row | None:

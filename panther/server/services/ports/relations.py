@@ -44,6 +44,11 @@ class RelationRepository(Protocol):
 
     def agreements(self, relation_id: str) -> CoSignatures: ...
 
+    def unfinished_agreements(self) -> list[Row]:
+        """Relations both carriers signed the agreement of that are not agreed (or have no
+        ledger seq): ``id`` and ``relation_id`` (the same) of each."""
+        ...
+
     def agreements_of(self, relation_ids: Sequence[str]) -> dict[str, list[Row]]:
         """The agreement signatures of these relations, by relation (one query)."""
         ...

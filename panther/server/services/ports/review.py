@@ -59,6 +59,11 @@ class ReviewRepository(Protocol):
 
     def signatures(self, proposal_id: str) -> CoSignatures: ...
 
+    def unfinished_agreements(self) -> list[Row]:
+        """Review proposals both carriers signed the ReviewAgreed of none of whose items is
+        agreed: ``id`` (the proposal's), ``relation_id`` and ``run_id`` of each."""
+        ...
+
     # ---- runs, items, records and disputes, as the review reads them ----
 
     def item_bodies(self, run_id: str, item_nos: Iterable[int]) -> list[tuple[int, Any]]:

@@ -49,6 +49,11 @@ class RunRepository(Protocol):
 
     def endorsements(self, run_id: str) -> CoSignatures: ...
 
+    def unfinished_endorsements(self) -> list[Row]:
+        """Runs both carriers endorsed that are not final (or have no endorsed seq): ``id``
+        and ``relation_id`` of each."""
+        ...
+
     def endorsements_of(self, run_ids: Sequence[str]) -> dict[str, list[Row]]:
         """The endorsements of each of the runs (one query for a page of runs)."""
         ...
