@@ -18,7 +18,7 @@ from panther.adapters.sql.db import migrate
 from panther.adapters.sql.reports import _SHALLOW, SqlReportRepository
 from panther.server.services.ports import RecordFilter
 from panther.server.services.reports import record_keys
-from tests.unit.sql.test_record_string_filters import _parent_rows, engine  # noqa: F401
+from tests.unit.sql.test_record_string_filters import _parent_rows
 
 N = 3 * _SHALLOW + 500
 STATUSES = ["active", "Active", "pending", "terminated"]
@@ -45,7 +45,7 @@ def _fill(conn: sa.Connection, statuses: list[str]) -> SqlReportRepository:
     "kept", [("active",), ("terminated",), ("active", "Active"), ("Active", "pending", "missing")]
 )
 def test_a_status_page_at_any_offset_is_the_filtered_report_in_order(
-    engine: sa.Engine,  # noqa: F811
+    engine: sa.Engine,
     kept: tuple[str, ...],
     walk: int,
     monkeypatch: pytest.MonkeyPatch,
@@ -69,7 +69,7 @@ def test_a_status_page_at_any_offset_is_the_filtered_report_in_order(
         assert reports.record_page("rep", which, len(expected) + _SHALLOW, 10) == []
 
 
-def test_a_deep_status_page_searches_the_positions(engine: sa.Engine) -> None:  # noqa: F811
+def test_a_deep_status_page_searches_the_positions(engine: sa.Engine) -> None:
     migrate(engine)
     statements: list[tuple[str, Any]] = []
 
@@ -99,7 +99,7 @@ def test_a_deep_status_page_searches_the_positions(engine: sa.Engine) -> None:  
         assert re.search(searched, plan), plan
 
 
-def test_the_migration_gives_stored_records_their_positions(engine: sa.Engine) -> None:  # noqa: F811
+def test_the_migration_gives_stored_records_their_positions(engine: sa.Engine) -> None:
     from alembic import command
     from alembic.config import Config
 

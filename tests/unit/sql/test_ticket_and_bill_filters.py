@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,25 +311,6 @@ def test_a_bad_mef_bound_is_400_unless_the_category_keeps_nothing(ports: Ports) 
 
 
 # ---- the migration --------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    from panther.adapters.sql.db import make_engine
-
-    if request.param == "sqlite":
-        made = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-        yield made
-        made.dispose()
-        return
-    from tests.conftest import PG_URL, pg_schema
-
-    with pg_schema() as schema:
-        made = make_engine(PG_URL, schema=schema)
-        try:
-            yield made
-        finally:
-            made.dispose()
 
 
 def test_the_migration_fills_the_rows_stored_before_it(engine: sa.Engine) -> None:
