@@ -27,6 +27,7 @@ __all__ = [
     "DAY_RULES",
     "DEFAULT_STATUS_MAP",
     "MONEY_TYPE",
+    "RULES_VERSION",
     "Normaliser",
     "UnknownNormaliser",
     "check_date_params",
@@ -40,6 +41,11 @@ __all__ = [
     "raw_json",
     "register",
 ]
+
+# The version of the normalisers' rules: raised whenever some input normalises differently,
+# so that columns extracted under older rules (the extract cache) are not reused. 2: Unicode
+# folding, enum separators, dates as written (issue 11).
+RULES_VERSION = 2
 
 # Money and numbers are fixed point with 10 decimals; magnitudes stay below 10**17 so that
 # differences and relative-tolerance products fit DuckDB's DECIMAL(38, x) without overflow.
