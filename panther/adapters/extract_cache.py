@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from panther.matching.normalisers import RULES_VERSION
+
 __all__ = ["ExtractCache"]
 
 log = logging.getLogger("panther.extract_cache")
@@ -26,7 +28,9 @@ class ExtractCache:
         self.folder = Path(folder)
 
     def _path(self, content_hash: str, side: str, profile_hash: str) -> Path:
-        return self.folder / f"{content_hash}-{side}-{profile_hash}.parquet"
+        # Columns extracted under older normaliser rules are another file: never reused.
+        name = f"{content_hash}-{side}-{profile_hash}-r{RULES_VERSION}.parquet"
+        return self.folder / name
 
     def get(self, content_hash: str, side: str, profile_hash: str) -> pa.Table | None:
         return self._read(self._path(content_hash, side, profile_hash))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 from . import normalisers
@@ -172,7 +172,8 @@ _MAX_TOLERANCE_DECIMALS = 10
 
 
 def _tolerance(params: Mapping[str, Any], key: str) -> Decimal:
-    return Decimal(params.get(key, "0"))
+    # A decimal string or a JSON number (a float read as its shortest repr); checked first.
+    return normalisers.decimal_param(params.get(key, 0)) or Decimal(0)
 
 
 def _check_tolerance(params: Mapping[str, Any]) -> list[str]:
@@ -180,14 +181,9 @@ def _check_tolerance(params: Mapping[str, Any]) -> list[str]:
     for key, upper in (("absolute", Decimal(10) ** 17), ("relative", Decimal(1))):
         if key not in params:
             continue
-        raw = params[key]
-        if not isinstance(raw, str):
-            problems.append(f"{key} must be a decimal string")
-            continue
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            problems.append(f"{key} must be a decimal string")
+        value = normalisers.decimal_param(params[key])
+        if value is None:
+            problems.append(f"{key} must be a decimal string or a number")
             continue
         exponent = value.as_tuple().exponent
         if not value.is_finite() or not isinstance(exponent, int):
@@ -203,10 +199,11 @@ def _within_sql(s: str, c: str, params: Mapping[str, Any]) -> str:
     absolute, relative = _tolerance(params, "absolute"), _tolerance(params, "relative")
     terms = []
     if absolute:
-        terms.append(f"abs({s} - {c}) <= CAST('{absolute}' AS DECIMAL(38,10))")
+        terms.append(f"abs({s} - {c}) <= CAST('{absolute:f}' AS DECIMAL(38,10))")
     if relative:
         terms.append(
-            f"abs({s} - {c}) <= greatest(abs({s}), abs({c})) * CAST('{relative}' AS DECIMAL(11,10))"
+            f"abs({s} - {c}) <= greatest(abs({s}), abs({c})) "
+            f"* CAST('{relative:f}' AS DECIMAL(11,10))"
         )
     if not terms:
         return f"{s} = {c}"
@@ -226,11 +223,11 @@ def _within(s: Decimal, c: Decimal, params: Mapping[str, Any]) -> bool:
 
 
 def _check_days(params: Mapping[str, Any]) -> list[str]:
-    problems = [f"unknown parameter {k!r}" for k in params if k != "toleranceDays"]
+    problems = [f"unknown parameter {k!r}" for k in params if k not in ("toleranceDays", "day")]
     days = params.get("toleranceDays", 0)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         problems.append("toleranceDays must be a non-negative integer")
-    return problems
+    return problems + normalisers.check_date_params({k: params[k] for k in ("day",) if k in params})
 
 
 def _equal_sql(s: str, c: str, params: Mapping[str, Any]) -> str:
@@ -286,4 +283,6 @@ register(
     sql=lambda s, c, p: f"abs(date_diff('day', {s}, {c})) <= {int(p.get('toleranceDays', 0))}",
     python=lambda s, c, p: abs((s - c).days) <= int(p.get("toleranceDays", 0)),
     check_params=_check_days,
+    # Which calendar day a date-time is on (as written, or in UTC) is the normaliser's rule.
+    normaliser_params=lambda p: {"day": p["day"]} if "day" in p else {},
 )

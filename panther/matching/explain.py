@@ -7,6 +7,7 @@ set-based engine runs in SQL (`reference.py` is the same per-record reading of t
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from . import comparators, normalisers
 from .profile import ComparedField, IdentifierRule, KeyComponent, MatchProfile
 from .reference import key_text
 
-__all__ = ["RecordsMismatch", "explain", "format_explanation"]
+__all__ = ["RecordsMismatch", "code_points", "explain", "format_explanation"]
 
 AGREE, DIFFER, BOTH_MISSING = "agree", "differ", "bothMissing"
 SIDES = ("supplier", "customer")
@@ -83,6 +84,44 @@ def explain(
     }
 
 
+# -- code points a reader cannot see ----------------------------------------------------
+
+
+def code_points(value: Any) -> list[dict[str, Any]]:
+    """Every code point of a raw value that does not show as itself in print: anything beyond
+    printable ASCII (a Unicode dash, a no-break or zero-width space, a Cyrillic letter that
+    looks Latin) and ASCII control characters. ``index`` counts code points from the start of
+    a string value (of the value's JSON text for any other value)."""
+    if value is None:
+        return []
+    text = value if isinstance(value, str) else normalisers.raw_json(value)
+    if text is None or (text.isascii() and text.isprintable()):
+        return []
+    return [
+        {"index": i, "codePoint": f"U+{ord(ch):04X}", "name": _char_name(ch)}
+        for i, ch in enumerate(text)
+        if not (" " <= ch <= "~")
+    ]
+
+
+def _char_name(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return name or f"<{unicodedata.category(ch)}>"
+
+
+def _unseen_points(field: Mapping[str, Any]) -> list[str]:
+    out = []
+    for side in SIDES:
+        points = sorted({p["codePoint"] for p in field[f"{side}CodePoints"]})
+        if points:
+            out.append(f"{side} {' '.join(points)}")
+    return out
+
+
+def _code_point_words(points: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{p['codePoint']} {p['name']} at {p['index']}" for p in points) or "none"
+
+
 # -- keys --------------------------------------------------------------------------------
 
 
@@ -98,12 +137,16 @@ def _record_id(record: Mapping[str, Any]) -> str | None:
 def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, Any]:
     value = compile_path(component.field).get(record)
     normalised = normalisers.normalise(component.normaliser, value, component.params)
-    return {
+    out: dict[str, Any] = {
         "field": component.field,
         "normaliser": component.normaliser,
         "raw": normalisers.raw_json(value),
         "normalised": key_text(normalised),
     }
+    unseen = code_points(value)
+    if unseen:
+        out["codePoints"] = unseen
+    return out
 
 
 def _unordered(rule: IdentifierRule) -> list[list[int]]:
@@ -179,6 +222,7 @@ def _side_value(compared: ComparedField, record: Mapping[str, Any], path: str) -
         "field": path,
         "raw": normalisers.raw_json(value),
         "normalised": normalised,
+        "codePoints": code_points(value),
     }
 
 
@@ -200,7 +244,7 @@ def _compare(
         verdict = AGREE
     else:
         verdict = DIFFER
-    return {
+    out = {
         "name": compared.name,
         "comparator": compared.comparator,
         "params": dict(compared.params),
@@ -213,6 +257,11 @@ def _compare(
         "verdict": verdict,
         "crossed": crossed,
     }
+    if verdict == DIFFER and (s["codePoints"] or c["codePoints"]):
+        # Two values that may look alike: show what a reader cannot see.
+        out["supplierCodePoints"] = s["codePoints"]
+        out["customerCodePoints"] = c["codePoints"]
+    return out
 
 
 def _fields(
@@ -281,7 +330,15 @@ def _summary(
             return f"{words} and {rest} agrees"
         verb = "differs" if len(differing) == 1 else "differ"
         listed = ", ".join(differing)
-        return f"{words}; {_plural(len(differing), 'compared field')} {verb}: {listed}"
+        words = f"{words}; {_plural(len(differing), 'compared field')} {verb}: {listed}"
+        unseen = [
+            f"{f['name']} ({', '.join(_unseen_points(f))})"
+            for f in fields
+            if f["verdict"] == DIFFER and "supplierCodePoints" in f
+        ]
+        if unseen:
+            words += f"; code points that may not show: {'; '.join(unseen)}"
+        return words
     if reason == "ambiguous":
         if shared is None:
             return "ambiguous: the records share an identifier of a rule this profile lacks"
@@ -348,6 +405,11 @@ def format_explanation(explanation: Mapping[str, Any]) -> str:
                 label += f" {record['id']}"
             keys = "; ".join(_rule_key_words(k) for k in record["keys"])
             lines.append(f"{label}: {keys}")
+            for k in record["keys"]:
+                for c in k["components"]:
+                    if c.get("codePoints"):
+                        words = _code_point_words(c["codePoints"])
+                        lines.append(f"    {c['field']} code points: {words}")
     fields = explanation.get("fields") or []
     if fields:
         verdicts = [f["verdict"] + (" (crossed)" if f.get("crossed") else "") for f in fields]
@@ -359,4 +421,10 @@ def format_explanation(explanation: Mapping[str, Any]) -> str:
                 f"{_value_words(f['supplierRaw'], f['supplierNormalised'])}  |  customer "
                 f"{_value_words(f['customerRaw'], f['customerNormalised'])}"
             )
+            if "supplierCodePoints" in f:
+                lines.append(
+                    f"  {'':<{width}}  code points: supplier "
+                    f"{_code_point_words(f['supplierCodePoints'])}  |  customer "
+                    f"{_code_point_words(f['customerCodePoints'])}"
+                )
     return "\n".join(lines)

@@ -376,13 +376,13 @@ def _normalised(
         return _number_column(values, params)
     if values.all_plain():
         strings = values.content
-        # The built-in string normalisers take an Arrow array as it is when it is all ASCII
-        # (their column paths decline nothing else); any other goes by distinct values.
+        # The built-in string normalisers take an Arrow string array as it is: their column
+        # paths run Arrow compute on ASCII rows and the scalar definition (Unicode folding
+        # first) on the distinct values of the others. Any other goes by distinct values.
         if normaliser.scalar in _ARROW_READY and normaliser.column is not None:
-            if pc.all(pc.fill_null(pc.string_is_ascii(strings), True)).as_py():
-                fast = normaliser.column(strings, params)
-                if fast is not None:
-                    return fast
+            fast = normaliser.column(strings, params)
+            if fast is not None:
+                return fast
         return _by_distinct(strings, _python_column(name, params), decode=False)
     return _by_distinct(values.text, _python_column(name, params), decode=True)
 

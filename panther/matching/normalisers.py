@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,11 +23,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "DASHES",
+    "DAY_RULES",
     "DEFAULT_STATUS_MAP",
     "MONEY_TYPE",
+    "RULES_VERSION",
     "Normaliser",
     "UnknownNormaliser",
+    "check_date_params",
+    "decimal_param",
     "decimal_text",
+    "fold_unicode",
     "get",
     "names",
     "normalise",
@@ -34,6 +41,11 @@ __all__ = [
     "raw_json",
     "register",
 ]
+
+# The version of the normalisers' rules: raised whenever some input normalises differently,
+# so that columns extracted under older rules (the extract cache) are not reused. 2: Unicode
+# folding, enum separators, dates as written (issue 11).
+RULES_VERSION = 2
 
 # Money and numbers are fixed point with 10 decimals; magnitudes stay below 10**17 so that
 # differences and relative-tolerance products fit DuckDB's DECIMAL(38, x) without overflow.
@@ -170,6 +182,74 @@ def decimal_text(value: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def decimal_param(value: Any) -> Decimal | None:
+    """A profile parameter given as a decimal string or a JSON number, as a Decimal.
+
+    A JSON float is taken as its shortest decimal repr (``0.005`` is exactly 0.005, not the
+    binary double nearest to it); None when the value is neither (or not a decimal).
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, int):
+            return Decimal(value)
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        if isinstance(value, str):
+            return Decimal(value)
+    except InvalidOperation:
+        return None
+    return None
+
+
+# -- Unicode folding ---------------------------------------------------------------------
+#
+# Every normaliser that reads text (all but `exact`) first folds it: format characters
+# (category Cf: zero-width space and joiners, soft hyphen, word joiner, BOM, bidi marks) are
+# removed, the text is put in NFKC (full-width forms, ligatures, compatibility digits and
+# spaces become their plain forms), then every dash below becomes "-" and every space,
+# line or paragraph separator (Zs, Zl, Zp) becomes " ". ASCII text is left as it is, at no
+# cost: none of these steps changes it.
+
+# Every Pd (dash punctuation) character of Unicode 14, plus U+2212 MINUS SIGN (NFKC also
+# brings superscript and subscript minus here). U+00AD SOFT HYPHEN is Cf: removed.
+DASHES = (
+    "\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a"
+    "\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212"
+)
+_DASH_SET = frozenset(DASHES)
+
+
+class _Folding(dict[int, Any]):
+    """The `str.translate` table of the folding, filled per code point on first sight."""
+
+    def __missing__(self, code: int) -> Any:
+        char = chr(code)
+        category = unicodedata.category(char)
+        if char in _DASH_SET:
+            out: Any = "-"
+        elif category in ("Zs", "Zl", "Zp"):
+            out = " "
+        elif category == "Cf":
+            out = None
+        else:
+            out = code
+        self[code] = out
+        return out
+
+
+_FOLDING = _Folding()
+
+
+def fold_unicode(text: str) -> str:
+    """The folding every text normaliser applies first (see above); ASCII is unchanged."""
+    if text.isascii():
+        return text
+    # Format characters go before NFKC, so that what they separated composes; NFKC itself
+    # makes some dashes (U+2011 -> U+2010, U+FE58 -> U+2014), hence the second pass.
+    return unicodedata.normalize("NFKC", text.translate(_FOLDING)).translate(_FOLDING)
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -193,15 +273,33 @@ def _unknown(params: Mapping[str, Any], allowed: set[str]) -> list[str]:
 
 
 def _all_str(values: Sequence[Any]) -> pa.Array | None:
-    """`values` as an Arrow string array if every value is a str or None, and ASCII."""
+    """`values` as an Arrow string array if every value is a str or None."""
     try:
-        array = pa.array(values, type=pa.string())
+        return pa.array(values, type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if len(array) and array.null_count < len(array):
-        if not pc.all(pc.string_is_ascii(array)).as_py():
-            return None
-    return array
+
+
+def _ascii_or_python(
+    values: Sequence[Any],
+    params: Mapping[str, Any],
+    ascii_rule: Callable[[pa.Array, Mapping[str, Any]], pa.Array],
+    scalar: Callable[[Any, Mapping[str, Any]], str | None],
+) -> pa.Array | None:
+    """A string normaliser over a column of strings: `ascii_rule` (Arrow compute, exact for
+    ASCII text only) on every row, then the rows beyond ASCII replaced by `scalar`, once per
+    distinct value. None when a value is not a string."""
+    array = _all_str(values)
+    if array is None:
+        return None
+    out = ascii_rule(array, params)
+    beyond = pc.invert(pc.fill_null(pc.string_is_ascii(array), True))
+    if pc.any(beyond).as_py():
+        encoded = pc.filter(array, beyond).dictionary_encode()
+        mapped = [scalar(v, params) for v in encoded.dictionary.to_pylist()]
+        replacement = pc.take(pa.array(mapped, type=pa.string()), encoded.indices)
+        out = pc.replace_with_mask(out, beyond, replacement)
+    return out
 
 
 def _empty_to_null(array: pa.Array) -> pa.Array:
@@ -219,7 +317,7 @@ _ZEROS = re.compile(_LEADING_ZEROS)
 
 def _canonical_identifier(text: str) -> str:
     # Zeros first, while separators still delimit digit runs: PO-2024-000123 -> PO2024123.
-    return _SEPARATORS.sub("", _ZEROS.sub(r"\1\2", text.upper()))
+    return _SEPARATORS.sub("", _ZEROS.sub(r"\1\2", fold_unicode(text).upper()))
 
 
 def _prefixes(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -235,7 +333,8 @@ def _canonical_prefixes(raw: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def identifier(value: Any, params: Mapping[str, Any]) -> str | None:
-    """Uppercase, strip leading zeros of digit runs, drop separators, strip one prefix."""
+    """Fold Unicode, uppercase, strip leading zeros of ASCII digit runs, drop separators
+    (whitespace - _ . / and backslash), strip one prefix."""
     text = _as_text(value)
     if text is None:
         return None
@@ -248,9 +347,10 @@ def identifier(value: Any, params: Mapping[str, Any]) -> str | None:
 
 
 def _identifier_column(values: Sequence[Any], params: Mapping[str, Any]) -> pa.Array | None:
-    array = _all_str(values)
-    if array is None:
-        return None
+    return _ascii_or_python(values, params, _ascii_identifier, identifier)
+
+
+def _ascii_identifier(array: pa.Array, params: Mapping[str, Any]) -> pa.Array:
     out = pc.ascii_upper(array)
     out = pc.replace_substring_regex(out, pattern=_LEADING_ZEROS, replacement=r"\1\2")
     out = pc.replace_substring_regex(out, pattern=_ASCII_SEPARATORS, replacement="")
@@ -277,20 +377,21 @@ def _check_identifier(params: Mapping[str, Any]) -> list[str]:
 
 
 def text(value: Any, params: Mapping[str, Any]) -> str | None:
-    """Casefold, collapse whitespace runs to one space, strip."""
+    """Fold Unicode, casefold, collapse whitespace runs to one space, strip."""
     raw = _as_text(value)
     if raw is None:
         return None
-    return " ".join(raw.casefold().split()) or None
+    return " ".join(fold_unicode(raw).casefold().split()) or None
 
 
 _ASCII_SPACE_RUN = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 
 
 def _text_column(values: Sequence[Any], params: Mapping[str, Any]) -> pa.Array | None:
-    array = _all_str(values)
-    if array is None:
-        return None
+    return _ascii_or_python(values, params, _ascii_text, text)
+
+
+def _ascii_text(array: pa.Array, params: Mapping[str, Any]) -> pa.Array:
     out = pc.ascii_lower(array)
     out = pc.replace_substring_regex(out, pattern=_ASCII_SPACE_RUN, replacement=" ")
     out = pc.utf8_trim(out, characters=" ")
@@ -310,12 +411,13 @@ _ADDRESS_PUNCTUATION = re.compile(r"[.,;:/#'\"()\-]+")
 
 
 def address(value: Any, params: Mapping[str, Any]) -> str | None:
-    """Casefold, punctuation to spaces, street words abbreviated one way ("Street", "Str.",
-    "Straße" -> "st"), whitespace collapsed: "12, Main Street" = "12 MAIN ST."."""
+    """Fold Unicode, casefold, punctuation to spaces, street words abbreviated one way
+    ("Street", "Str.", "Straße" -> "st"), whitespace collapsed: "12, Main Street" =
+    "12 MAIN ST."."""
     raw = _as_text(value)
     if raw is None:
         return None
-    words = _ADDRESS_PUNCTUATION.sub(" ", raw.casefold()).split()
+    words = _ADDRESS_PUNCTUATION.sub(" ", fold_unicode(raw).casefold()).split()
     out = []
     for word in words:
         for suffix in ("straße", "strasse", "str"):
@@ -343,7 +445,7 @@ def bandwidth(value: Any, params: Mapping[str, Any]) -> int | None:
     raw = _as_text(value)
     if raw is None:
         return None
-    match = _BANDWIDTH.fullmatch("".join(raw.casefold().split()))
+    match = _BANDWIDTH.fullmatch("".join(fold_unicode(raw).casefold().split()))
     if match is None:
         return None
     bits = Decimal(match["number"]) * _SI[match["prefix"]]
@@ -374,31 +476,58 @@ DEFAULT_STATUS_MAP: Mapping[str, str] = {
 }
 
 
-def _enum_map(params: Mapping[str, Any]) -> dict[str, str]:
+# Hyphens, underscores and whitespace are one separator to `enum`, and not a significant one:
+# "Ethernet Private Line", "ethernet-private-line" and "ETHERNET_PRIVATE_LINE" are one
+# value, and so are "E-VPL" and "EVPL", or "pending_active" and "pendingActive".
+_ENUM_SEPARATORS = re.compile(r"[\s\-_]+")
+_ASCII_ENUM_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-_]+"
+
+
+def _enum_key(value: Any, params: Mapping[str, Any]) -> str | None:
+    raw = _as_text(value)
+    if raw is None:
+        return None
+    return _ENUM_SEPARATORS.sub("", fold_unicode(raw).casefold()) or None
+
+
+def _ascii_enum_key(array: pa.Array, params: Mapping[str, Any]) -> pa.Array:
+    out = pc.ascii_lower(array)
+    out = pc.replace_substring_regex(out, pattern=_ASCII_ENUM_SEPARATORS, replacement="")
+    return _empty_to_null(out)
+
+
+def _enum_map(params: Mapping[str, Any]) -> Mapping[str, str]:
+    return _enum_map_of(orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
+
+
+@lru_cache(maxsize=64)
+def _enum_map_of(params_json: bytes) -> Mapping[str, str]:
+    params = orjson.loads(params_json)
     mapping: dict[str, str] = {}
     if params.get("defaultMap", True):
         mapping.update(DEFAULT_STATUS_MAP)
     for key, target in (params.get("map") or {}).items():
-        k, t = text(key, {}), text(target, {})
+        k, t = _enum_key(key, {}), _enum_key(target, {})
         if k is not None and t is not None:
             mapping[k] = t
     return mapping
 
 
 def enum(value: Any, params: Mapping[str, Any]) -> str | None:
-    """Text-normalise, then map through params.map (over the default status vocabulary)."""
-    normalised = text(value, {})
-    if normalised is None:
+    """Fold Unicode, casefold, drop hyphens, underscores and whitespace, then map through
+    params.map (keys and values read the same way) over the default status vocabulary."""
+    key = _enum_key(value, params)
+    if key is None:
         return None
-    return _enum_map(params).get(normalised, normalised)
+    return _enum_map(params).get(key, key)
 
 
 def _enum_column(values: Sequence[Any], params: Mapping[str, Any]) -> pa.Array | None:
     mapping = _enum_map(params)
-    texts = _text_column(values, {})
-    if texts is not None:
+    keys = _ascii_or_python(values, params, _ascii_enum_key, _enum_key)
+    if keys is not None:
         # Few distinct values: map the dictionary, not the rows.
-        encoded = texts.dictionary_encode()
+        encoded = keys.dictionary_encode()
         labels = [mapping.get(v, v) for v in encoded.dictionary.to_pylist()]
         return pc.take(pa.array(labels, type=pa.string()), encoded.indices)
     cache: dict[str, str | None] = {}
@@ -406,12 +535,12 @@ def _enum_column(values: Sequence[Any], params: Mapping[str, Any]) -> pa.Array |
     for value in values:
         if type(value) is str:
             if value not in cache:
-                t = text(value, {})
-                cache[value] = None if t is None else mapping.get(t, t)
+                k = _enum_key(value, params)
+                cache[value] = None if k is None else mapping.get(k, k)
             out.append(cache[value])
         else:
-            t = text(value, {})
-            out.append(None if t is None else mapping.get(t, t))
+            k = _enum_key(value, params)
+            out.append(None if k is None else mapping.get(k, k))
     return pa.array(out, type=pa.string())
 
 
@@ -430,14 +559,22 @@ def _check_enum(params: Mapping[str, Any]) -> list[str]:
 # -- date --------------------------------------------------------------------------------
 
 
+DAY_RULES = ("as-written", "utc")
+
+
 def date_(value: Any, params: Mapping[str, Any]) -> date | None:
-    """RFC 3339 date-time (converted to UTC) or plain date -> date."""
+    """RFC 3339 date-time or plain date -> date.
+
+    A date-time's day is the calendar day as written, in its own offset
+    (``2020-01-01T00:30:00+02:00`` is 2020-01-01); with param ``"day": "utc"`` it is the
+    day in UTC (2019-12-31).
+    """
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         return value
     elif isinstance(value, str):
-        raw = value.strip()
+        raw = fold_unicode(value).strip()
         try:
             if len(raw) == 10:
                 return date.fromisoformat(raw)
@@ -446,9 +583,17 @@ def date_(value: Any, params: Mapping[str, Any]) -> date | None:
             return None
     else:
         return None
-    if moment.tzinfo is not None:
+    if moment.tzinfo is not None and params.get("day") == "utc":
         moment = moment.astimezone(UTC)
     return moment.date()
+
+
+def check_date_params(params: Mapping[str, Any]) -> list[str]:
+    """Problems with the date normaliser's params (``day``)."""
+    problems = _unknown(params, {"day"})
+    if "day" in params and params["day"] not in DAY_RULES:
+        problems.append("day must be 'as-written' or 'utc'")
+    return problems
 
 
 # -- numbers and money -------------------------------------------------------------------
@@ -463,7 +608,7 @@ def _decimal(value: Any) -> Decimal | None:
         elif isinstance(value, float):
             number = Decimal(repr(value))  # the shortest decimal the JSON text had
         elif isinstance(value, str):
-            number = Decimal(value.strip())
+            number = Decimal(fold_unicode(value).strip())
         elif isinstance(value, Decimal):
             number = value
         else:
@@ -490,7 +635,7 @@ def _money_parts(value: Any) -> tuple[str, Decimal] | None:
     unit = value.get("unit")
     if not isinstance(unit, str):
         return None
-    currency = unit.strip().upper()
+    currency = fold_unicode(unit).strip().upper()
     amount = _decimal(value.get("value"))
     if amount is None or not _CURRENCY.fullmatch(currency):
         return None
@@ -521,12 +666,12 @@ def money(value: Any, params: Mapping[str, Any]) -> tuple[str, Decimal] | None:
         rate = params.get("taxRate")
         if rate is None:
             return None
-        amount = amount / (1 + Decimal(rate))
+        amount = amount / (1 + (decimal_param(rate) or 0))
     target = params.get("currency")
     if target and currency != target:
-        per_unit = (params.get("rates") or {}).get(currency)
+        per_unit = decimal_param((params.get("rates") or {}).get(currency))
         if per_unit is not None:
-            amount, currency = amount * Decimal(per_unit), target
+            amount, currency = amount * per_unit, target
     if gross or currency != parts[0]:
         amount = amount.quantize(_QUANTUM)
     return currency, amount
@@ -546,21 +691,16 @@ def check_money_params(params: Mapping[str, Any]) -> list[str]:
             isinstance(k, str) and _CURRENCY.fullmatch(k) and _positive_decimal(v)
             for k, v in rates.items()
         ):
-            problems.append("rates must map ISO 4217 codes to positive decimal strings")
+            problems.append("rates must map ISO 4217 codes to positive decimals")
     tax = params.get("taxRate")
-    if tax is not None and not (_positive_decimal(tax) and Decimal(tax) < 10):
-        problems.append('taxRate must be a decimal string such as "0.19"')
+    if tax is not None and not (_positive_decimal(tax) and (decimal_param(tax) or 0) < 10):
+        problems.append('taxRate must be a decimal such as "0.19" or 0.19')
     return problems
 
 
 def _positive_decimal(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return False
-    return number.is_finite() and number > 0
+    number = decimal_param(value)
+    return number is not None and number.is_finite() and number > 0
 
 
 # -- exact -------------------------------------------------------------------------------
@@ -584,7 +724,7 @@ register("text", text, arrow_type=pa.string(), column=_text_column)
 register("bandwidth", bandwidth, arrow_type=pa.int64())
 register("address", address, arrow_type=pa.string())
 register("enum", enum, arrow_type=pa.string(), check_params=_check_enum, column=_enum_column)
-register("date", date_, arrow_type=pa.date32())
+register("date", date_, arrow_type=pa.date32(), check_params=check_date_params)
 register("number", number, arrow_type=DECIMAL_TYPE)
 register("money", money, arrow_type=MONEY_TYPE)
 register("exact", exact, arrow_type=pa.string())

@@ -122,7 +122,10 @@ def test_bandwidth_text_enum_exact():
 @pytest.mark.parametrize(
     ("name", "params"),
     [
-        ("money", {"absolute": 0.01}),
+        ("money", {"absolute": True}),
+        ("money", {"absolute": float("nan")}),
+        ("money", {"relative": -0.5}),
+        ("money", {"relative": 1e-11}),
         ("money", {"absolute": "-1"}),
         ("money", {"relative": "2"}),
         ("money", {"relative": "0.00000000001"}),
@@ -130,6 +133,7 @@ def test_bandwidth_text_enum_exact():
         ("number", {"tolerance": "1"}),
         ("date", {"toleranceDays": -1}),
         ("date", {"toleranceDays": 1.5}),
+        ("date", {"day": "local"}),
         ("bandwidth", {"x": 1}),
         ("enum", {"map": ["a"]}),
     ],

@@ -87,7 +87,7 @@ def test_every_problem_is_reported_with_its_pointer():
     doc["identifierRules"][1]["name"] = "supplierCircuitId"
     doc["comparedFields"][1]["params"] = {"toleranceDays": "1"}
     doc["comparedFields"][2]["comparator"] = "fuzzy"
-    doc["comparedFields"][5]["params"]["absolute"] = 0.01
+    doc["comparedFields"][5]["params"]["absolute"] = [0.01]
     doc["csvMapping"]["a/b"] = "x..y"
     pointers = {p for p, _ in problems_of(doc)}
     assert pointers == {
