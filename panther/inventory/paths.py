@@ -2,7 +2,8 @@
 
 A path is dot-separated segments. A segment is a key (``externalId``), a key with a list
 selector by attribute (``productCharacteristic[name=bandwidth]``: the first element whose
-``name`` equals ``bandwidth``) or a key with a list index (``productOrderItem[0]``).
+``name`` is the string ``bandwidth``, ignoring the case of ASCII letters, so ``[role=A-end]``
+finds ``A-End``) or a key with a list index (``productOrderItem[0]``).
 
     productPrice[priceType=recurring].price.dutyFreeAmount.value
     place[role=A-End].id
@@ -18,9 +19,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FieldPath", "InvalidPath", "compile_path"]
+__all__ = ["FieldPath", "InvalidPath", "compile_path", "fold_selector"]
 
 _SEGMENT = re.compile(r"^(?P<key>[A-Za-z@_][A-Za-z0-9@_\-]*)(?:\[(?P<sel>[^\]]+)\])?$")
+
+
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_FOLD = str.maketrans(_ASCII_UPPER, _ASCII_LOWER)
+
+
+def fold_selector(value: str) -> str:
+    """A selector value as selectors compare it: ASCII letters lower-cased, nothing else
+    changed (the same rule in SQL is ``translate(v, 'A..Z', 'a..z')``, so the DuckDB fast
+    path and this module cannot disagree on a non-ASCII letter)."""
+    return value.translate(_FOLD)
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,14 @@ class _Step:
     attr: str | None = None  # list selector attribute
     value: str | None = None  # list selector value
     index: int | None = None  # list index
+    folded: str | None = None  # `value` as selectors compare it (fold_selector)
+
+    def selects(self, element: Any) -> bool:
+        """Whether a list element is the one this selector step picks."""
+        if not isinstance(element, dict):
+            return False
+        found = element.get(self.attr)
+        return type(found) is str and found.translate(_FOLD) == self.folded
 
 
 @dataclass(frozen=True)
@@ -61,7 +82,7 @@ class FieldPath:
                 if not isinstance(node, list):
                     return None
                 for element in node:
-                    if isinstance(element, dict) and element.get(step.attr) == step.value:
+                    if step.selects(element):
                         node = element
                         break
                 else:
@@ -115,7 +136,7 @@ def compile_path(text: str) -> FieldPath:
             attr, _, value = sel.partition("=")
             if not attr or not value:
                 raise InvalidPath(text, f"bad selector {sel!r}")
-            steps.append(_Step(m.group("key"), attr=attr, value=value))
+            steps.append(_Step(m.group("key"), attr=attr, value=value, folded=fold_selector(value)))
         else:
             raise InvalidPath(text, f"bad selector {sel!r}")
     return FieldPath(text, tuple(steps))

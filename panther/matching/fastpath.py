@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from panther.inventory.paths import FieldPath, compile_path
+from panther.inventory.paths import FieldPath, compile_path, fold_selector
 from panther.ledger.canonical import canonical_json
 
 from . import normalisers
@@ -136,9 +136,23 @@ def _json_key(key: str) -> str:
     return _lit(f'$."{key}"')
 
 
+def _selector_test(found: str, value: str) -> str:
+    """SQL: the JSON `found` is the string `value`, ASCII letters folded as paths.py folds
+    them (both JSON texts are folded, so escapes spelt in either case compare equal)."""
+    folded = fold_selector(value)
+    return (
+        f"translate(CAST({found} AS VARCHAR), {_lit(_UPPER)}, {_lit(_LOWER)}) = "
+        f"translate(CAST(to_json(CAST({_lit(folded)} AS VARCHAR)) AS VARCHAR), "
+        f"{_lit(_UPPER)}, {_lit(_LOWER)})"
+    )
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
 def _json_select(expr: str, attr: str, value: str, var: str) -> str:
     """The first element of JSON list `expr` whose `attr` is the JSON string `value`."""
-    test = f"json_extract({var}, {_json_key(attr)}) = to_json(CAST({_lit(value)} AS VARCHAR))"
+    test = _selector_test(f"json_extract({var}, {_json_key(attr)})", value)
     return (
         f"(CASE WHEN json_type({expr}) = 'ARRAY' THEN "
         f"list_filter(CAST({expr} AS JSON[]), lambda {var}: {test})[1] END)"
@@ -160,10 +174,7 @@ def _path_sql(path: FieldPath, root: _Node, root_typed: bool, counter: list[int]
                 node = child.elem or _Node()
                 continue
             elif step.attr is not None and step.value is not None:
-                test = (
-                    f"struct_extract({var}, {_lit(step.attr)}) = "
-                    f"to_json(CAST({_lit(step.value)} AS VARCHAR))"
-                )
+                test = _selector_test(f"struct_extract({var}, {_lit(step.attr)})", step.value)
                 expr = f"list_filter({expr}, lambda {var}: {test})[1]"
                 node = child.elem or _Node()
                 continue
