@@ -2,14 +2,16 @@
 
 A path is dot-separated segments. A segment is a key (``externalId``), a key with a list
 selector by attribute (``productCharacteristic[name=bandwidth]``: the first element whose
-``name`` is the string ``bandwidth``, ignoring the case of ASCII letters, so ``[role=A-end]``
-finds ``A-End``) or a key with a list index (``productOrderItem[0]``).
+``name`` is the string ``bandwidth``; failing that, the first equal to it when ASCII letters
+are folded, so ``[role=A-end]`` finds ``A-End``) or a key with a list index
+(``productOrderItem[0]``).
 
     productPrice[priceType=recurring].price.dutyFreeAmount.value
     place[role=A-End].id
 
 ``get`` returns ``None`` when any step is missing; ``set`` creates the missing steps (lists
-get an element carrying the selector attribute), which is how a CSV row becomes a record.
+get an element carrying the selector attribute, found again by its value exactly as written),
+which is how a CSV row becomes a record.
 """
 
 from __future__ import annotations
@@ -53,12 +55,21 @@ class _Step:
     index: int | None = None  # list index
     folded: str | None = None  # `value` as selectors compare it (fold_selector)
 
-    def selects(self, element: Any) -> bool:
-        """Whether a list element is the one this selector step picks."""
-        if not isinstance(element, dict):
-            return False
-        found = element.get(self.attr)
-        return type(found) is str and found.translate(_FOLD) == self.folded
+    def select(self, elements: list[Any]) -> Any:
+        """The list element this selector step picks: the first whose attribute is exactly
+        the value, else the first equal to it with ASCII letters folded; None if neither."""
+        folded_match = None
+        for element in elements:
+            if not isinstance(element, dict):
+                continue
+            found = element.get(self.attr)
+            if type(found) is not str:
+                continue
+            if found == self.value:
+                return element
+            if folded_match is None and found.translate(_FOLD) == self.folded:
+                folded_match = element
+        return folded_match
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,8 @@ class FieldPath:
             elif step.attr is not None:
                 if not isinstance(node, list):
                     return None
-                for element in node:
-                    if step.selects(element):
-                        node = element
-                        break
-                else:
+                node = step.select(node)
+                if node is None:
                     return None
         return node
 

@@ -131,7 +131,8 @@ default_records = st.fixed_dictionaries(
             )
         ),
         "place": listish(
-            # Selectors fold ASCII case only: "a-END" is A-End, "A-\u00c9nd" is not.
+            # Selectors fold ASCII case only: "a-END" is A-End, "A-\u00c9nd" is not; an exact
+            # match wins over an earlier folded one.
             element({"role": ["A-End", "B-End", "a-END", "b-end", "A-\u00c9nd"]}, {"id": scalars})
         ),
     },
