@@ -143,6 +143,17 @@ class PantherClient:
         """Why an item of a run is in its class (GET .../item/{itemNo}/explanation)."""
         return self.get(f"/panther/v1/matchRun/{quote(run_id, safe='')}/item/{item_no}/explanation")
 
+    def run(self, run_id: str) -> Any:
+        """A match run, with its counts and coverage."""
+        return self.get(f"/panther/v1/matchRun/{quote(run_id, safe='')}")
+
+    def check_profile(self, **body: Any) -> Any:
+        """POST /panther/v1/profileCheck (profile, relationId, asOf, supplierRecords,
+        customerRecords; absent ones are left out)."""
+        return self.post(
+            "/panther/v1/profileCheck", {k: v for k, v in body.items() if v is not None}
+        )
+
     def endorse(self, run_id: str) -> Any:
         return self.post(f"/panther/v1/matchRun/{run_id}/endorsement", {})
 

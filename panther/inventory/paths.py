@@ -2,13 +2,16 @@
 
 A path is dot-separated segments. A segment is a key (``externalId``), a key with a list
 selector by attribute (``productCharacteristic[name=bandwidth]``: the first element whose
-``name`` equals ``bandwidth``) or a key with a list index (``productOrderItem[0]``).
+``name`` is the string ``bandwidth``; failing that, the first equal to it when ASCII letters
+are folded, so ``[role=A-end]`` finds ``A-End``) or a key with a list index
+(``productOrderItem[0]``).
 
     productPrice[priceType=recurring].price.dutyFreeAmount.value
     place[role=A-End].id
 
 ``get`` returns ``None`` when any step is missing; ``set`` creates the missing steps (lists
-get an element carrying the selector attribute), which is how a CSV row becomes a record.
+get an element carrying the selector attribute, found again by its value exactly as written),
+which is how a CSV row becomes a record.
 """
 
 from __future__ import annotations
@@ -18,9 +21,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FieldPath", "InvalidPath", "compile_path"]
+__all__ = ["FieldPath", "InvalidPath", "compile_path", "fold_selector"]
 
 _SEGMENT = re.compile(r"^(?P<key>[A-Za-z@_][A-Za-z0-9@_\-]*)(?:\[(?P<sel>[^\]]+)\])?$")
+
+
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_FOLD = str.maketrans(_ASCII_UPPER, _ASCII_LOWER)
+
+
+def fold_selector(value: str) -> str:
+    """A selector value as selectors compare it: ASCII letters lower-cased, nothing else
+    changed (the same rule in SQL is ``translate(v, 'A..Z', 'a..z')``, so the DuckDB fast
+    path and this module cannot disagree on a non-ASCII letter)."""
+    return value.translate(_FOLD)
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,23 @@ class _Step:
     attr: str | None = None  # list selector attribute
     value: str | None = None  # list selector value
     index: int | None = None  # list index
+    folded: str | None = None  # `value` as selectors compare it (fold_selector)
+
+    def select(self, elements: list[Any]) -> Any:
+        """The list element this selector step picks: the first whose attribute is exactly
+        the value, else the first equal to it with ASCII letters folded; None if neither."""
+        folded_match = None
+        for element in elements:
+            if not isinstance(element, dict):
+                continue
+            found = element.get(self.attr)
+            if type(found) is not str:
+                continue
+            if found == self.value:
+                return element
+            if folded_match is None and found.translate(_FOLD) == self.folded:
+                folded_match = element
+        return folded_match
 
 
 @dataclass(frozen=True)
@@ -60,11 +92,8 @@ class FieldPath:
             elif step.attr is not None:
                 if not isinstance(node, list):
                     return None
-                for element in node:
-                    if isinstance(element, dict) and element.get(step.attr) == step.value:
-                        node = element
-                        break
-                else:
+                node = step.select(node)
+                if node is None:
                     return None
         return node
 
@@ -115,7 +144,7 @@ def compile_path(text: str) -> FieldPath:
             attr, _, value = sel.partition("=")
             if not attr or not value:
                 raise InvalidPath(text, f"bad selector {sel!r}")
-            steps.append(_Step(m.group("key"), attr=attr, value=value))
+            steps.append(_Step(m.group("key"), attr=attr, value=value, folded=fold_selector(value)))
         else:
             raise InvalidPath(text, f"bad selector {sel!r}")
     return FieldPath(text, tuple(steps))

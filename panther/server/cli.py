@@ -468,6 +468,136 @@ def match_group(
     _connect(ctx, url, client_id, client_secret, credentials)
 
 
+@match_group.command("coverage")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="the run's coverage document")
+@click.pass_context
+def match_coverage(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """What the profile reached in match run RUN_ID's reports: per rule the records keyed and
+    the duplicate keys on each side, per compared field the records resolved on each side and
+    the linked pairs where it agreed, differed or was missing on both sides; then warnings."""
+    from panther.matching.coverage import format_coverage
+
+    run = _calling(ctx, lambda client: client.run(run_id))
+    figures = run.get("coverage")
+    if as_json:
+        _out(figures)
+    elif figures is None:
+        click.echo(f"match run {run_id} was recorded before coverage was kept")
+    else:
+        click.echo(format_coverage(figures))
+
+
+def _calling(ctx: click.Context, call: Any) -> Any:
+    """`call(client)`, with the API's refusals and an unreachable server as one-line errors."""
+    import httpx
+
+    from panther.client import ApiError
+
+    try:
+        return call(_client(ctx))
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"cannot reach {ctx.obj['url']}: {exc}") from exc
+
+
+@main.group("profile")
+def profile_group() -> None:
+    """Check a match profile against real records before it is agreed."""
+
+
+def _records_file(path: str) -> list[Any]:
+    """The records of a JSON array or NDJSON file (one record a line)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        if text.lstrip().startswith("["):
+            records = json.loads(text)
+        else:
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise click.UsageError(f"{path}: not a JSON array or NDJSON: {exc}") from exc
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise click.UsageError(f"{path}: every record must be a JSON object")
+    return records
+
+
+@profile_group.command("check")
+@click.argument("profile_path", metavar="PROFILE", type=click.Path(exists=True))
+@click.option("--supplier", type=click.Path(exists=True), help="supplier records (JSON, NDJSON)")
+@click.option("--customer", type=click.Path(exists=True), help="customer records (JSON, NDJSON)")
+@click.option(
+    "--relation",
+    "relation_id",
+    help="check on the server against this relation's reports (a side given by file is sent "
+    "inline instead); needs the connection options",
+)
+@click.option("--as-of", help="with --relation: the reports for this date (default: current)")
+@click.option("--json", "as_json", is_flag=True, help="the API's ProfileCheck document")
+@click.option("--strict", is_flag=True, help="exit 1 when there is any warning")
+@_connection_options
+@click.pass_context
+def profile_check(
+    ctx: click.Context,
+    profile_path: str,
+    supplier: str | None,
+    customer: str | None,
+    relation_id: str | None,
+    as_of: str | None,
+    as_json: bool,
+    strict: bool,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    credentials: str | None,
+) -> None:
+    """Match records with the profile in PROFILE (a JSON file) and show, for every identifier
+    rule, the records it keys and the keys duplicated on each side and, for every compared
+    field, the records its path resolves in on each side and the linked pairs where it
+    agreed, differed or was missing on both sides; then a warning for each field that
+    resolves on neither side or on one side only. Without --relation it runs here, on the
+    --supplier and --customer files; nothing is stored either way."""
+    from panther.matching.coverage import check_profile, format_coverage
+    from panther.matching.profile import InvalidProfile, MatchProfile
+
+    try:
+        document = json.loads(Path(profile_path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.UsageError(f"{profile_path}: not JSON: {exc}") from exc
+    records = {
+        side: None if path is None else _records_file(path)
+        for side, path in (("supplier", supplier), ("customer", customer))
+    }
+    if relation_id is not None:
+        _connect(ctx, url, client_id, client_secret, credentials)
+        outcome = _calling(
+            ctx,
+            lambda client: client.check_profile(
+                profile=document,
+                relationId=relation_id,
+                asOf=as_of,
+                supplierRecords=records["supplier"],
+                customerRecords=records["customer"],
+            ),
+        )
+    else:
+        if records["supplier"] is None or records["customer"] is None:
+            raise click.UsageError("give --supplier and --customer, or --relation")
+        try:
+            profile = MatchProfile.from_dict(document)
+        except InvalidProfile as exc:
+            raise click.ClickException(str(exc)) from exc
+        outcome = check_profile(profile, records["supplier"], records["customer"])
+    figures = outcome["coverage"]
+    if as_json:
+        _out(outcome)
+    else:
+        counts = ", ".join(f"{n} {name}" for name, n in outcome["counts"].items())
+        click.echo(f"profile {outcome['profileHash'][:12]}: {counts}")
+        click.echo(format_coverage(figures))
+    sys.exit(1 if strict and figures["warnings"] else 0)
+
+
 @match_group.command("explain")
 @click.argument("run_id")
 @click.argument("item_no", type=click.IntRange(min=0))
@@ -477,17 +607,9 @@ def match_explain(ctx: click.Context, run_id: str, item_no: int, as_json: bool) 
     """Why item ITEM_NO of match run RUN_ID is in its class: the rule that linked it (or each
     record's keys), then one line per compared field with its verdict and both sides' raw
     and normalised values."""
-    import httpx
-
-    from panther.client import ApiError
     from panther.matching.explain import format_explanation
 
-    try:
-        explanation = _client(ctx).explain(run_id, item_no)
-    except ApiError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except httpx.TransportError as exc:
-        raise click.ClickException(f"cannot reach {ctx.obj['url']}: {exc}") from exc
+    explanation = _calling(ctx, lambda client: client.explain(run_id, item_no))
     if as_json:
         _out(explanation)
     else:

@@ -71,6 +71,8 @@ async def test_a_partial_item_names_exactly_its_differing_fields(world: World) -
     assert (e["class"], e["reason"], e["rule"]) == ("partial", None, "supplierCircuitId")
     assert e["summary"] == (
         "linked one-to-one by rule supplierCircuitId; 1 compared field differs: recurringCharge"
+        # These products have no termination date: not compared, and said so.
+        "; not compared, missing on both sides: terminationDate"
     )
     (component,) = e["link"]["components"]
     assert (component["supplierField"], component["customerField"]) == ("id", "externalId")
@@ -118,7 +120,9 @@ async def test_every_item_of_a_run_is_explained(world: World) -> None:
         "matched", "partial", "missingAtCustomer", "missingAtSupplier", "ambiguous",
     }  # fmt: skip
     matched = summaries["matched"]
-    assert matched["summary"].endswith("and every compared field agrees")
+    assert matched["summary"].endswith(
+        "and every compared field agrees; not compared, missing on both sides: terminationDate"
+    )
     assert {f["verdict"] for f in matched["fields"]} <= {"agree", "bothMissing"}
     ambiguous = summaries["ambiguous"]
     assert ambiguous["sharedKey"] == {
@@ -239,6 +243,8 @@ def test_panther_match_explain_prints_each_compared_field(served: str, tmp_path:
     assert lines[0] == f"item {partial['itemNo']}: partial in run {run_id}"
     assert lines[1] == (
         "linked one-to-one by rule supplierCircuitId; 1 compared field differs: recurringCharge"
+        # These products have no termination date: not compared, and said so.
+        "; not compared, missing on both sides: terminationDate"
     )
     rows = {line.split()[0]: line.split() for line in lines[3:]}
     assert rows["recurringCharge"] == [

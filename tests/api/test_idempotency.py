@@ -418,8 +418,9 @@ async def test_a_stranger_cannot_tell_existing_carriers_from_unknown_ids(
 
 
 def test_every_write_of_every_document_takes_the_key() -> None:
-    """Each POST and PATCH declares Idempotency-Key, except the token endpoint and the
-    ledger verification (it computes, writes nothing); DELETE is idempotent already."""
+    """Each POST and PATCH declares Idempotency-Key, except the token endpoint, the ledger
+    verification and the profile check (they compute, write nothing); DELETE is idempotent
+    already."""
     documents = [(base, yaml.safe_load((OPENAPI_DIR / doc).read_text())) for doc, base, _ in APIS]
     declared = {(o.method, o.pattern.pattern) for o in idempotent_operations(documents)}
     writes = {
@@ -437,8 +438,8 @@ def test_every_write_of_every_document_takes_the_key() -> None:
             for m, p in declared
         )
     }
-    assert missing == {"createToken", "createLedgerVerification"}
-    assert len(declared) == len(writes) - 2 == 19
+    assert missing == {"createToken", "createLedgerVerification", "createProfileCheck"}
+    assert len(declared) == len(writes) - 3 == 19
 
 
 class LosesFirstAnswer(httpx.HTTPTransport):

@@ -192,6 +192,10 @@ class MatchRun(SQLModel, table=True):
     rematched: str | None = Field(default=None, max_length=1000)
     # Confirmed candidate pairs linked before any rule: JSON [[supplier ref, customer ref]].
     links: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    # What the profile reached in the two reports (JSON, panther.matching.coverage); null for
+    # runs recorded before coverage was kept. Not on the ledger: it is derived from the
+    # reports and the profile the run's entry names.
+    coverage: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class MatchEndorsement(SQLModel, table=True):

@@ -16,6 +16,7 @@ from ..services import (
     ledger_view,
     matchruns,
     parties,
+    profile_check,
     relations,
     reports,
     review,
@@ -46,6 +47,14 @@ def retrieveParty(token_info: dict[str, Any], id_: str) -> Any:
 def retrieveDefaultMatchProfile(token_info: dict[str, Any]) -> Any:
     _c(token_info)
     return one(DEFAULT_PROFILE.to_dict())
+
+
+async def createProfileCheck(token_info: dict[str, Any], body: dict[str, Any]) -> Any:
+    # Matching whole reports takes seconds: off the event loop, like an upload.
+    caller, ports = _c(token_info), st.ports()
+    if body.get("asOf") is not None:
+        body = {**body, "asOf": as_date(body["asOf"])}
+    return one(await asyncio.to_thread(profile_check.check_profile, ports, caller, body))
 
 
 def listRelation(

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from panther.ledger.merkle import merkle_root
+from panther.matching.coverage import coverage
 from panther.matching.engine import MatchResult, Side, match
 from panther.matching.fastpath import extract_json, item_columns
 from panther.matching.fuzzy import suggest
@@ -31,6 +32,7 @@ from .signing import endorse
 
 __all__ = [
     "cache_extract",
+    "extract_report",
     "maybe_auto_match",
     "run_match",
 ]
@@ -39,7 +41,7 @@ _CHUNK = 200_000
 log = logging.getLogger("panther.match")
 
 
-def _extract_report(uow: UnitOfWork, report_id: str, profile: MatchProfile, side: Side) -> pa.Table:
+def extract_report(uow: UnitOfWork, report_id: str, profile: MatchProfile, side: Side) -> pa.Table:
     """Narrow columns of a stored report, straight from the canonical JSON text (vectorised
     in DuckDB), in chunks so only one chunk of record text is held at a time."""
     parts: list[pa.Table] = []
@@ -83,7 +85,7 @@ def _extract_both(
             if cached is not None and cached.num_rows == report["record_count"]:
                 return cached
         with ports.uow.read() as uow:
-            return _extract_report(uow, report["id"], profile, name)
+            return extract_report(uow, report["id"], profile, name)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="panther-extract") as pool:
         sup_table = pool.submit(side, sup, "supplier")
@@ -178,15 +180,23 @@ def _run_match(
         carried = json.loads(previous["links"]) if same_reports and previous else []
         links = _unique_links([*map(tuple, carried), *extra_links])
         result = match(sup_table, cus_table, profile, links)
-    suggestions = suggest(sup_table, cus_table, result, profile)
-    del sup_table, cus_table
-    run_id = f"run-{secrets.token_hex(10)}"
-    if ports.extract_cache is not None:
-        try:
-            ports.extract_cache.put_items(run_id, result.items)
-        except Exception:  # noqa: BLE001  (an optimisation must never fail the run)
-            log.exception("could not cache the items of run %s", run_id)
-    item_rows, leaves = _item_rows(run_id, result)
+    # The coverage figures are Arrow kernels that release the GIL: they are computed beside
+    # the fuzzy candidates and the item columns, so the run takes no longer for them.
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panther-coverage")
+    try:
+        figures_job = background.submit(coverage, sup_table, cus_table, profile, result)
+        suggestions = suggest(sup_table, cus_table, result, profile)
+        del sup_table, cus_table
+        run_id = f"run-{secrets.token_hex(10)}"
+        if ports.extract_cache is not None:
+            try:
+                ports.extract_cache.put_items(run_id, result.items)
+            except Exception:  # noqa: BLE001  (an optimisation must never fail the run)
+                log.exception("could not cache the items of run %s", run_id)
+        item_rows, leaves = _item_rows(run_id, result)
+        figures = figures_job.result()
+    finally:
+        background.shutdown(wait=True)
     previous_run_id = previous["id"] if rematched is not None and previous is not None else None
     with ports.uow.write() as uow:
         operator = uow.parties.get("operator")
@@ -208,6 +218,7 @@ def _run_match(
             "previous_run_id": previous_run_id,
             "rematched": json.dumps(rematched, sort_keys=True) if rematched else None,
             "links": json.dumps([list(pair) for pair in links]),
+            "coverage": json.dumps(figures, sort_keys=True),
         }
         uow.runs.add(row)
         count = uow.runs.add_items(item_rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from panther.matching.coverage import with_missing_noted
 from panther.matching.explain import explain
 from panther.matching.profile import DEFAULT_PROFILE, MatchProfile
 
@@ -176,6 +177,6 @@ def explain_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dic
         run_id,
         item_no,
         run["profile_hash"],
-        explain(profile, supplier, customer, item),
+        with_missing_noted(explain(profile, supplier, customer, item)),
         base_url=ports.settings.public_base_url,
     )

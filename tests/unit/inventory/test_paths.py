@@ -98,3 +98,35 @@ def test_invalid_paths(text: str) -> None:
 
 def test_compiled_paths_are_cached() -> None:
     assert compile_path("place[role=A-End].id") is compile_path("place[role=A-End].id")
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("place[role=A-End].id", "FRA1"),
+        ("place[role=a-end].id", "FRA1"),
+        ("place[role=A-END].id", "FRA1"),
+        ("place[role=b-END].id", "LON3"),
+        # Only ASCII letters fold: a value that differs in another letter finds nothing.
+        ("place[role=A-\u00c9nd].id", None),
+        # A selector picks strings only.
+        ("place[role=1].id", None),
+        # An exact match wins over an earlier one that differs in case.
+        ("place[role=B-end].id", "LON3"),
+        ("place[role=b-end].id", "lon3"),
+        ("place[role=B-END].id", "LON3"),
+    ],
+)
+def test_selector_values_match_exactly_else_without_regard_to_ascii_case(
+    path: str, value: Any
+) -> None:
+    record = {
+        "place": [
+            {"role": 1, "id": "number"},
+            {"role": "a-End", "id": "FRA1"},
+            {"role": "B-end", "id": "LON3"},
+            {"role": "b-end", "id": "lon3"},
+            {"role": "A-\u00e9nd", "id": "accented"},
+        ]
+    }
+    assert compile_path(path).get(record) == value

@@ -130,7 +130,11 @@ default_records = st.fixed_dictionaries(
                 },
             )
         ),
-        "place": listish(element({"role": ["A-End", "B-End"]}, {"id": scalars})),
+        "place": listish(
+            # Selectors fold ASCII case only: "a-END" is A-End, "A-\u00c9nd" is not; an exact
+            # match wins over an earlier folded one.
+            element({"role": ["A-End", "B-End", "a-END", "b-end", "A-\u00c9nd"]}, {"id": scalars})
+        ),
     },
 )
 edge_records = st.fixed_dictionaries(
@@ -142,11 +146,11 @@ edge_records = st.fixed_dictionaries(
         "a": st.one_of(json_values, st.fixed_dictionaries({}, optional={"b": json_values})),
         "l": listish(
             element(
-                {"k": ["x", "y"]},
+                {"k": ["x", "y", "X"]},
                 {"v": st.one_of(json_values, st.fixed_dictionaries({"w": scalars}))},
             )
         ),
-        "m": listish(element({"t": ["r", "s"]}, {"p": money_values})),
+        "m": listish(element({"t": ["r", "s", "R"]}, {"p": money_values})),
     },
 )
 

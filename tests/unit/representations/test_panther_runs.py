@@ -76,6 +76,17 @@ def test_a_full_match_has_no_previous_run_and_no_review_when_not_given() -> None
     assert view["endorsedBy"] == [] and view["review"] is None
 
 
+def test_a_run_shows_its_coverage_and_null_for_a_run_recorded_before_it_was_kept() -> None:
+    figures = {"supplierRecords": 2, "customerRecords": 2, "linkedPairs": 1, "rules": [],
+               "fields": [], "warnings": []}  # fmt: skip
+    stored = _run_row(coverage=json.dumps(figures))
+    view = run_view(stored, [], None, base_url=BASE, endorsement_digest=b"\x00" * 32)
+    assert view["coverage"] == figures
+    for old in (_run_row(coverage=None), _run_row()):
+        view = run_view(old, [], None, base_url=BASE, endorsement_digest=b"\x00" * 32)
+        assert view["coverage"] is None
+
+
 def test_an_item_is_its_stored_body_with_the_candidates_shown_on_it() -> None:
     body = {"class": "mismatch", "reason": "missingAtCustomer", "supplierRefs": [4],
             "customerRefs": []}  # fmt: skip

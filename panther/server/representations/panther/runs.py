@@ -28,7 +28,8 @@ def run_view(
 ) -> dict[str, Any]:
     """The run; ``endorsementDigest`` is what a party that keeps its own key signs (the EIP-712
     digest of the run's MatchEndorsed transaction), ``review`` how many of its partial and
-    mismatch items are open, proposed, agreed and disputed."""
+    mismatch items are open, proposed, agreed and disputed, ``coverage`` what the profile
+    reached in the two reports (`panther.matching.coverage`)."""
     return {
         "id": row["id"],
         "href": f"{base_url}/panther/v1/matchRun/{row['id']}",
@@ -50,6 +51,8 @@ def run_view(
         "rematched": json.loads(row["rematched"]) if row.get("rematched") else None,
         "endorsementDigest": "0x" + endorsement_digest.hex(),
         "review": dict(review) if review is not None else None,
+        # Null for a run recorded before coverage was kept.
+        "coverage": json.loads(row["coverage"]) if row.get("coverage") else None,
     }
 
 
