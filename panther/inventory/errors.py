@@ -1,7 +1,8 @@
 """Why an inventory report upload is refused: the errors `parse_report` raises.
 
     ValueError
-     ├── ReportRejected        the body cannot be accepted; `.errors` lists every problem found
+     ├── ReportRejected        the body cannot be accepted; `.errors` lists the first problems,
+     │                         `.counts` counts every problem by kind
      ├── UnsupportedMediaType  not JSON, NDJSON or CSV (or CSV without a column mapping)
      └── InvalidCsvMapping     the match profile's csvMapping cannot build records
 
@@ -27,13 +28,15 @@ class RecordError:
 
     `line` is 1-based (NDJSON line, CSV physical line, or the JSON line of a syntax error);
     `record` is the 0-based index of the record; `pointer` is an RFC 6901 JSON pointer into
-    that record, or "" when the problem is the whole record or the whole document.
+    that record, or "" when the problem is the whole record or the whole document; `kind` is
+    one of `records.KINDS`.
     """
 
     line: int | None
     record: int | None
     pointer: str
     message: str
+    kind: str = ""
 
     def __str__(self) -> str:
         where = []
@@ -51,15 +54,22 @@ class RecordError:
 # assigns `exc.__traceback__`, which a frozen dataclass refuses with FrozenInstanceError.
 @dataclass(eq=False)
 class ReportRejected(ValueError):
-    """The report is refused as a whole; `errors` holds up to `max_errors` problems."""
+    """The report is refused as a whole. `errors` lists the first problems (up to the cap;
+    `truncated` when there were more); `counts` counts every problem found by kind and
+    `records` how many records had at least one (the whole report is always read)."""
 
     errors: list[RecordError]
     truncated: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        return sum(self.counts.values()) if self.counts else len(self.errors)
 
     def __str__(self) -> str:
-        count = f"{len(self.errors)}{'+' if self.truncated else ''}"
         first = f"; first: {self.errors[0]}" if self.errors else ""
-        return f"inventory report rejected: {count} error(s){first}"
+        return f"inventory report rejected: {self.problem_count} error(s){first}"
 
 
 @dataclass(eq=False)

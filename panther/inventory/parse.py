@@ -1,7 +1,11 @@
-"""Turn an uploaded inventory report (JSON array, NDJSON or CSV) into validated records.
+"""Turn an uploaded inventory report (JSON array, NDJSON or CSV) into its records, as sent.
 
-Either every record is valid and comes back with its canonical bytes and the report's
-content hash, or `ReportRejected` lists the problems (up to `max_errors`) by line and pointer.
+Only what cannot be read is refused (`records.validate_record`, and the exactness rules of
+`ledger.canonical`): every readable record comes back with its canonical bytes and the
+report's content hash. A report with unreadable records is refused whole (`ReportRejected`
+counts every problem by kind and lists the first `max_errors` by line and pointer) or, with
+`hold_out=True`, kept without them: each held-out record is listed with its problems and the
+digest of its bytes as sent.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -38,9 +43,11 @@ from panther.ledger.canonical import (
 
 __all__ = [
     "MEDIA_TYPES",
+    "HeldOutRecord",
     "ParsedReport",
     "check_csv_mapping",
     "content_hash",
+    "held_out_hash",
     "parse_report",
 ]
 
@@ -56,20 +63,49 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # Everything except the bytes that matter for nesting: quotes and brackets.
 _NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOutRecord:
+    """A record that cannot be read, held out of a report that is kept without it.
+
+    `record` is its 0-based position in the upload, `line` its 1-based line (NDJSON line,
+    first physical line of a CSV row, line of a JSON array element); `digest` is the SHA-256
+    of its bytes as sent (the NDJSON line without its newline, the CSV row's physical lines,
+    the JSON element's text)."""
+
+    line: int | None
+    record: int
+    problems: tuple[RecordError, ...]
+    digest: bytes
 
 
 @dataclass(frozen=True)
 class ParsedReport:
-    """A valid report: records in upload order, their canonical JSON, and its hash.
+    """A report's readable records in upload order, their canonical JSON, and its hash.
 
     `content_hash` is the hex SHA-256 of the RFC 8785 canonical JSON of the records array
     (`[leaf,leaf,...]`), so the same records give the same hash whatever the upload format.
+    `held_out` (only with `hold_out=True`) lists the records left out, in upload order.
     """
 
     records: list[dict[str, Any]]
     count: int
     content_hash: str
     leaves: list[bytes]
+    held_out: list[HeldOutRecord] = field(default_factory=list)
+
+    @property
+    def held_out_hash(self) -> str | None:
+        """`held_out_hash` of the held-out records; None when none was held out."""
+        return held_out_hash(self.held_out) if self.held_out else None
+
+
+def held_out_hash(held_out: Sequence[HeldOutRecord]) -> str:
+    """The hex SHA-256 of the held-out records' digests, concatenated in upload order: what
+    the ledger entry of a report kept without them commits to."""
+    return hashlib.sha256(b"".join(h.digest for h in held_out)).hexdigest()
 
 
 def parse_report(
@@ -77,19 +113,26 @@ def parse_report(
     media_type: str,
     *,
     csv_mapping: Mapping[str, str] | None = None,
+    hold_out: bool = False,
+    known_status: Callable[[str], bool] | None = None,
     max_errors: int = 100,
     max_depth: int = MAX_JSON_DEPTH,
     max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> ParsedReport:
-    """Parse, validate and canonicalise an uploaded report.
+    """Parse, check and canonicalise an uploaded report.
 
     `media_type` may carry parameters (`; charset=utf-8`); only UTF-8 is accepted.
     `csv_mapping` (CSV header -> field path) is required for `text/csv`. `max_depth` bounds
     the nesting of containers inside one record (the record object is depth 1);
-    `max_record_bytes` the size of one record in canonical JSON.
+    `max_record_bytes` the size of one record in canonical JSON. `known_status` says
+    whether a status word can be served (a record with another is unreadable as a product).
+
+    With `hold_out`, unreadable records are left out and listed in `held_out`; a problem
+    of the whole document (not JSON, not an array, not UTF-8 in a JSON array or CSV, a CSV
+    header or quoting that cannot be read) still refuses the report.
 
     Raises `UnsupportedMediaType`, `InvalidCsvMapping` (a broken profile) or
-    `ReportRejected` with every problem found, at most `max_errors` of them.
+    `ReportRejected`, which counts every problem by kind and lists the first `max_errors`.
     """
     if max_errors < 1 or max_depth < 1:
         raise ValueError("max_errors and max_depth must be at least 1")
@@ -102,13 +145,14 @@ def parse_report(
             )
         columns = _compile_mapping(csv_mapping)
 
-    errors = _Errors(max_errors)
+    errors = _Errors(max_errors, hold_out)
     offset = 0  # bytes dropped in front, so that reported offsets are into the upload
     if body.startswith(_BOM):  # spreadsheets write one; RFC 8259 lets parsers ignore it
         offset = len(_BOM)
         body = body[offset:]
     if not body or body.isspace():  # isspace stops at the first byte of a real body
-        raise ReportRejected([RecordError(None, None, "", "the report is empty")])
+        errors.add(None, None, "", "the report is empty", "emptyReport")
+        raise errors.reject()
 
     # Parsing a large report allocates millions of containers; the cyclic collector would
     # rescan them over and over (measured 4x slower) and JSON data holds no cycles.
@@ -121,7 +165,7 @@ def parse_report(
             items = _read_ndjson(body, offset, max_depth, errors)
         else:
             items = _read_csv(body, offset, columns, max_depth, errors)
-        return _finish(items, errors, max_record_bytes)
+        return _finish(items, errors, max_record_bytes, known_status, _SentBytes(fmt, body))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -141,31 +185,45 @@ def check_csv_mapping(mapping: Mapping[str, str]) -> None:
 
 
 class _Errors:
-    """Collects problems until the cap; `full` tells the readers to stop early."""
+    """Counts every problem by kind and lists the first `limit`; with `hold_out`, also keeps
+    each record's problems (`held`), and `document` says whether one was the whole body's."""
 
-    __slots__ = ("items", "limit", "truncated")
+    __slots__ = ("counts", "document", "held", "hold_out", "items", "last", "limit", "records")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, hold_out: bool = False) -> None:
         self.items: list[RecordError] = []
         self.limit = limit
-        self.truncated = False
+        self.hold_out = hold_out
+        self.counts: Counter[str] = Counter()
+        self.records = 0  # records with at least one problem
+        self.last: int | None = None
+        self.document = False
+        self.held: dict[int, list[RecordError]] = {}
 
-    def add(self, line: int | None, record: int | None, pointer: str, message: str) -> None:
-        if len(self.items) >= self.limit:
-            self.truncated = True
+    def add(
+        self, line: int | None, record: int | None, pointer: str, message: str, kind: str
+    ) -> None:
+        error = RecordError(line, record, pointer, message, kind)
+        self.counts[kind] += 1
+        if record is None:
+            self.document = True
         else:
-            self.items.append(RecordError(line, record, pointer, message))
-
-    @property
-    def full(self) -> bool:
-        return self.truncated
+            if record != self.last:
+                self.records += 1
+                self.last = record
+            if self.hold_out:
+                self.held.setdefault(record, []).append(error)
+        if len(self.items) < self.limit:
+            self.items.append(error)
 
     def reject(self) -> ReportRejected:
-        return ReportRejected(self.items, self.truncated)
+        truncated = sum(self.counts.values()) > len(self.items)
+        return ReportRejected(self.items, truncated, dict(self.counts), self.records)
 
 
-# (line, record) per item; `None` record means the item already failed to parse.
-_Item = tuple[int | None, dict[str, Any] | None]
+# (line, record, where) per item; `None` record means the item already failed to parse;
+# `where` finds its bytes as sent (see `_SentBytes`).
+_Item = tuple[int | None, dict[str, Any] | None, Any]
 
 
 def _media_kind(media_type: str) -> str:
@@ -183,44 +241,157 @@ def _media_kind(media_type: str) -> str:
     return base
 
 
-def _finish(items: Iterator[_Item], errors: _Errors, max_record_bytes: int) -> ParsedReport:
+def _finish(
+    items: Iterator[_Item],
+    errors: _Errors,
+    max_record_bytes: int,
+    known_status: Callable[[str], bool] | None,
+    sent: _SentBytes,
+) -> ParsedReport:
     records: list[dict[str, Any]] = []
     leaves: list[bytes] = []
-    for index, (line, record) in enumerate(items):
-        if record is None:
-            continue
-        problems = validate_record(record, parsed_json=True)
-        if problems:
-            for pointer, message in problems:
-                errors.add(line, index, pointer, message)
-        else:
-            try:
-                # Records come from orjson (which refuses NaN and infinities) or from the CSV
-                # builder (which checks every number): the non-finite check can be skipped.
-                leaf, doubt = canonical_json_and_doubt(record, finite=True)
+    statuses: dict[str, bool] = {}
+    where_held: dict[int, tuple[int | None, Any]] = {}
+    for index, (line, record, where) in enumerate(items):
+        if record is not None:
+            leaf = _leaf(record, line, index, errors, max_record_bytes, known_status, statuses)
+            if leaf is not None:
+                records.append(record)
                 leaves.append(leaf)
-            except (ValueError, TypeError, RecursionError) as exc:
-                pointer, message = _uncanonical(record, exc)
-                errors.add(line, index, pointer, message)
                 continue
-            if len(leaf) > max_record_bytes:
-                leaves.pop()
-                errors.add(
-                    line, index, "", f"the record is {len(leaf)} bytes, over {max_record_bytes}"
-                )
-                continue
-            if doubt:
-                problem = not_kept_exactly(record)
-                if problem is not None:
-                    leaves.pop()
-                    errors.add(line, index, *problem)
-                    continue
-            records.append(record)
-        if errors.full:
-            break
-    if errors.items:
+        if errors.hold_out:
+            where_held[index] = (line, where)
+    if errors.document or (errors.counts and not errors.hold_out):
         raise errors.reject()
-    return ParsedReport(records, len(records), content_hash(leaves), leaves)
+    try:
+        held_out = [
+            sent.held_out(index, *where_held[index], tuple(problems))
+            for index, problems in sorted(errors.held.items())
+        ]
+    except RecursionError:
+        message = "a held-out record nests too deep to be separated from the report"
+        errors.add(None, None, "", message, "tooDeep")
+        raise errors.reject() from None
+    return ParsedReport(records, len(records), content_hash(leaves), leaves, held_out)
+
+
+def _leaf(
+    record: dict[str, Any],
+    line: int | None,
+    index: int,
+    errors: _Errors,
+    max_record_bytes: int,
+    known_status: Callable[[str], bool] | None,
+    statuses: dict[str, bool],
+) -> bytes | None:
+    """The record's canonical JSON, or None with its problems added."""
+    problems = validate_record(record, parsed_json=True)
+    if problems:
+        for problem in problems:
+            errors.add(line, index, *problem)
+        return None
+    status = record["status"]
+    if known_status is not None:
+        known = statuses.get(status)
+        if known is None:
+            known = statuses[status] = known_status(status)
+        if not known:
+            message = (
+                f"status {quote(status)} is neither a TMF637 nor a MEF 116 value and the "
+                "relation's profile does not map it"
+            )
+            errors.add(line, index, "/status", message, "statusUnknown")
+            return None
+    try:
+        # Records come from orjson (which refuses NaN and infinities) or from the CSV
+        # builder (which checks every number): the non-finite check can be skipped.
+        leaf, doubt = canonical_json_and_doubt(record, finite=True)
+    except (ValueError, TypeError, RecursionError) as exc:
+        errors.add(line, index, *_uncanonical(record, exc))
+        return None
+    if len(leaf) > max_record_bytes:
+        message = f"the record is {len(leaf)} bytes, over {max_record_bytes}"
+        errors.add(line, index, "", message, "recordTooLarge")
+        return None
+    if doubt:
+        inexact = not_kept_exactly(record)
+        if inexact is not None:
+            errors.add(line, index, *inexact, _exactness_kind(inexact[1]))
+            return None
+    return leaf
+
+
+def _exactness_kind(message: str) -> str:
+    """The `KINDS` code of a `not_kept_exactly` reason."""
+    if "NUL" in message:
+        return "nulCharacter"
+    if "nesting" in message:
+        return "tooDeep"
+    return "numberNotExact"
+
+
+class _SentBytes:
+    """Where a held-out record's bytes as sent are in the body: found only for held-out
+    records, and only once one is (an NDJSON item carries its line; a CSV item its first
+    and last physical line; a JSON array element is found by reading the array again)."""
+
+    def __init__(self, fmt: str, body: bytes) -> None:
+        self.fmt = fmt
+        self.body = body
+        self._lines: list[bytes] | None = None
+        self._spans: list[tuple[int, int, int]] | None = None
+
+    def held_out(
+        self, index: int, line: int | None, where: Any, problems: tuple[RecordError, ...]
+    ) -> HeldOutRecord:
+        """The held-out record at `index`, with the SHA-256 of its bytes as sent."""
+        if self.fmt == NDJSON:
+            sent: bytes = where
+        elif self.fmt == CSV:
+            if self._lines is None:
+                self._lines = self.body.split(b"\n")
+            first, last = where
+            sent = b"\n".join(self._lines[first - 1 : last])
+        else:
+            if self._spans is None:
+                self._spans = _element_spans(self.body)
+            start, end, line = self._spans[index]
+            sent = self.body[start:end]
+        return HeldOutRecord(line, index, problems, hashlib.sha256(sent).digest())
+
+
+def _after_space(text: str, at: int) -> int:
+    found = _JSON_SPACE.match(text, at)
+    assert found is not None  # the pattern matches the empty string
+    return found.end()
+
+
+def _element_spans(body: bytes) -> list[tuple[int, int, int]]:
+    """(start byte, end byte, line) of each element of a JSON array that orjson has read.
+
+    Python's decoder gives the end of each element it reads; a held-out element nested near
+    orjson's own limit can exceed the recursion limit, and then the report cannot be split
+    (RecursionError reaches the caller, which refuses it whole)."""
+    text = body.decode("utf-8")
+    decoder = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
+    spans: list[tuple[int, int, int]] = []
+    at = _after_space(text, 0) + 1  # past "["
+    line, counted, byte, counted_chars = 1, 0, 0, 0
+    while True:
+        at = _after_space(text, at)
+        if text[at] == "]":
+            return spans
+        _, end = decoder.raw_decode(text, at)
+        line += text.count("\n", counted, at)
+        counted = at
+        byte += len(text[counted_chars:at].encode())
+        start_byte = byte
+        byte += len(text[at:end].encode())
+        counted_chars = end
+        spans.append((start_byte, byte, line))
+        at = _after_space(text, end)
+        if text[at] == ",":
+            at += 1
 
 
 def content_hash(leaves: Sequence[bytes]) -> str:
@@ -232,7 +403,7 @@ def content_hash(leaves: Sequence[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _uncanonical(record: dict[str, Any], exc: BaseException) -> tuple[str, str]:
+def _uncanonical(record: dict[str, Any], exc: BaseException) -> tuple[str, str, str]:
     """Locate the value RFC 8785 refused (only reached on the error path)."""
     stack: list[tuple[Any, str]] = [(record, "")]
     while stack:
@@ -242,13 +413,17 @@ def _uncanonical(record: dict[str, Any], exc: BaseException) -> tuple[str, str]:
         elif type(node) is list:
             stack.extend((v, f"{ptr}/{i}") for i, v in enumerate(node))
         elif type(node) is int and abs(node) > _MAX_SAFE_INTEGER:
-            return ptr, (
-                f"integer {quote(node)} is outside ±(2^53-1) and cannot be represented "
-                "exactly in canonical JSON (RFC 8785)"
+            return (
+                ptr,
+                (
+                    f"integer {quote(node)} is outside ±(2^53-1) and cannot be represented "
+                    "exactly in canonical JSON (RFC 8785)"
+                ),
+                "numberNotExact",
             )
         elif type(node) is float and not math.isfinite(node):
-            return ptr, f"{node!r} is not a JSON number"
-    return "", f"cannot be canonicalised (RFC 8785): {quote(str(exc))}"
+            return ptr, f"{node!r} is not a JSON number", "notCanonical"
+    return "", f"cannot be canonicalised (RFC 8785): {quote(str(exc))}", "notCanonical"
 
 
 def _height_within(text: bytes, limit: int) -> bool:
@@ -298,7 +473,7 @@ def _within_depth(
     pointer = _deep_pointer(record, max_depth)
     if pointer is None:
         return True
-    errors.add(line, index, pointer, f"nesting is deeper than {max_depth} levels")
+    errors.add(line, index, pointer, f"nesting is deeper than {max_depth} levels", "tooDeep")
     return False
 
 
@@ -333,7 +508,7 @@ def _keeps_its_digits(value: Any, line: int | None, index: int, errors: _Errors)
     problem = not_kept_exactly(value)
     if problem is None:
         return True
-    errors.add(line, index, *problem)
+    errors.add(line, index, *problem, _exactness_kind(problem[1]))
     return False
 
 
@@ -350,10 +525,11 @@ def _utf8_message(exc: UnicodeDecodeError, offset: int) -> str:
     return f"not valid UTF-8: {exc.reason} at byte offset {offset + exc.start}"
 
 
-def _decode_error_message(exc: orjson.JSONDecodeError, max_depth: int) -> str:
+def _decode_error(exc: orjson.JSONDecodeError, max_depth: int) -> tuple[str, str]:
+    """(message, kind) of a document or line orjson could not read."""
     if "depth" in exc.msg or "recursion" in exc.msg:
-        return f"nesting is deeper than {max_depth} levels"
-    return f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg[:80]}"
+        return f"nesting is deeper than {max_depth} levels", "tooDeep"
+    return f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg[:80]}", "notJson"
 
 
 # --- JSON and NDJSON -----------------------------------------------------------------------
@@ -365,14 +541,14 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
     except orjson.JSONDecodeError as exc:
         bad_utf8 = _utf8_error(body, offset)
         if bad_utf8 is None:
-            errors.add(exc.lineno, None, "", _decode_error_message(exc, max_depth))
+            errors.add(exc.lineno, None, "", *_decode_error(exc, max_depth))
         else:
             position, message = bad_utf8
-            errors.add(body.count(b"\n", 0, position) + 1, None, "", message)
+            errors.add(body.count(b"\n", 0, position) + 1, None, "", message, "notUtf8")
         raise errors.reject() from None
     if type(document) is not list:
         message = f"a JSON report must be an array of records, not {kind(document)}"
-        errors.add(None, None, "", message)
+        errors.add(None, None, "", message, "notAnArray")
         raise errors.reject()
     # One C-speed look at the whole body (the array adds a level) decides whether the
     # records need the exact, slower walk.
@@ -382,14 +558,15 @@ def _read_json(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Ite
         exact = json.loads(body, parse_float=exact_float)
     for index, record in enumerate(document):
         if type(record) is not dict:
-            errors.add(None, index, "", f"a record must be a JSON object, not {kind(record)}")
-            yield None, None
+            message = f"a record must be a JSON object, not {kind(record)}"
+            errors.add(None, index, "", message, "notAnObject")
+            yield None, None, None
         elif suspect and not _within_depth(record, None, index, max_depth, errors):
-            yield None, None
+            yield None, None, None
         elif exact is not None and not _keeps_its_digits(exact[index], None, index, errors):
-            yield None, None
+            yield None, None, None
         else:
-            yield None, record
+            yield None, record, None
 
 
 def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> Iterator[_Item]:
@@ -407,16 +584,17 @@ def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> I
                 continue  # blank lines (and the final newline) separate nothing
             bad_utf8 = _utf8_error(line, start)
             if bad_utf8 is not None:
-                message = bad_utf8[1]
+                message, problem = bad_utf8[1], "notUtf8"
             else:
-                message = _decode_error_message(exc, max_depth)
-                if message.startswith("malformed"):  # the line number is reported apart
+                message, problem = _decode_error(exc, max_depth)
+                if problem == "notJson":  # the line number is reported apart
                     message = f"malformed JSON at column {exc.colno}: {exc.msg[:80]}"
-            errors.add(number, index, "", message)
+            errors.add(number, index, "", message, problem)
             record = None
         else:
             if type(record) is not dict:
-                errors.add(number, index, "", f"a record must be a JSON object, not {kind(record)}")
+                message = f"a record must be a JSON object, not {kind(record)}"
+                errors.add(number, index, "", message, "notAnObject")
                 record = None
             # Counting brackets (strings included) over-estimates depth, so only lines that
             # could be too deep get the exact walk.
@@ -432,7 +610,7 @@ def _read_ndjson(body: bytes, offset: int, max_depth: int, errors: _Errors) -> I
                 )
             ):
                 record = None
-        yield number, record
+        yield number, record, line
         index += 1
         start += len(line)
 
@@ -503,7 +681,7 @@ def _read_csv(
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = body.count(b"\n", 0, exc.start) + 1
-        errors.add(line, None, "", _utf8_message(exc, offset))
+        errors.add(line, None, "", _utf8_message(exc, offset), "notUtf8")
         raise errors.reject() from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -511,10 +689,10 @@ def _read_csv(
     except StopIteration:
         header = []
     except csv.Error as exc:
-        errors.add(reader.line_num, None, "", f"malformed CSV: {quote(str(exc))}")
+        errors.add(reader.line_num, None, "", f"malformed CSV: {quote(str(exc))}", "malformedCsv")
         raise errors.reject() from None
     plan = _plan_header(header, columns, reader.line_num, errors)
-    if errors.items:
+    if errors.document:
         raise errors.reject()
     # A path of n steps nests at most 2n - 1 containers (a list step adds list and element).
     suspect = 2 * max(len(c.path.steps) for c in columns) - 1 > max_depth
@@ -529,7 +707,9 @@ def _read_csv(
         except StopIteration:
             return
         except csv.Error as exc:
-            errors.add(reader.line_num, index, "", f"malformed CSV: {quote(str(exc))}")
+            # The reader cannot go on past broken quoting: the whole body is unreadable.
+            message = f"malformed CSV at record {index}: {quote(str(exc))}"
+            errors.add(reader.line_num, None, "", message, "malformedCsv")
             raise errors.reject() from None
         line = reader.line_num
         if not row:
@@ -537,7 +717,7 @@ def _read_csv(
         record: dict[str, Any] | None = None
         if len(row) != width:
             message = f"the row has {len(row)} cells, the header has {width}"
-            errors.add(start, index, "", message)
+            errors.add(start, index, "", message, "csvRow")
         else:
             record = _build_record(row, plan, start, index, errors)
             if (
@@ -546,7 +726,7 @@ def _read_csv(
                 and not _within_depth(record, start, index, max_depth, errors)
             ):
                 record = None
-        yield start, record
+        yield start, record, (start, line)
         index += 1
 
 
@@ -563,16 +743,18 @@ def _plan_header(
             None,
             "",
             f"missing header: the first line names none of the mapped columns ({quote(expected)})",
+            "csvHeader",
         )
         return []
     position: dict[str, int] = {}
     for i, name in enumerate(names):
         if not name:
-            errors.add(line, None, "", f"header cell {i + 1} is empty")
+            errors.add(line, None, "", f"header cell {i + 1} is empty", "csvHeader")
         elif name not in known:
-            errors.add(line, None, "", f"unknown column {quote(name)}: not in the csvMapping")
+            message = f"unknown column {quote(name)}: not in the csvMapping"
+            errors.add(line, None, "", message, "csvHeader")
         elif name in position:
-            errors.add(line, None, "", f"column {quote(name)} appears twice")
+            errors.add(line, None, "", f"column {quote(name)} appears twice", "csvHeader")
         else:
             position[name] = i
     for column in columns:
@@ -582,6 +764,7 @@ def _plan_header(
                 None,
                 "",
                 f"missing column {quote(column.name)} (the record's {column.path.text})",
+                "csvHeader",
             )
     return [(position[c.name], c) for c in columns if c.name in position]
 
@@ -595,62 +778,34 @@ def _build_record(
         cell = row[cell_index]
         if cell == "":
             continue  # an empty cell means the field is absent
-        value: Any = _csv_number(cell) if column.money_value else cell
+        value: Any = cell
+        if column.money_value:
+            number = _csv_number(cell)
+            if number is not None:
+                value = number
         try:
-            # A bad number is still placed (as null) so that its pointer can be reported.
-            column.path.set(record, None if type(value) is str and column.money_value else value)
+            column.path.set(record, value)
         except (InvalidPath, AttributeError, TypeError, IndexError):
             # Only reachable when two columns alias one list element in clashing ways.
-            errors.add(line, index, "", f"column {quote(column.name)} clashes with another column")
-            ok = False
-            continue
-        if column.money_value and type(value) is str:
-            errors.add(line, index, _pointer_of(column.path, record), value)
+            message = f"column {quote(column.name)} clashes with another column"
+            errors.add(line, index, "", message, "csvRow")
             ok = False
     return record if ok else None
 
 
-def _csv_number(cell: str) -> int | float | str:
-    """The JSON number a cell spells (as orjson would read it), or an error message (str).
-
-    Decimal-checked so that no digit is silently lost: a value a double cannot carry
-    exactly as written is refused rather than rounded.
+def _csv_number(cell: str) -> int | float | None:
+    """The JSON number a money cell spells (as orjson would read it), or None when it spells
+    none that a double keeps exactly: the cell is then kept as the text it is (`"12,50"`,
+    `"9007199254740993"`), for the profile's `money` normaliser to read or not.
     """
     text = cell.strip()
     if len(text) > 40 or not _NUMBER.fullmatch(text):
-        return f"must be a number, got {quote(cell)}"
+        return None
     if _INTEGER.fullmatch(text):
         integer = int(text)
-        if abs(integer) > _MAX_SAFE_INTEGER:
-            return f"{quote(cell)} is outside ±(2^53-1)"
-        return integer
+        return integer if abs(integer) <= _MAX_SAFE_INTEGER else None
     exact = Decimal(text)
     number = float(exact)
     if not math.isfinite(number) or Decimal(repr(number)) != exact:
-        return f"{quote(cell)} cannot be represented exactly as a JSON number"
+        return None
     return number
-
-
-def _pointer_of(path: FieldPath, record: dict[str, Any]) -> str:
-    """The JSON pointer where `path` points in `record` (after `path.set`)."""
-    tokens: list[str | int] = []
-    node: Any = record
-    for step in path.steps:
-        tokens.append(step.key)
-        node = node.get(step.key) if isinstance(node, dict) else None
-        if step.index is not None:
-            tokens.append(step.index)
-            node = node[step.index] if isinstance(node, list) and step.index < len(node) else None
-        elif step.attr is not None:
-            items = node if isinstance(node, list) else []
-            position = next(
-                (
-                    i
-                    for i, e in enumerate(items)
-                    if isinstance(e, dict) and e.get(step.attr) == step.value
-                ),
-                len(items),
-            )
-            tokens.append(position)
-            node = items[position] if position < len(items) else None
-    return json_pointer(*tokens)

@@ -6,13 +6,16 @@ resource a standard API returns, plus TMF630 ``fields=`` selection. No I/O.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
+
+from panther.inventory.tmf637_schema import PRODUCT_SCHEMAS
 
 __all__ = [
     "MEF116_STATUSES",
@@ -20,6 +23,8 @@ __all__ = [
     "TMF637_STATUSES",
     "MissingStartDate",
     "UnmappableStatus",
+    "conformer",
+    "is_date_time",
     "mef116_status",
     "select_fields",
     "tmf637_status",
@@ -31,16 +36,7 @@ __all__ = [
 Record = Mapping[str, Any]
 Resource = dict[str, Any]
 
-TMF637_STATUSES = (
-    "created",
-    "pendingActive",
-    "cancelled",
-    "active",
-    "pendingTerminate",
-    "terminated",
-    "suspended",
-    "aborted",
-)
+TMF637_STATUSES: tuple[str, ...] = tuple(PRODUCT_SCHEMAS["ProductStatusType"]["enum"])
 MEF116_STATUSES = (
     "active",
     "active.pendingChange",
@@ -159,9 +155,9 @@ def _date_time(value: Any) -> Any:
 def _without_nulls(value: Any) -> Any:
     # Neither standard declares a property nullable: an unknown value is an absent property.
     # Every object and array is a new one: the result shares nothing mutable with the input.
-    if isinstance(value, Mapping):
+    if type(value) is dict or (type(value) is not list and isinstance(value, Mapping)):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if type(value) is list:
         return [_without_nulls(v) for v in value if v is not None]
     return value
 
@@ -170,9 +166,6 @@ def _dicts(value: Any) -> Iterable[Mapping[str, Any]]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, Mapping)]
     return []
-
-
-_TMF_DATE_FIELDS = ("orderDate", "startDate", "terminationDate")
 
 
 def to_tmf637_product(
@@ -184,39 +177,187 @@ def to_tmf637_product(
 ) -> Resource:
     """The TMF637 v4 ``Product`` for a stored record.
 
-    Keeps every field of the record (``externalId`` included: TMF637 v4 has no such property
-    but allows extensions), drops nulls, turns plain dates into date-times, maps the status
-    to the TMF637 vocabulary, and sets ``href``, ``@type`` (``Product`` unless the record
-    names a subclass) and ``relatedParty`` (``related_parties``, else the record's own;
-    ``@referredType`` defaults to ``Organization``, which TMF637 requires). Raises
-    ``UnmappableStatus``.
+    Keeps every field of the record that the ``Product`` schema allows (``externalId``
+    included: TMF637 v4 has no such property but allows extensions), drops nulls, turns
+    plain dates into date-times, maps the status to the TMF637 vocabulary, and sets
+    ``href``, ``@type`` (``Product`` unless the record names a subclass) and
+    ``relatedParty`` (``related_parties``, else the record's own; ``@referredType``
+    defaults to ``Organization``, which TMF637 requires). Records are kept as carriers
+    sent them: a value the schema cannot take (a number as ``name``, a date that is no
+    date) is left out, never served changed (``conformer``). The result shares nothing
+    mutable with the record. Raises ``UnmappableStatus``.
     """
-    body: Resource = _without_nulls(record)
-    body.pop("href", None)
-    resource: Resource = {"id": body.pop("id", None), "href": href}
+    resource: Resource = {"id": record.get("id"), "href": href}
     if resource["id"] is None:
         del resource["id"]
-    resource["@type"] = body.pop("@type", "Product")
-    resource.update(body)
-    if "status" in resource:
+    resource["@type"] = record.get("@type") or "Product"
+    for name, value in record.items():
+        if name not in _SET_BY_THE_VIEW:
+            resource[name] = value
+    if resource.get("status") is not None:
         resource["status"] = tmf637_status(resource["status"], status_map)
-    for name in _TMF_DATE_FIELDS:
-        if name in resource:
-            resource[name] = _date_time(resource[name])
-    for term in _dicts(resource.get("productTerm")):
-        period = term.get("validFor")
-        if isinstance(period, dict):
-            for bound in ("startDateTime", "endDateTime"):
-                if bound in period:
-                    period[bound] = _date_time(period[bound])
     parties: Sequence[Mapping[str, Any]] = related_parties
     if not parties:
         parties = list(_dicts(resource.get("relatedParty")))
     if parties:
-        resource["relatedParty"] = [
-            {"@referredType": "Organization", **_without_nulls(party)} for party in parties
-        ]
-    return resource
+        resource["relatedParty"] = [{"@referredType": "Organization", **party} for party in parties]
+    served: Resource = conformer(PRODUCT_SCHEMAS, "Product")(resource)
+    return served
+
+
+_SET_BY_THE_VIEW = frozenset({"id", "href", "@type"})
+
+
+# ---- serving only what the schema allows ---------------------------------------------------
+
+_LEFT_OUT: Any = object()
+_Conform = Callable[[Any], Any]
+_DATE_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
+)
+# RFC 3986 absolute URIs without a port, user info or IP literal: a strict subset of what
+# the schemas' "uri" format accepts, so nothing served under it can be refused.
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=/?]|%[0-9A-Fa-f]{2})*"
+    r"(?:#(?:[A-Za-z0-9\-._~!$&'()*+,;=/?]|%[0-9A-Fa-f]{2})*)?"
+)
+
+
+def is_date_time(value: Any) -> bool:
+    """Whether ``value`` is an RFC 3339 date-time (a real calendar day and time of day)."""
+    if type(value) is not str or len(value) > 64:
+        return False
+    m = _DATE_TIME.fullmatch(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second, off_h, off_m = m.groups()
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 59:
+        return False
+    if off_h is not None and (int(off_h) > 23 or int(off_m) > 59):
+        return False
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+_COMPILED: dict[tuple[int, str], tuple[Mapping[str, Mapping[str, Any]], _Conform]] = {}
+
+
+def conformer(schemas: Mapping[str, Mapping[str, Any]], name: str) -> _Conform:
+    """A function serving a value as the schema ``name`` of ``schemas`` allows it.
+
+    Records are kept as carriers sent them, so a view may meet anything. What the schema
+    cannot take is left out, never changed: a property of the wrong type or format, an
+    array item that does not fit, an object missing a required property (and so the
+    property holding it). Nulls are absent values (neither standard declares a property
+    nullable); a plain date where a date-time is due is that day at midnight UTC.
+    Properties the schema does not name are extensions and kept, without their nulls. The
+    result shares no container with the value. ``schemas`` uses the keywords of
+    ``tmf637_schema`` (``$ref`` by bare name); unknown keywords are refused when compiled.
+    """
+    key = (id(schemas), name)
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not schemas:
+        found = _COMPILED[key] = (schemas, _Compiler(schemas).ref(name))
+    return found[1]
+
+
+class _Compiler:
+    _KEYWORDS = frozenset({"type", "format", "required", "properties", "items", "enum", "$ref"})
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self.schemas = schemas
+        self.named: dict[str, _Conform] = {}
+
+    def ref(self, name: str) -> _Conform:
+        if name not in self.named:
+            # A placeholder first: schemas may refer to themselves (ProductRefOrValue).
+            self.named[name] = lambda value: self.named[name](value)
+            self.named[name] = self.compile(self.schemas[name])
+        return self.named[name]
+
+    def compile(self, schema: Mapping[str, Any]) -> _Conform:
+        unknown = set(schema) - self._KEYWORDS
+        if unknown:
+            raise ValueError(f"schema keywords not supported: {sorted(unknown)}")
+        if "$ref" in schema:
+            return self.ref(schema["$ref"])
+        kind = schema.get("type", "object" if "properties" in schema else None)
+        check = self._scalar(kind, schema.get("format"))
+        if "enum" in schema:
+            allowed = tuple(schema["enum"])
+            inner = check
+            check = lambda v: inner(v) if v in allowed else _LEFT_OUT  # noqa: E731
+        if kind == "array":
+            return self._array(self.compile(schema.get("items", {})))
+        if kind == "object":
+            properties = {k: self.compile(v) for k, v in schema.get("properties", {}).items()}
+            return self._object(properties, tuple(schema.get("required", ())))
+        return check
+
+    @staticmethod
+    def _scalar(kind: str | None, fmt: str | None) -> _Conform:
+        if kind is None:
+            return _without_nulls
+        if kind == "string":
+            if fmt == "date-time":
+                return _served_date_time
+            if fmt == "uri":
+                return lambda v: v if type(v) is str and _URI.fullmatch(v) else _LEFT_OUT
+            return lambda v: v if type(v) is str else _LEFT_OUT
+        if kind == "number":
+            return lambda v: v if _is_number(v) else _LEFT_OUT
+        if kind == "integer":
+            return lambda v: v if type(v) is int else _LEFT_OUT
+        if kind == "boolean":
+            return lambda v: v if type(v) is bool else _LEFT_OUT
+        return _without_nulls  # object and array are compiled apart
+
+    @staticmethod
+    def _array(item: _Conform) -> _Conform:
+        def conform(value: Any) -> Any:
+            if type(value) is not list:
+                return _LEFT_OUT
+            out = (item(v) for v in value if v is not None)
+            return [v for v in out if v is not _LEFT_OUT]
+
+        return conform
+
+    @staticmethod
+    def _object(properties: dict[str, _Conform], required: tuple[str, ...]) -> _Conform:
+        def conform(value: Any) -> Any:
+            if type(value) is not dict:
+                return _LEFT_OUT
+            out: dict[str, Any] = {}
+            for key, child in value.items():
+                if child is None:
+                    continue
+                rule = properties.get(key)
+                served = _without_nulls(child) if rule is None else rule(child)
+                if served is not _LEFT_OUT:
+                    out[key] = served
+            for key in required:
+                if key not in out:
+                    return _LEFT_OUT
+            return out
+
+        return conform
+
+
+def _is_number(value: Any) -> bool:
+    if type(value) is int:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is Decimal and value.is_finite()
+
+
+def _served_date_time(value: Any) -> Any:
+    served = _date_time(value)
+    return served if is_date_time(served) else _LEFT_OUT
 
 
 def _mef_href(href: str, buyer_id: str | None, seller_id: str | None) -> str:
@@ -264,8 +405,13 @@ _CHARGE_PERIODS = {
 
 
 def _mef_money(value: Any) -> dict[str, Any] | None:
-    # MEF requires both unit and value; TMF allows either to be missing.
-    if not isinstance(value, Mapping) or value.get("unit") is None or value.get("value") is None:
+    # MEF requires both unit and value; TMF allows either to be missing. Records are kept
+    # as sent: a unit that is no string or a value that is no number cannot be served.
+    if (
+        not isinstance(value, Mapping)
+        or type(value.get("unit")) is not str
+        or not _is_number(value.get("value"))
+    ):
         return None
     return {"unit": value["unit"], "value": value["value"]}
 
@@ -280,7 +426,7 @@ def _mef_price(value: Any) -> dict[str, Any] | None:
     tax_included = _mef_money(value.get("taxIncludedAmount"))
     if tax_included is not None:
         price["taxIncludedAmount"] = tax_included
-    if value.get("taxRate") is not None:
+    if _is_number(value.get("taxRate")):
         price["taxRate"] = value["taxRate"]
     return price
 
@@ -358,7 +504,7 @@ def _mef_sites(values: Any) -> list[dict[str, Any]]:
         {
             "id": str(p["id"]),
             "role": str(p["role"]),
-            **({"href": p["href"]} if p.get("href") else {}),
+            **({"href": p["href"]} if p.get("href") and type(p["href"]) is str else {}),
         }
         for p in _dicts(values)
         if p.get("id") and p.get("role")
@@ -397,9 +543,13 @@ def _mef_relationships(values: Any) -> list[dict[str, Any]]:
 
 def _mef_configuration(values: Any) -> dict[str, Any] | None:
     characteristics = [
-        {k: c[k] for k in ("name", "valueType", "value") if c.get(k) is not None}
+        {
+            k: _without_nulls(c[k])
+            for k in ("name", "valueType", "value")
+            if c.get(k) is not None and (k == "value" or type(c[k]) is str)
+        }
         for c in _dicts(values)
-        if c.get("name") is not None
+        if type(c.get("name")) is str
     ]
     if not characteristics:
         return None
@@ -438,12 +588,15 @@ def _mef_resource(
     # MEF: the start date is when the product first became active; an ordered product not
     # yet started is dated by its order.
     start = data.get("startDate", data.get("orderDate"))
-    if start is not None:
-        resource["startDate"] = _date_time(start)
-    if data.get("terminationDate") is not None:
-        resource["terminationDate"] = _date_time(data["terminationDate"])
-    if last_update_date is not None:
-        resource["lastUpdateDate"] = _date_time(last_update_date)
+    dates = (
+        ("startDate", start),
+        ("terminationDate", data.get("terminationDate")),
+        ("lastUpdateDate", last_update_date),
+    )
+    for name, value in dates:
+        served = _served_date_time(value)
+        if served is not _LEFT_OUT:
+            resource[name] = served
     offering = _ref(data.get("productOffering"), ("id", "href"))
     if offering is not None:
         resource["productOffering"] = offering

@@ -62,6 +62,7 @@ def error_response(
     code: str | None = None,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> ConnexionResponse:
     message = message[:2000]
     body: Any
@@ -99,6 +100,8 @@ def error_response(
         }
         if details:
             body["details"] = details
+        if summary:
+            body.update(summary)
     return ConnexionResponse(
         status_code=status,
         body=orjson.dumps(body),
@@ -117,13 +120,19 @@ def _service_error_handler(
     async def _service_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         assert isinstance(exc, ServiceError)
         details = exc.details if isinstance(exc, InvalidInput) else None
+        summary = exc.summary if isinstance(exc, InvalidInput) else None
         if isinstance(exc, InvalidInput) and exc.truncated and details is not None:
-            details = [*details, {"message": "more problems were found; the list is capped"}]
+            more = "more problems were found; the list is capped"
+            if summary and "problemCount" in summary:
+                more += f" ({summary['problemCount']} in all, counted by kind in problemCounts)"
+            details = [*details, {"message": more}]
         path, status = _path(request), exc.status
         # An operation whose standard declares no 422 (MEF 141's hub) says 400 for the same.
         if status == 422 and any(p.match(path) and m == request.method for p, m in without_422):
             status = 400
-        return error_response(path, status, str(exc), code=exc.code, details=details)
+        return error_response(
+            path, status, str(exc), code=exc.code, details=details, summary=summary
+        )
 
     return _service_error
 

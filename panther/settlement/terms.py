@@ -15,6 +15,10 @@ bill without tax.
 | `rounding` | `halfUp`, `halfEven` (see `money.Rounding`) | `"halfUp"` |
 | `settlementRail` | `manual`, `token` (kept so the terms round-trip) | `"manual"` |
 
+A relation's terms also hold terms billing does not read (`RELATION_KEYS`): they are
+accepted here and checked where they apply (`unreadableRecords`: what an upload with
+unreadable records does, checked by the relations use case).
+
 Tax is applied per line: each line's tax is its rounded amount times the rate, rounded by
 the same rule, and the statement's tax is the sum of its lines' tax (so the totals always
 equal the sum of the lines; they may differ from `rate x net total` by up to half a minor unit
@@ -34,6 +38,7 @@ from panther.settlement.errors import InvalidTerms, Problem
 from panther.settlement.money import CURRENCY_EXPONENTS, Rounding, decimal_text
 
 __all__ = [
+    "RELATION_KEYS",
     "SETTLEMENT_RAILS",
     "PeriodKind",
     "ProrationRule",
@@ -42,6 +47,8 @@ __all__ = [
 
 SETTLEMENT_RAILS = ("manual", "token")
 _DECIMAL = re.compile(r"(0|[1-9][0-9]{0,5})(\.[0-9]{1,12})?")
+RELATION_KEYS = frozenset({"unreadableRecords"})
+"""Terms of the relation that billing does not read, checked where they apply."""
 _KEYS = frozenset(
     {"currency", "billingPeriod", "proration", "taxRate", "rounding", "settlementRail"}
 )
@@ -137,11 +144,11 @@ class Terms:
             raise InvalidTerms((Problem("", "terms must be a JSON object"),))
         problems: list[Problem] = []
         for key in raw:
-            if key not in _KEYS:
+            if key not in _KEYS and key not in RELATION_KEYS:
                 problems.append(
                     Problem(
                         "/" + _escape(str(key)),
-                        f"unknown term (known: {', '.join(sorted(_KEYS))})",
+                        f"unknown term (known: {', '.join(sorted(_KEYS | RELATION_KEYS))})",
                         "unknownTerm",
                     )
                 )

@@ -128,6 +128,8 @@ async def test_replay_equals_the_database(flow: Flow, ports: Ports) -> None:
             "record_count": count,
             "content_hash": view["contentHash"],
             "merkle_root": view["merkleRoot"],
+            "held_out_count": 0,
+            "held_out_hash": None,
         }
         assert row["signature"].startswith("0x") and len(row["signature"]) == 132
 

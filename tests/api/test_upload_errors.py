@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
+from panther.server.services import replay
 from panther.server.services.ports import Ports
 
 from .world import TODAY, World, client_with, product
@@ -44,21 +47,23 @@ async def _rejected(
     return dict(body_json)
 
 
-async def test_every_bad_record_is_listed_with_line_and_pointer(world: World, ports: Ports) -> None:
+async def test_every_unreadable_record_is_listed_with_line_pointer_and_kind(
+    world: World, ports: Ports
+) -> None:
     lines = [
         b'{"id": "A-1", "status": "active"}',
-        b'{"status": "active"}',  # no id
-        b'{"id": "A-3", "status": "active", "startDate": 7}',  # wrong type
-        b'{"id": "A-4", "status": "active"}',
+        b'{"status": "active"}',  # no id: cannot be identified
+        b'{"id": "A-3", "status": "active", "startDate": 7}',  # a shape: kept as sent
+        b'{"id": 4, "status": "active"}',  # an id that is not a string
         b'{"id": "A-5", "status": "active", "productPrice": [{"priceType": "recurring", '
-        b'"price": {"dutyFreeAmount": {"unit": "EUR", "value": "lots"}}}]}',
+        b'"price": {"dutyFreeAmount": {"unit": "eur", "value": "lots"}}}]}',  # kept as sent
+        b'{"id": "A-6"',  # not JSON
     ]
     err = await _rejected(world, ports, b"\n".join(lines), "application/x-ndjson", 422)
-    got = {(d["line"], d["pointer"]) for d in err["details"]}
-    assert (2, "/id") in got
-    assert (3, "/startDate") in got
-    assert (5, "/productPrice/0/price/dutyFreeAmount/value") in got
-    assert not any(d["line"] in (1, 4) for d in err["details"])
+    got = [(d["line"], d["record"], d["pointer"], d["kind"]) for d in err["details"]]
+    assert got == [(2, 1, "/id", "idMissing"), (4, 3, "/id", "idInvalid"), (6, 5, "", "notJson")]
+    assert err["problemCount"] == 3 and err["recordsWithProblems"] == 3
+    assert err["problemCounts"] == {"idMissing": 1, "idInvalid": 1, "notJson": 1}
 
 
 async def test_malformed_ndjson_line(world: World, ports: Ports) -> None:
@@ -121,11 +126,32 @@ async def test_unknown_status_vocabulary_is_refused(world: World, ports: Ports) 
     assert err["details"][0]["record"] == 1 and err["details"][0]["pointer"] == "/status"
 
 
-async def test_error_list_is_capped(world: World, ports: Ports) -> None:
-    body = b"\n".join(b'{"status": "active"}' for _ in range(500))
+async def test_the_refusal_counts_every_problem_and_lists_the_first(
+    world: World, ports: Ports
+) -> None:
+    body = b"\n".join(
+        b'{"status": "active"}' if i % 5 else b'{"id": "X", "status": "s0 what"}'
+        for i in range(500)
+    )
     err = await _rejected(world, ports, body, "application/x-ndjson", 422)
     assert 100 <= len(err["details"]) <= 101
-    assert "capped" in err["details"][-1]["message"]
+    assert (
+        "capped" in err["details"][-1]["message"] and "500 in all" in err["details"][-1]["message"]
+    )
+    assert err["problemCount"] == 500 and err["recordsWithProblems"] == 500
+    assert err["problemCounts"] == {"idMissing": 400, "statusUnknown": 100}
+    # The full listing: the same report again, asking for more of its problems.
+    before = _stored(ports, world.relation_id)
+    r = await world.supplier.http.post(
+        "/panther/v1/inventoryReport",
+        params={"relationId": world.relation_id, "asOf": TODAY, "problemLimit": 1000},
+        content=body,
+        headers={**world.supplier.auth, "Content-Type": "application/x-ndjson"},
+    )
+    assert r.status_code == 422
+    assert len(r.json()["details"]) == 500 and r.json()["problemCount"] == 500
+    assert [d["line"] for d in r.json()["details"]] == list(range(1, 501))
+    assert _stored(ports, world.relation_id) == before
 
 
 async def test_unsupported_media_type(world: World, ports: Ports) -> None:
@@ -195,3 +221,134 @@ async def test_bad_json_body_elsewhere_is_400_not_500(world: World) -> None:
 async def test_strict_query_parameters(world: World) -> None:
     r = await world.supplier.get("/panther/v1/relation", colour="blue")
     assert r.status_code == 400 and r.json()["@type"] == "Error"
+
+
+# ---- kept as sent, served as the standards allow ----------------------------------------
+
+
+async def test_lower_case_currencies_are_kept_and_matched(world: World, ports: Ports) -> None:
+    """The trial's export: one record in ten with a lower-case currency code. Ingest keeps it
+    as sent; the money normaliser reads it; every pair matches."""
+    supplier = [product(f"CID-{i:06d}", order=f"PO-{i}") for i in range(30)]
+    for record in supplier[::10]:
+        record["productPrice"][0]["price"]["dutyFreeAmount"]["unit"] = "eur"
+    customer = [product(f"VF-{i}", external=f"CID-{i:06d}", order=f"PO-{i}") for i in range(30)]
+    r = await world.supplier.upload(world.relation_id, supplier)
+    assert r.status_code == 201, r.text
+    assert r.json()["recordCount"] == 30 and r.json()["heldOutCount"] == 0
+    r = await world.customer.upload(world.relation_id, customer)
+    assert r.status_code == 201, r.text
+    run = (await world.supplier.get(f"/panther/v1/matchRun/{r.json()['matchRun']['id']}")).json()
+    assert run["counts"]["matched"] == 30, run["counts"]
+    assert run["counts"]["partial"] == 0
+    # Kept exactly as sent: the stored record (TMF637 serves what it can of it) says "eur".
+    listed = await world.supplier.get("/tmf-api/productInventory/v4/product", id="CID-000010")
+    assert listed.status_code == 200, listed.text
+    (served,) = listed.json()
+    assert served["productPrice"][0]["price"]["dutyFreeAmount"]["unit"] == "eur"
+
+
+async def test_a_numeric_name_is_kept_and_left_out_of_the_served_product(
+    world: World, ports: Ports
+) -> None:
+    """TMF637's Product.name is a string: a record whose name is a number is stored as sent
+    and served without it (the tests validate every response against the documents)."""
+    record = {**product("CID-N1"), "name": 42, "startDate": "01/03/2024"}
+    r = await world.supplier.upload(world.relation_id, [record, product("CID-N2")])
+    assert r.status_code == 201, r.text
+    tmf = await world.supplier.get("/tmf-api/productInventory/v4/product/CID-N1")
+    assert tmf.status_code == 200, tmf.text
+    assert "name" not in tmf.json() and "startDate" not in tmf.json()
+    listed = await world.supplier.get("/tmf-api/productInventory/v4/product")
+    assert listed.status_code == 200, listed.text
+    assert {p["id"] for p in listed.json()} == {"CID-N1", "CID-N2"}
+    mef = await world.customer.get(
+        "/mefApi/sonata/productInventory/v7/product", buyerId=world.customer.party_id
+    )
+    assert mef.status_code == 200, mef.text
+    assert {p["id"] for p in mef.json()} == {"CID-N1", "CID-N2"}
+
+
+# ---- the relation term unreadableRecords: holdOut ---------------------------------------
+
+
+async def _propose(world: World, unreadable_records: str) -> Any:
+    return await world.operator.post(
+        "/panther/v1/relation",
+        {"supplier": world.supplier.party_id, "customer": world.customer.party_id,
+         "terms": {"unreadableRecords": unreadable_records}},
+    )  # fmt: skip
+
+
+async def _holding_out(world: World) -> str:
+    r = await _propose(world, "holdOut")
+    assert r.status_code == 201, r.text
+    assert r.json()["terms"]["unreadableRecords"] == "holdOut"
+    relation_id = str(r.json()["id"])
+    for actor in (world.supplier, world.customer):
+        r = await actor.post(f"/panther/v1/relation/{relation_id}/agreement", {})
+        assert r.status_code == 200, r.text
+    return relation_id
+
+
+async def test_the_term_is_checked_when_proposed(world: World) -> None:
+    r = await _propose(world, "dropThem")
+    assert r.status_code == 400, r.text
+
+
+async def test_held_out_records_are_listed_counted_and_signed(world: World, ports: Ports) -> None:
+    relation_id = await _holding_out(world)
+    good = [orjson.dumps(product(f"CID-{i}")) for i in range(4)]
+    bad = [b'{"status": "active"}', b'{"id": "CID-x", "status": "live-ish"}', b"{oops"]
+    lines = [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3]]
+    before = _stored(ports, relation_id)
+    r = await world.supplier.upload(relation_id, b"\n".join(lines))
+    assert r.status_code == 201, r.text
+    report = r.json()
+    assert report["recordCount"] == 4 and report["heldOutCount"] == 3
+    held = report["heldOut"]
+    assert [
+        (h["line"], h["record"], [x["kind"] for x in h["reasons"]]) for h in held["records"]
+    ] == [
+        (2, 1, ["idMissing"]),
+        (4, 3, ["statusUnknown"]),
+        (6, 5, ["notJson"]),
+    ]
+    assert held["problemCounts"] == {"idMissing": 1, "notJson": 1, "statusUnknown": 1}
+    digests = b"".join(hashlib.sha256(line).digest() for line in bad)
+    assert report["heldOutHash"] == hashlib.sha256(digests).hexdigest()
+    after = _stored(ports, relation_id)
+    assert after == (before[0] + 1, before[1] + 4, before[2] + 1)
+    # The entry commits to what is kept and to what was held out.
+    entry = (await world.supplier.get(f"/panther/v1/ledger/entry/{report['ledgerSeq']}")).json()
+    assert entry["payload"]["recordCount"] == 4
+    assert entry["payload"]["heldOutCount"] == 3
+    assert entry["payload"]["heldOutHash"] == report["heldOutHash"]
+    # The ledger verifies, and replaying it gives the count and hash the database holds.
+    r = await world.operator.post("/panther/v1/ledger/verification")
+    assert r.json()["ok"] is True, r.json()
+    with ports.uow.read() as uow:
+        database = replay.read_database(uow)
+    assert replay.compare(replay.rebuild(ports.ledger).projections, database) == []
+    # Never silently dropped: the report resource lists them, a page at a time.
+    path = f"/panther/v1/inventoryReport/{report['id']}"
+    again = (await world.customer.get(path)).json()
+    assert again["heldOut"]["records"] == held["records"]
+    page = (await world.supplier.get(path, heldOutOffset=1, heldOutLimit=1)).json()
+    assert [h["line"] for h in page["heldOut"]["records"]] == [4]
+    # The readable records are the report: served, and the same upload is the same report.
+    listed = await world.supplier.get("/tmf-api/productInventory/v4/product")
+    assert sorted(p["id"] for p in listed.json()) == ["CID-0", "CID-1", "CID-2", "CID-3"]
+    r = await world.supplier.upload(relation_id, b"\n".join(lines))
+    assert r.status_code == 200 and r.json()["id"] == report["id"]
+    # Only the readable ones again: another version (what was held out differs).
+    r = await world.supplier.upload(relation_id, b"\n".join(good))
+    assert r.status_code == 201 and r.json()["heldOutCount"] == 0 and "heldOut" not in r.json()
+
+
+async def test_a_body_that_cannot_be_read_is_refused_even_when_holding_out(
+    world: World, ports: Ports
+) -> None:
+    world.relation_id = await _holding_out(world)
+    await _rejected(world, ports, b'[{"id": "A"},', "application/json", 422)
+    await _rejected(world, ports, b'{"id": "A", "status": "x"}', "application/json", 422)

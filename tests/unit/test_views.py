@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +20,7 @@ from conformance.official import (
     validate_mef116_product_list_item,
     validate_tmf637_product,
 )
+from panther.inventory.tmf637_schema import PRODUCT_SCHEMAS
 from panther.inventory.views import (
     MEF116_STATUSES,
     PANTHER_CONFIGURATION_TYPE,
@@ -346,3 +349,134 @@ def test_select_fields_without_selection_is_a_copy() -> None:
     assert selected is not resource
     assert select_fields(resource, "status,name") == resource
     assert select_fields(resource, "name") == {"id": "1", "href": "/p/1"}
+
+
+# ---------------------------------------------------------------- records kept as sent
+
+
+def _schema_closure(name: str) -> dict[str, Any]:
+    """``name`` and every schema it refers to in our TMF637 document, with only the keywords
+    that decide validity (what panther.inventory.tmf637_schema holds)."""
+    schemas = yaml.safe_load(TMF_DOC.read_text())["components"]["schemas"]
+    kept = {"type", "format", "required", "properties", "items", "enum", "$ref"}
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "properties":
+                    out[key] = {k: strip(v) for k, v in value.items()}
+                elif key == "$ref":
+                    out[key] = value.rsplit("/", 1)[-1]
+                elif key in kept:
+                    out[key] = strip(value)
+            return out
+        return [strip(v) for v in node] if isinstance(node, list) else node
+
+    closure: dict[str, Any] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in closure:
+            continue
+        closure[current] = strip(schemas[current])
+        todo.extend(re.findall(r"'\$ref': '([^']+)'", repr(closure[current])))
+    return closure
+
+
+def test_the_product_schema_the_views_serve_is_the_documents() -> None:
+    assert _schema_closure("Product") == PRODUCT_SCHEMAS
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(
+        ["2024-01-01", "2024-01-01T00:00:00Z", "eur", "http://x", "not a uri", "31/12/2024"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "name",
+                    "role",
+                    "unit",
+                    "value",
+                    "price",
+                    "priceType",
+                    "href",
+                    "@schemaLocation",
+                    "validFor",
+                    "startDateTime",
+                    "amount",
+                    "product",
+                    "relationshipType",
+                    "orderItemId",
+                    "productOrderId",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+_PRODUCT_FIELDS = sorted(PRODUCT_SCHEMAS["Product"]["properties"])
+_lenient_records = st.fixed_dictionaries(
+    {"id": _text, "status": st.sampled_from(_ALL_STATUSES)},
+    optional={name: _json_values for name in _PRODUCT_FIELDS if name not in ("id", "status")},
+)
+
+
+@pytest.mark.usefixtures("official_schemas")
+@settings(max_examples=150, deadline=None)
+@given(record=_lenient_records)
+def test_records_kept_as_sent_are_served_as_valid_official_resources(
+    record: dict[str, Any],
+) -> None:
+    """Ingest keeps whatever shape a carrier sent; the views serve only what fits."""
+    before = copy.deepcopy(record)
+    product = to_tmf637_product(record, href=TMF_HREF, related_parties=PARTIES)
+    validate_tmf637_product(product)
+    validate_against_document(TMF_DOC, "Product", product)
+    item = to_mef116_product_list_item(record, href=MEF_HREF)
+    validate_mef116_product_list_item(item)
+    validate_against_document(MEF_DOC, "MEFProduct_Find", item)
+    try:
+        full = to_mef116_product(record, href=MEF_HREF)
+    except MissingStartDate:
+        pass
+    else:
+        validate_mef116_product(full)
+        validate_against_document(MEF_DOC, "MEFProduct", full)
+    assert record == before
+
+
+@pytest.mark.usefixtures("official_schemas")
+def test_what_the_schema_cannot_take_is_left_out_never_changed() -> None:
+    record = sample_record()
+    record["name"] = 7  # TMF637 Product.name is a string
+    record["startDate"] = "01/03/2024"
+    record["productOffering"] = "EPL"
+    record["productPrice"][0]["price"]["dutyFreeAmount"] = {"unit": "eur", "value": "1250,00"}
+    record["place"].append({"id": "no role"})
+    product = to_tmf637_product(record, href=TMF_HREF, related_parties=PARTIES)
+    validate_tmf637_product(product)
+    assert "name" not in product and "startDate" not in product
+    assert "productOffering" not in product
+    assert product["productPrice"][0]["price"]["dutyFreeAmount"] == {"unit": "eur"}
+    assert [p["id"] for p in product["place"]] == ["FRA1", "LON3"]
+    record["name"] = "7"
+    assert to_tmf637_product(record, href=TMF_HREF, related_parties=PARTIES)["name"] == "7"
+    mef = to_mef116_product(documented_record(startDate="2024-03-01"), href=MEF_HREF)
+    record["startDate"] = "2024-03-01"
+    lenient = to_mef116_product(record, href=MEF_HREF)
+    validate_mef116_product(lenient)
+    assert "productPrice" in mef
+    assert [p["priceType"] for p in lenient["productPrice"]] == ["nonRecurring"]

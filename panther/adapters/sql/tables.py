@@ -126,6 +126,15 @@ class InventoryReport(SQLModel, table=True):
     # JSON {reported status: how many records carry it}, written with the records: the
     # product lists' totals per status without counting (null on reports stored before it).
     status_counts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Records held out of the upload because they could not be read (relation term
+    # unreadableRecords: holdOut): how many and the hash the ledger entry commits to (0 and
+    # null when none), and their listing as JSON {"problemCounts", "records"} (off-ledger,
+    # like the records; null when none).
+    held_out_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    held_out_hash: str | None = Field(default=None, max_length=64)
+    held_out: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class InventoryRecord(SQLModel, table=True):

@@ -102,7 +102,9 @@ def listInventoryReport(
     )
 
 
-async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as_of: str) -> Any:
+async def createInventoryReport(
+    token_info: dict[str, Any], relation_id: str, as_of: str, problem_limit: int = 100
+) -> Any:
     caller, ports = _c(token_info), st.ports()
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -116,12 +118,23 @@ async def createInventoryReport(token_info: dict[str, Any], relation_id: str, as
         body=body,
         media_type=media_type,
         signature=signature,
+        problem_limit=problem_limit,
     )
     return one(view, 201 if created else 200)
 
 
-def retrieveInventoryReport(token_info: dict[str, Any], id_: str) -> Any:
-    return one(reports.get_report(st.ports(), _c(token_info), id_))
+def retrieveInventoryReport(
+    token_info: dict[str, Any], id_: str, held_out_offset: int = 0, held_out_limit: int = 100
+) -> Any:
+    return one(
+        reports.get_report(
+            st.ports(),
+            _c(token_info),
+            id_,
+            held_out_offset=held_out_offset,
+            held_out_limit=held_out_limit,
+        )
+    )
 
 
 def listMatchRun(

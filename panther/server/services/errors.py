@@ -78,6 +78,8 @@ class InvalidInput(ServiceError):
     details: list[dict[str, Any]] = field(default_factory=list)
     status_code: int = 422
     truncated: bool = False
+    # Shown beside ``details`` (an upload's problems counted by kind: ``problemCounts``...)
+    summary: dict[str, Any] | None = None
     code = "invalidInput"
 
     @property

@@ -156,6 +156,8 @@ def entry_columns(entry: LedgerEntry) -> Projection | None:
                 "record_count": p["recordCount"],
                 "content_hash": p["contentHash"],
                 "merkle_root": root,
+                "held_out_count": p.get("heldOutCount", 0),
+                "held_out_hash": p.get("heldOutHash"),
             },
         )
     if t == TxType.MatchRecorded:

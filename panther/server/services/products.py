@@ -225,7 +225,7 @@ def change_product(
             check_statuses(relation, [touched["status"]])
         if problems:
             raise InvalidInput(
-                "invalid product", details=[{"pointer": p, "message": m} for p, m in problems]
+                "invalid product", details=[{"pointer": p, "message": m} for p, m, _ in problems]
             )
         leaves = [canonical_json(r) for r in records]
         row, _ = store_report(

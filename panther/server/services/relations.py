@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import Any
 
+from panther.inventory.records import UNREADABLE_RECORDS
 from panther.ledger import eip712
 from panther.ledger.transactions import Transaction, TxType
 from panther.matching.profile import MatchProfile
@@ -22,6 +23,7 @@ __all__ = [
     "agree_relation",
     "agreement_tx",
     "get_relation",
+    "holds_out_unreadable",
     "list_relations",
     "load_profile",
     "propose_or_find",
@@ -59,18 +61,34 @@ def relation_for(uow: UnitOfWork, caller: Caller, relation_id: str) -> dict[str,
 
 
 def _terms(raw: Any) -> dict[str, Any]:
-    """The relation's commercial terms: the defaults, overridden by what was given, checked
-    by the settlement domain (currency, billing period, proration, tax rate, rounding,
-    settlement rail); every problem is reported at once."""
+    """The relation's terms: the defaults, overridden by what was given; the commercial ones
+    checked by the settlement domain (currency, billing period, proration, tax rate,
+    rounding, settlement rail), ``unreadableRecords`` here; every problem reported at once.
+    ``unreadableRecords`` has no default written in: absent, it is ``refuseReport``."""
     terms = {**DEFAULT_TERMS, **(raw or {})}
+    details: list[dict[str, Any]] = []
     try:
         Terms.from_json(terms)
     except InvalidTerms as exc:
-        raise InvalidInput(
-            "invalid relation terms",
-            details=[{"pointer": f"/terms{p.pointer}", "message": p.message} for p in exc.problems],
-        ) from exc
+        details = [{"pointer": f"/terms{p.pointer}", "message": p.message} for p in exc.problems]
+    policy = terms.get("unreadableRecords", UNREADABLE_RECORDS[0])
+    if policy not in UNREADABLE_RECORDS:
+        details.append(
+            {
+                "pointer": "/terms/unreadableRecords",
+                "message": f"{str(policy)[:40]!r} is not one of {', '.join(UNREADABLE_RECORDS)}",
+            }
+        )
+    if details:
+        raise InvalidInput("invalid relation terms", details=details)
     return terms
+
+
+def holds_out_unreadable(relation: Row) -> bool:
+    """Whether the relation's agreed terms keep an upload with unreadable records, without
+    them (``unreadableRecords: holdOut``), instead of refusing it whole (the default)."""
+    terms = json.loads(relation["terms"])
+    return isinstance(terms, dict) and terms.get("unreadableRecords") == "holdOut"
 
 
 def _check_parties(uow: UnitOfWork, caller: Caller, supplier: str, customer: str) -> None:

@@ -14,7 +14,7 @@ its id is not in the payload; JSON columns are compared decoded):
 - relation: id, supplier_id, customer_id, profile_hash, terms, state, ledger_seq
 - relation_agreement: relation_id, party_id, signature (the RelationAgreed signers)
 - inventory_report: ledger_seq, relation_id, reporter_id, side, as_of, version, record_count,
-  content_hash, merkle_root, signature
+  content_hash, merkle_root, held_out_count, held_out_hash, signature
 - match_run: id, relation_id, as_of, supplier_report_id, customer_report_id, profile_hash,
   counts, item_count, items_root, state, ledger_seq, endorsed_seq
 - match_endorsement: run_id, party_id, signature (the MatchEndorsed signers)
@@ -25,8 +25,9 @@ What it does not determine, so replay neither compares nor truly restores it:
 - party.custody, and the custodial keys, API clients and server secrets;
 - relation.profile (the payload carries only its hash, which verification checks the stored
   profile against) and relation.proposed_by;
-- inventory_report.id, media_type and origin, and the records themselves (off-ledger,
-  proven by the Merkle root);
+- inventory_report.id, media_type and origin, the records themselves (off-ledger, proven by
+  the Merkle root) and the listing of the records held out of an upload (off-ledger, its
+  count and hash are on the ledger);
 - the match items (off-ledger, proven by items_root and item_count);
 - what is not on the ledger yet: a proposed relation, and the first of two signatures on a
   relation or a run. Such rows are left out on the database side too: a relation counts once
@@ -102,6 +103,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "record_count",
         "content_hash",
         "merkle_root",
+        "held_out_count",
+        "held_out_hash",
         "signature",
     ),
     "match_run": (

@@ -17,11 +17,18 @@ from typing import Any
 import orjson
 
 from panther.inventory.errors import ReportRejected, UnsupportedMediaType
-from panther.inventory.parse import content_hash, parse_report
+from panther.inventory.parse import HeldOutRecord, ParsedReport, content_hash, parse_report
+from panther.inventory.views import UnmappableStatus, tmf637_status
 from panther.ledger.merkle import merkle_root
 from panther.ledger.transactions import Transaction, TxType
 
-from ..representations.panther.reports import rejection_details, report_view
+from ..representations.panther.reports import (
+    HELD_OUT_SHOWN,
+    held_out_listing,
+    rejection_details,
+    rejection_summary,
+    report_view,
+)
 from .context import Caller, gc_paused
 from .errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from .matchruns import cache_extract, maybe_auto_match
@@ -34,9 +41,9 @@ from .ports import (
     UnitOfWork,
     stored_string,
 )
-from .relations import load_profile, relation_for
+from .relations import holds_out_unreadable, load_profile, relation_for
 from .signing import endorse
-from .statuses import check_statuses
+from .statuses import status_map_of
 
 __all__ = [
     "current_reports",
@@ -57,7 +64,8 @@ __all__ = [
 def record_keys(record: Mapping[str, Any]) -> RecordKeys:
     """The columns stored beside a parsed record's JSON (see ``RecordKeys``)."""
     name, offering, specification = (_string_at(record, path) for path in STORED_STRINGS)
-    return record["id"], record.get("externalId"), record["status"], name, offering, specification
+    external_id = stored_string(record.get("externalId"))
+    return record["id"], external_id, record["status"], name, offering, specification
 
 
 def _string_at(record: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
@@ -87,20 +95,27 @@ def report_tx(
     record_count: int,
     content_hash_hex: str,
     root: bytes,
+    held_out_count: int = 0,
+    held_out_hash: str | None = None,
 ) -> Transaction:
+    """The entry of a report: what is kept (count, content hash, Merkle root) and, when
+    records were held out of the upload, how many and the hash of their bytes as sent."""
+    payload: dict[str, Any] = {
+        "relationId": relation_id,
+        "reporter": reporter,
+        "side": side,
+        "asOf": as_of,
+        "version": version,
+        "recordCount": record_count,
+        "contentHash": content_hash_hex,
+    }
+    if held_out_count:
+        payload |= {"heldOutCount": held_out_count, "heldOutHash": held_out_hash}
     return Transaction(
         type=TxType.InventoryReported,
         version=1,
         relation=relation_id,
-        payload={
-            "relationId": relation_id,
-            "reporter": reporter,
-            "side": side,
-            "asOf": as_of,
-            "version": version,
-            "recordCount": record_count,
-            "contentHash": content_hash_hex,
-        },
+        payload=payload,
         merkle_root=root,
         signers=(),
         signatures=(),
@@ -120,18 +135,27 @@ def store_report(
     origin: str,
     signature: str | None,
     digest: str | None = None,
+    held_out: Sequence[HeldOutRecord] = (),
+    held_out_digest: str | None = None,
 ) -> tuple[Row, bool]:
     """Record a new version of the reporter's report for the date, unless it is the same
     content as the latest: (the stored report, created).
 
     ``leaves`` are the records' canonical JSON and ``fields`` their keys, in report order.
     ``digest`` is the leaves' content hash when the caller has it already (the parser
-    computes it), so a large report is not hashed twice."""
+    computes it), so a large report is not hashed twice. ``held_out`` are the records held
+    out of the upload (``held_out_digest`` their hash): counted and committed to by the
+    entry, listed on the report; the same content is the same kept records and the same
+    held-out ones."""
     side = side_of(relation, reporter["id"])
     uow.reports.lock_inventory(relation["id"], side)  # one new version at a time
     digest = digest or content_hash(leaves)
     latest = uow.reports.latest(relation["id"], as_of, side)
-    if latest is not None and latest["content_hash"] == digest:
+    if (
+        latest is not None
+        and latest["content_hash"] == digest
+        and latest.get("held_out_hash") == held_out_digest
+    ):
         return latest, False
     version = latest["version"] + 1 if latest else 1
     root = merkle_root(leaves)
@@ -144,6 +168,8 @@ def store_report(
         record_count=len(leaves),
         content_hash_hex=digest,
         root=root,
+        held_out_count=len(held_out),
+        held_out_hash=held_out_digest,
     )
     sig = endorse(ports, uow, reporter, tx, signature)
     row = {
@@ -164,6 +190,9 @@ def store_report(
         "status_counts": orjson.dumps(
             Counter(keys[2] for keys in fields), option=orjson.OPT_SORT_KEYS
         ).decode(),
+        "held_out_count": len(held_out),
+        "held_out_hash": held_out_digest,
+        "held_out": held_out_listing(held_out) if held_out else None,
     }
     uow.reports.add(row)
     uow.reports.add_records(row["id"], fields, leaves)
@@ -182,8 +211,13 @@ def upload_report(
     body: bytes,
     media_type: str,
     signature: str | None = None,
+    problem_limit: int = 100,
 ) -> tuple[dict[str, Any], bool]:
-    """Store a report; returns (report view, created). Same content again: same report."""
+    """Store a report; returns (report view, created). Same content again: same report.
+
+    Records that cannot be read refuse the report whole (422: every problem counted by
+    kind, the first ``problem_limit`` listed), or, under the relation's term
+    ``unreadableRecords: holdOut``, are held out of it and listed on the report."""
     if len(body) > ports.settings.max_upload_bytes:
         raise PayloadTooLarge(f"upload over {ports.settings.max_upload_bytes} bytes")
     with ports.uow.read() as uow:
@@ -195,21 +229,11 @@ def upload_report(
     # The parsed records are millions of live objects: with the cycle collector on, every
     # allocation burst made it rescan them all (5.5 s of a 100k upload went to that).
     with gc_paused():
-        try:
-            parsed = parse_report(body, media_type, csv_mapping=profile.csv_mapping)
-        except UnsupportedMediaType as exc:
-            raise UnsupportedMedia(str(exc)) from exc
-        except ReportRejected as exc:
-            raise InvalidInput(
-                f"the report was rejected: {len(exc.errors)} problem(s)"
-                + (" (first ones only)" if exc.truncated else ""),
-                details=rejection_details(exc.errors),
-                truncated=exc.truncated,
-            ) from exc
+        parsed = _parse(relation, body, media_type, profile.csv_mapping, problem_limit)
         fields = [record_keys(r) for r in parsed.records]
-        leaves, digest = parsed.leaves, parsed.content_hash
+        leaves, digest, held_out = parsed.leaves, parsed.content_hash, parsed.held_out
+        held_out_digest = parsed.held_out_hash
         del parsed  # the record dicts are no longer needed
-        check_statuses(relation, [f[2] for f in fields])
         with ports.uow.write() as uow:
             reporter = uow.parties.get(caller.party_id)
             assert reporter is not None
@@ -225,10 +249,51 @@ def upload_report(
                 origin="upload",
                 signature=signature,
                 digest=digest,
+                held_out=held_out,
+                held_out_digest=held_out_digest,
             )
         if created:
             cache_extract(ports, relation, row, leaves)
     return report_view(row, ports.settings.public_base_url), created
+
+
+def _parse(
+    relation: Row,
+    body: bytes,
+    media_type: str,
+    csv_mapping: Mapping[str, str] | None,
+    problem_limit: int,
+) -> ParsedReport:
+    """The report's readable records (``parse_report``), problems as the API's errors."""
+    status_map = status_map_of(relation)
+
+    def known_status(status: str) -> bool:
+        try:
+            tmf637_status(status, status_map)
+        except UnmappableStatus:
+            return False
+        return True
+
+    try:
+        return parse_report(
+            body,
+            media_type,
+            csv_mapping=csv_mapping,
+            hold_out=holds_out_unreadable(relation),
+            known_status=known_status,
+            max_errors=problem_limit,
+        )
+    except UnsupportedMediaType as exc:
+        raise UnsupportedMedia(str(exc)) from exc
+    except ReportRejected as exc:
+        listed = len(exc.errors)
+        raise InvalidInput(
+            f"the report was rejected: {exc.problem_count} problem(s) in {exc.records} "
+            f"record(s)" + (f", the first {listed} listed" if exc.truncated else ""),
+            details=rejection_details(exc.errors),
+            truncated=exc.truncated,
+            summary=rejection_summary(exc),
+        ) from exc
 
 
 def report_inventory(
@@ -240,6 +305,7 @@ def report_inventory(
     body: bytes,
     media_type: str,
     signature: str | None = None,
+    problem_limit: int = 100,
 ) -> tuple[dict[str, Any], bool]:
     """The upload use case: store the report, then, when both sides have now reported for
     the date, run the match (the view's ``matchRun`` says which)."""
@@ -251,6 +317,7 @@ def report_inventory(
         body=body,
         media_type=media_type,
         signature=signature,
+        problem_limit=problem_limit,
     )
     view["matchRun"] = None
     if created and ports.settings.auto_match:
@@ -260,13 +327,26 @@ def report_inventory(
     return view, created
 
 
-def get_report(ports: Ports, caller: Caller, report_id: str) -> dict[str, Any]:
+def get_report(
+    ports: Ports,
+    caller: Caller,
+    report_id: str,
+    *,
+    held_out_offset: int = 0,
+    held_out_limit: int = HELD_OUT_SHOWN,
+) -> dict[str, Any]:
+    """The report, with the page of the records held out of it that is asked for."""
     with ports.uow.read() as uow:
         row = uow.reports.get(report_id)
         if row is None:
             raise NotFound(f"no inventory report {report_id}")
         relation_for(uow, caller, row["relation_id"])
-    return report_view(row, ports.settings.public_base_url)
+    return report_view(
+        row,
+        ports.settings.public_base_url,
+        held_out_offset=held_out_offset,
+        held_out_limit=held_out_limit,
+    )
 
 
 def list_reports(

@@ -134,7 +134,7 @@ def test_limits_must_be_positive() -> None:
 @pytest.mark.parametrize("media_type", [JSON, NDJSON])
 def test_empty_body(body: bytes, media_type: str) -> None:
     exc = rejected(body, media_type)
-    assert exc.errors == [RecordError(None, None, "", "the report is empty")]
+    assert exc.errors == [RecordError(None, None, "", "the report is empty", "emptyReport")]
     assert not exc.truncated
 
 
@@ -183,7 +183,7 @@ def test_malformed_json_reports_line_and_column() -> None:
 def test_json_top_level_must_be_an_array(body: bytes, what: str) -> None:
     [error] = rejected(body, JSON).errors
     assert error == RecordError(
-        None, None, "", f"a JSON report must be an array of records, not {what}"
+        None, None, "", f"a JSON report must be an array of records, not {what}", "notAnArray"
     )
 
 
@@ -287,16 +287,15 @@ def test_brackets_in_strings_cannot_hide_nesting(
 # --- record errors, cap and messages -------------------------------------------------------
 
 
-def test_record_errors_carry_index_and_pointer(make_record: MakeRecord) -> None:
-    bad = make_record(1)
-    bad["productPrice"][1]["price"]["dutyFreeAmount"]["value"] = True
+def test_record_errors_carry_index_pointer_and_kind(make_record: MakeRecord) -> None:
+    bad = make_record(1, id=17)
     del bad["status"]
     exc = rejected(as_json([make_record(0), bad]), JSON)
-    assert [(e.line, e.record, e.pointer) for e in exc.errors] == [
-        (None, 1, "/status"),
-        (None, 1, "/productPrice/1/price/dutyFreeAmount/value"),
+    assert [(e.line, e.record, e.pointer, e.kind) for e in exc.errors] == [
+        (None, 1, "/id", "idInvalid"),
+        (None, 1, "/status", "statusMissing"),
     ]
-    assert exc.errors[1].message == "must be a number, not boolean"
+    assert exc.errors[0].message == "must be a non-empty string, not number"
 
 
 @pytest.mark.parametrize(
@@ -312,14 +311,13 @@ def test_errors_are_capped(bad: int, cap: int, truncated: bool, make_record: Mak
 
 def test_messages_never_echo_large_values(make_record: MakeRecord) -> None:
     huge = "x" * 100_000
-    records = [make_record(0, startDate=huge), make_record(1, id=huge)]
-    record = make_record(2)
-    record["productPrice"][0]["price"]["dutyFreeAmount"]["unit"] = huge
-    exc = rejected(as_json([*records, record]), JSON)
+    records = [make_record(0, status="y" * 64), make_record(1, id=huge), make_record(2)]
+    records[2]["status"] = huge
+    exc = rejected(as_json(records), JSON, known_status=lambda status: False)
     assert len(exc.errors) == 3
     for error in exc.errors:
-        assert len(error.message) < 120, error.message
-    assert "x" * 40 + "…" in exc.errors[0].message
+        assert len(error.message) < 140, error.message
+    assert "y" * 40 + "…" in exc.errors[0].message
     assert len(str(exc)) < 250
 
 
@@ -380,3 +378,86 @@ def test_parsing_imports_no_framework() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- kept as sent, counted, held out -----------------------------------------------------
+
+
+def test_shapes_the_profile_interprets_are_kept_byte_for_byte(make_record: MakeRecord) -> None:
+    """Ingest keeps what was sent: lower-case currencies, amounts as text, dates in any
+    format, wrong types in known fields are records like any other, signed as sent."""
+    record = make_record(0, name=7, startDate="01/03/2024", productOffering="EPL")
+    record["productPrice"][0]["price"]["dutyFreeAmount"] = {"unit": "eur", "value": "1250,00"}
+    report = parse_report(as_ndjson([record]), NDJSON)
+    assert report.records == [record]
+    assert report.leaves == [canonical_json(record)]
+
+
+def test_every_problem_is_counted_by_kind_beyond_the_listed_ones(make_record: MakeRecord) -> None:
+    records = [make_record(i, status="") if i % 2 else make_record(i, id=None) for i in range(500)]
+    records += [make_record(500), "not a record"]
+    exc = rejected(as_ndjson(records), NDJSON, max_errors=10)
+    assert len(exc.errors) == 10 and exc.truncated
+    assert exc.counts == {"statusInvalid": 250, "idInvalid": 250, "notAnObject": 1}
+    assert exc.problem_count == 501 and exc.records == 501
+
+
+def test_unknown_statuses_are_refused_once_each(make_record: MakeRecord) -> None:
+    asked: list[str] = []
+
+    def known(status: str) -> bool:
+        asked.append(status)
+        return status == "active"
+
+    records = [make_record(i, status="live-ish" if i % 3 == 0 else "active") for i in range(9)]
+    exc = rejected(as_ndjson(records), NDJSON, known_status=known)
+    assert [(e.record, e.pointer, e.kind) for e in exc.errors] == [
+        (0, "/status", "statusUnknown"),
+        (3, "/status", "statusUnknown"),
+        (6, "/status", "statusUnknown"),
+    ]
+    assert sorted(asked) == ["active", "live-ish"]
+
+
+def test_held_out_ndjson_records_keep_their_lines_and_bytes(make_record: MakeRecord) -> None:
+    good = [orjson.dumps(make_record(i)) for i in range(3)]
+    lines = [good[0], b'{"status": "active"}', good[1], b"{broken", b"[1]", good[2]]
+    report = parse_report(b"\n".join(lines) + b"\n", NDJSON, hold_out=True)
+    assert [r["id"] for r in report.records] == ["CID-000000", "CID-000001", "CID-000002"]
+    assert report.content_hash == parse_report(b"\n".join(good), NDJSON).content_hash
+    held = [(h.line, h.record, [p.kind for p in h.problems]) for h in report.held_out]
+    assert held == [(2, 1, ["idMissing"]), (4, 3, ["notJson"]), (5, 4, ["notAnObject"])]
+    digests = [hashlib.sha256(line).digest() for line in (lines[1], lines[3], lines[4])]
+    assert [h.digest for h in report.held_out] == digests
+    assert report.held_out_hash == hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def test_held_out_json_elements_are_digested_as_sent(make_record: MakeRecord) -> None:
+    first = json.dumps(make_record(0))
+    body = ("[\n" + first + ',\n  {"id": "é", "status": 3} ,\n\t5,' + first + "]").encode()
+    report = parse_report(body, JSON, hold_out=True)
+    assert report.count == 2
+    assert [(h.line, h.record) for h in report.held_out] == [(3, 1), (4, 2)]
+    assert report.held_out[0].digest == hashlib.sha256('{"id": "é", "status": 3}'.encode()).digest()
+    assert report.held_out[1].digest == hashlib.sha256(b"5").digest()
+
+
+def test_without_records_to_hold_out_nothing_is_held_out(make_record: MakeRecord) -> None:
+    report = parse_report(as_ndjson([make_record(0)]), NDJSON, hold_out=True)
+    assert report.held_out == [] and report.held_out_hash is None
+
+
+@pytest.mark.parametrize(
+    ("body", "media_type", "kind"),
+    [
+        (b'[{"id": "a", "status": "x"},', JSON, "notJson"),
+        (b'{"id": "a", "status": "x"}', JSON, "notAnArray"),
+        (b"", NDJSON, "emptyReport"),
+        (b'[{"id": "caf\xe9", "status": "x"}]', JSON, "notUtf8"),
+    ],
+)
+def test_a_document_that_cannot_be_read_is_refused_even_when_holding_out(
+    body: bytes, media_type: str, kind: str
+) -> None:
+    exc = rejected(body, media_type, hold_out=True)
+    assert [e.kind for e in exc.errors] == [kind]
