@@ -3,14 +3,14 @@ hash on each report (0 and null on the reports stored before: nothing was held o
 and their listing
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
