@@ -232,12 +232,15 @@ def _fields(
         a, b = (by_name.get(name) for name in pair)
         if a is None or b is None or all(out[f.name]["verdict"] != DIFFER for f in (a, b)):
             continue
-        # The ends are swapped when each field agrees with the other one on the customer side.
+        # The ends are swapped when each field agrees with the other one on the customer
+        # side; or when neither agrees directly and one does crossed (the other end differs).
         swapped = {
             a.name: _compare(a, supplier, customer, b.customer_field, crossed=True),
             b.name: _compare(b, supplier, customer, a.customer_field, crossed=True),
         }
-        if all(v["verdict"] != DIFFER for v in swapped.values()):
+        crossed_agree = sum(v["verdict"] != DIFFER for v in swapped.values())
+        direct_differ = all(out[f.name]["verdict"] == DIFFER for f in (a, b))
+        if crossed_agree == 2 or (crossed_agree == 1 and direct_differ):
             out.update(swapped)
     return list(out.values())
 
@@ -272,10 +275,11 @@ def _summary(
     reason = item.get("reason")
     if link is not None:
         words = f"linked one-to-one by rule {link['rule']}"
-        crossed = [f["name"] for f in fields if f["crossed"]]
+        crossed = [f["name"] for f in fields if f["crossed"] and f["verdict"] != DIFFER]
         differing = [f["name"] for f in fields if f["verdict"] == DIFFER]
         if crossed:
-            words += f"; the ends are swapped: {' and '.join(crossed)} agree when crossed"
+            verb = "agree" if len(crossed) > 1 else "agrees"
+            words += f"; the ends are swapped: {' and '.join(crossed)} {verb} when crossed"
         if not differing:
             rest = "every other compared field" if crossed else "every compared field"
             return f"{words} and {rest} agrees"
