@@ -58,7 +58,7 @@ def explain(
         {
             "side": side,
             "ref": ref,
-            "id": _record_id(record),
+            **_record_ids(record),
             "keys": [_record_key(r, record, side) for r in profile.identifier_rules],
         }
         for side in SIDES
@@ -90,9 +90,14 @@ def _rule(profile: MatchProfile, name: Any) -> IdentifierRule | None:
     return next((r for r in profile.identifier_rules if r.name == name), None)
 
 
-def _record_id(record: Mapping[str, Any]) -> str | None:
-    value = record.get("id") if isinstance(record, Mapping) else None
-    return value if isinstance(value, str) else None
+def _record_ids(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """The record's ``id`` (None unless a string) and its ``externalId`` where it has one."""
+    ids: dict[str, str | None] = {}
+    for key in ("id", "externalId"):
+        value = record.get(key) if isinstance(record, Mapping) else None
+        if isinstance(value, str) or key == "id":
+            ids[key] = value if isinstance(value, str) else None
+    return ids
 
 
 def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -350,6 +355,8 @@ def format_explanation(explanation: Mapping[str, Any]) -> str:
             label = f"  {record['side']} #{record['ref']}"
             if record.get("id"):
                 label += f" {record['id']}"
+            if record.get("externalId"):
+                label += f" (externalId {record['externalId']})"
             keys = "; ".join(_rule_key_words(k) for k in record["keys"])
             lines.append(f"{label}: {keys}")
     fields = explanation.get("fields") or []

@@ -17,7 +17,7 @@ from panther.matching import DEFAULT_PROFILE
 from panther.server.services.ports import Ports
 
 from ..served import panther_command
-from .world import TODAY, World, build_world, product
+from .world import TODAY, World, build_world, matched, product
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "panther-v1.yaml"
 
@@ -42,12 +42,7 @@ def inventories() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 async def _run(world: World) -> str:
-    sup, cus = inventories()
-    r = await world.supplier.upload(world.relation_id, sup, as_of=TODAY)
-    assert r.status_code == 201, r.text
-    r = await world.customer.upload(world.relation_id, cus, as_of=TODAY)
-    assert r.status_code == 201, r.text
-    return str(r.json()["matchRun"]["id"])
+    return await matched(world, *inventories())
 
 
 def _url(run_id: str, item_no: int) -> str:

@@ -16,7 +16,19 @@ __all__ = ["SqlRunRepository"]
 
 _run, _endorsement = repo.T.run, repo.T.endorsement
 _item, _suggestion = repo.T.item, repo.T.suggestion
-_ITEM_COLUMNS = ("run_id", "item_no", "class", "reason", "rule", "diff_fields", "body")
+_item_record, _record = repo.T.item_record, repo.T.record
+_ITEM_COLUMNS = (
+    "run_id",
+    "item_no",
+    "class",
+    "reason",
+    "rule",
+    "diff_fields",
+    "body",
+    "supplier_ref",
+    "customer_ref",
+)
+_ITEM_RECORD_COLUMNS = ("run_id", "side", "ref", "item_no")
 
 
 class SqlRunRepository:
@@ -105,6 +117,9 @@ class SqlRunRepository:
         # COPY on PostgreSQL, executemany elsewhere: a run stores up to millions of items.
         return repo.bulk_insert(self._conn, _item, _ITEM_COLUMNS, rows)
 
+    def add_item_records(self, rows: Iterable[Sequence[Any]]) -> int:
+        return repo.bulk_insert(self._conn, _item_record, _ITEM_RECORD_COLUMNS, rows)
+
     def item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
         return repo.get_row(self._conn, _item, run_id=run_id, item_no=item_no)
 
@@ -118,6 +133,7 @@ class SqlRunRepository:
         field: str | None,
         offset: int,
         limit: int,
+        products: Sequence[tuple[str | None, str]] = (),
     ) -> tuple[list[dict[str, Any]], int]:
         where: list[Any] = [_item.c.run_id == run_id]
         if class_:
@@ -129,6 +145,9 @@ class SqlRunRepository:
         if field:
             # diff_fields is ",a,b,": the commas keep one field from matching inside another.
             where.append(_item.c.diff_fields.like(f"%,{field},%"))
+        for side, product_id in products:
+            sides = (side,) if side else ("supplier", "customer")
+            where.append(_item.c.item_no.in_(_items_of_product(run_id, sides, product_id)))
         total = repo.count_where(self._conn, _item, where)
         rows = repo.list_rows(
             self._conn, _item, where, order_by=[_item.c.item_no], offset=offset, limit=limit
@@ -187,3 +206,27 @@ class SqlRunRepository:
         repo.update_row(self._conn, _suggestion, key, {"linked_run_id": linked_run_id})
 
     # What a run reads of the relation and its reports (tables of other aggregates).
+
+
+def _items_of_product(run_id: str, sides: Sequence[str], product_id: str) -> sa.CompoundSelect[Any]:
+    """The numbers of a run's items holding a record with this product id on these sides:
+    the records found by (report, product id), their items by (run, ref); index searches
+    all the way (inventory_record's, match_item's by ref, match_item_record's key)."""
+    run, rec, item, grouped = repo.T.run, _record, _item, _item_record
+    parts: list[sa.Select[Any]] = []
+    for side in sides:
+        report = sa.select(run.c[f"{side}_report_id"]).where(run.c.id == run_id)
+        seqs = sa.select(rec.c.seq).where(
+            rec.c.report_id == report.scalar_subquery(), rec.c.product_id == product_id
+        )
+        parts.append(
+            sa.select(item.c.item_no).where(
+                item.c.run_id == run_id, item.c[f"{side}_ref"].in_(seqs)
+            )
+        )
+        parts.append(
+            sa.select(grouped.c.item_no).where(
+                grouped.c.run_id == run_id, grouped.c.side == side, grouped.c.ref.in_(seqs)
+            )
+        )
+    return sa.union(*parts)

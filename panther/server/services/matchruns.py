@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from panther.ledger.merkle import merkle_root
 from panther.matching.engine import MatchResult, Side, match
@@ -103,9 +104,41 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
         items.column("rule").to_pylist(),
         cols.diff_fields.to_pylist(),
         cols.bodies.to_pylist(),
+        _only_ref(items.column("supplier_refs")).to_pylist(),
+        _only_ref(items.column("customer_refs")).to_pylist(),
         strict=True,
     )
     return rows, cols.leaves()
+
+
+def _only_ref(refs: pa.ChunkedArray) -> pa.Array:
+    """Each item's only ref of a list column; null where it has none or several."""
+    lists = refs.combine_chunks()
+    one = pc.equal(pc.list_value_length(lists), 1)
+    first = pc.if_else(one, lists.offsets[:-1], pa.scalar(None, lists.offsets.type))
+    return pc.take(lists.values, first)  # offsets and values both ignore any slicing
+
+
+def _item_record_rows(run_id: str, result: MatchResult) -> list[tuple[Any, ...]]:
+    """Rows for match_item_record: every record of an item with several on its side."""
+    rows: list[tuple[Any, ...]] = []
+    for side in ("supplier", "customer"):
+        lists = result.items.column(f"{side}_refs").combine_chunks()
+        several = pc.greater(pc.list_value_length(lists), 1)
+        if not pc.any(several).as_py():
+            continue
+        grouped = lists.filter(several)
+        item_nos = pc.take(
+            result.items.column("item_no").combine_chunks().filter(several),
+            pc.list_parent_indices(grouped),
+        )
+        rows.extend(
+            (run_id, side, ref, item_no)
+            for ref, item_no in zip(
+                grouped.flatten().to_pylist(), item_nos.to_pylist(), strict=True
+            )
+        )
+    return rows
 
 
 def _suggestion_rows(run_id: str, suggestions: pa.Table) -> list[Row]:
@@ -211,6 +244,7 @@ def _run_match(
         }
         uow.runs.add(row)
         count = uow.runs.add_items(item_rows)
+        uow.runs.add_item_records(_item_record_rows(run_id, result))
         uow.runs.add_suggestions(_suggestion_rows(run_id, suggestions))
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)

@@ -6,17 +6,14 @@ names the index. The migration fills the columns of the records stored before it
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 import sqlalchemy as sa
 
-from panther.adapters.sql.db import make_engine, migrate
+from panther.adapters.sql.db import migrate
 from panther.adapters.sql.reports import SqlReportRepository
 from panther.server.representations import mef116, tmf637
 from panther.server.services.ports import STORED_STRINGS, RecordFilter
@@ -42,25 +39,6 @@ def _record(i: int, value: Any) -> dict[str, Any]:
 def test_every_list_filter_on_a_string_is_stored() -> None:
     declared = {*tmf637.STRING_FILTERS.values(), *mef116.STRING_FILTERS.values()}
     assert declared == set(STORED_STRINGS)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        made = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-        yield made
-        made.dispose()
-        return
-    from tests.conftest import pg_schema
-
-    if not os.environ.get("PANTHER_TEST_DATABASE_URL"):
-        pytest.skip("needs PANTHER_TEST_DATABASE_URL")
-    with pg_schema() as schema:
-        made = make_engine(os.environ["PANTHER_TEST_DATABASE_URL"], schema=schema)
-        try:
-            yield made
-        finally:
-            made.dispose()
 
 
 def _parent_rows(conn: sa.Connection) -> None:

@@ -57,7 +57,13 @@ class RunRepository(Protocol):
 
     def add_items(self, rows: Iterable[Sequence[Any]]) -> int:
         """Store a run's items in bulk, each ``(run_id, item_no, class, reason, rule,
-        diff_fields, body)``; returns how many."""
+        diff_fields, body, supplier_ref, customer_ref)`` (the item's only record on a side,
+        None when it has none or several there); returns how many."""
+        ...
+
+    def add_item_records(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Store which item each record is in where an item has several records on a side,
+        each ``(run_id, side, ref, item_no)``; returns how many."""
         ...
 
     def item(self, run_id: str, item_no: int) -> Row | None: ...
@@ -72,9 +78,12 @@ class RunRepository(Protocol):
         field: str | None,
         offset: int,
         limit: int,
+        products: Sequence[tuple[str | None, str]] = (),
     ) -> tuple[list[Row], int]:
         """A page of a run's items in item order (only those of the class, reason, rule and
-        with a difference in the field, for each one given), and how many there are in all."""
+        with a difference in the field, for each one given; for each ``(side, product id)``
+        of `products` only those holding a record with that id on that side, or on either
+        side for side None), and how many there are in all."""
         ...
 
     # Fuzzy suggestions.
