@@ -4,8 +4,12 @@ product id on either side or on one, counted and paged in the database."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
+from ..served import panther_command, served_run
 from .world import World, matched, product
 
 
@@ -116,3 +120,21 @@ async def test_items_filter_by_product_id_on_either_side_counted_and_paged(world
     assert await _ids(world, run_id, supplierProductId="X") == ([["X"]], 1)
     assert await _ids(world, run_id, customerProductId="X") == ([["X"]], 1)
     assert await _ids(world, run_id, productId="X", offset=2) == ([], 2)
+
+
+def test_panther_api_items_filters_by_product_id(served: str, tmp_path: Path) -> None:
+    run_id, creds, _ = served_run(served, tmp_path, *inventories())
+    command = [*panther_command(), "api", "--url", served, "--credentials", str(creds), "items"]
+    for options, expected in (
+        (["--product-id", "X"], [["X"], ["X"]]),
+        (["--product-id", "X", "--offset", "1"], [["X"]]),
+        (["--supplier-product-id", "CID-000004"], [["CID-000004", "CID-000004", "VF-4"]]),
+        (["--customer-product-id", "CID-000004"], []),
+    ):
+        proc = subprocess.run(
+            [*command, run_id, *options], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        items = json.loads(proc.stdout)
+        found = [[p["id"] for p in i["supplierProducts"] + i["customerProducts"]] for i in items]
+        assert found == expected, options

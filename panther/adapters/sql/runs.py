@@ -1,6 +1,6 @@
 """SQL of the runs aggregate (see panther.server.services.ports.runs): match_run,
-match_endorsement, match_item and match_suggestion, and what a run reads of its relation and
-reports."""
+match_endorsement, match_item, match_item_record and match_suggestion, and what a run reads of
+its relation and reports."""
 
 from __future__ import annotations
 
