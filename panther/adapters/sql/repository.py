@@ -28,7 +28,7 @@ from .tables import (
     LedgerVisibility,
     MatchEndorsement,
     MatchItem,
-    MatchItemRecord,
+    MatchItemRefs,
     MatchRun,
     MatchSuggestion,
     Party,
@@ -79,7 +79,7 @@ class T:
     run: sa.Table = _table(MatchRun)
     endorsement: sa.Table = _table(MatchEndorsement)
     item: sa.Table = _table(MatchItem)
-    item_record: sa.Table = _table(MatchItemRecord)
+    item_refs: sa.Table = _table(MatchItemRefs)
     suggestion: sa.Table = _table(MatchSuggestion)
     subscription: sa.Table = _table(EventSubscription)
     statement: sa.Table = _table(BillingStatement)

@@ -1,5 +1,5 @@
 """SQL of the runs aggregate (see panther.server.services.ports.runs): match_run,
-match_endorsement, match_item, match_item_record and match_suggestion, and what a run reads of
+match_endorsement, match_item, match_item_refs and match_suggestion, and what a run reads of
 its relation and reports."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 
 from . import repository as repo
@@ -16,19 +18,10 @@ __all__ = ["SqlRunRepository"]
 
 _run, _endorsement = repo.T.run, repo.T.endorsement
 _item, _suggestion = repo.T.item, repo.T.suggestion
-_item_record, _record = repo.T.item_record, repo.T.record
-_ITEM_COLUMNS = (
-    "run_id",
-    "item_no",
-    "class",
-    "reason",
-    "rule",
-    "diff_fields",
-    "body",
-    "supplier_ref",
-    "customer_ref",
-)
-_ITEM_RECORD_COLUMNS = ("run_id", "side", "ref", "item_no")
+_item_refs, _record = repo.T.item_refs, repo.T.record
+_ITEM_COLUMNS = ("run_id", "item_no", "class", "reason", "rule", "diff_fields", "body")
+# Record positions per match_item_refs row: 16 KiB of item numbers.
+REFS_CHUNK = 4096
 
 
 class SqlRunRepository:
@@ -117,8 +110,52 @@ class SqlRunRepository:
         # COPY on PostgreSQL, executemany elsewhere: a run stores up to millions of items.
         return repo.bulk_insert(self._conn, _item, _ITEM_COLUMNS, rows)
 
-    def add_item_records(self, rows: Iterable[Sequence[Any]]) -> int:
-        return repo.bulk_insert(self._conn, _item_record, _ITEM_RECORD_COLUMNS, rows)
+    def add_item_refs(self, run_id: str, side: str, item_nos: npt.NDArray[np.int32]) -> None:
+        items = np.ascontiguousarray(item_nos, dtype="<i4")
+        rows = [
+            {
+                "run_id": run_id,
+                "side": side,
+                "chunk": start // REFS_CHUNK,
+                "item_nos": items[start : start + REFS_CHUNK].tobytes(),
+            }
+            for start in range(0, len(items), REFS_CHUNK)
+        ]
+        if rows:
+            self._conn.execute(_item_refs.insert(), rows)
+
+    def _items_holding(self, run_id: str, sides: Sequence[str], product_id: str) -> set[int]:
+        """The items of a run holding a record with this product id on these sides: the
+        records found by (report, product id), their items by (run, side, chunk)."""
+        run, rec, refs = repo.T.run, _record, _item_refs
+        found: set[int] = set()
+        for side in sides:
+            report = sa.select(run.c[f"{side}_report_id"]).where(run.c.id == run_id)
+            seqs = (
+                self._conn.execute(
+                    sa.select(rec.c.seq).where(
+                        rec.c.report_id == report.scalar_subquery(), rec.c.product_id == product_id
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not seqs:
+                continue
+            chunks = self._conn.execute(
+                sa.select(refs.c.chunk, refs.c.item_nos).where(
+                    refs.c.run_id == run_id,
+                    refs.c.side == side,
+                    refs.c.chunk.in_(sorted({seq // REFS_CHUNK for seq in seqs})),
+                )
+            ).all()
+            by_chunk = {chunk: np.frombuffer(blob, dtype="<i4") for chunk, blob in chunks}
+            for seq in seqs:
+                items = by_chunk.get(seq // REFS_CHUNK)
+                offset = seq % REFS_CHUNK
+                if items is not None and offset < len(items) and items[offset] >= 0:
+                    found.add(int(items[offset]))
+        return found
 
     def item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
         return repo.get_row(self._conn, _item, run_id=run_id, item_no=item_no)
@@ -147,7 +184,10 @@ class SqlRunRepository:
             where.append(_item.c.diff_fields.like(f"%,{field},%"))
         for side, product_id in products:
             sides = (side,) if side else ("supplier", "customer")
-            where.append(_item.c.item_no.in_(_items_of_product(run_id, sides, product_id)))
+            holding = self._items_holding(run_id, sides, product_id)
+            if not holding:
+                return [], 0
+            where.append(_item.c.item_no.in_(sorted(holding)))
         total = repo.count_where(self._conn, _item, where)
         rows = repo.list_rows(
             self._conn, _item, where, order_by=[_item.c.item_no], offset=offset, limit=limit
@@ -206,27 +246,3 @@ class SqlRunRepository:
         repo.update_row(self._conn, _suggestion, key, {"linked_run_id": linked_run_id})
 
     # What a run reads of the relation and its reports (tables of other aggregates).
-
-
-def _items_of_product(run_id: str, sides: Sequence[str], product_id: str) -> sa.CompoundSelect[Any]:
-    """The numbers of a run's items holding a record with this product id on these sides:
-    the records found by (report, product id), their items by (run, ref); index searches
-    all the way (inventory_record's, match_item's by ref, match_item_record's key)."""
-    run, rec, item, grouped = repo.T.run, _record, _item, _item_record
-    parts: list[sa.Select[Any]] = []
-    for side in sides:
-        report = sa.select(run.c[f"{side}_report_id"]).where(run.c.id == run_id)
-        seqs = sa.select(rec.c.seq).where(
-            rec.c.report_id == report.scalar_subquery(), rec.c.product_id == product_id
-        )
-        parts.append(
-            sa.select(item.c.item_no).where(
-                item.c.run_id == run_id, item.c[f"{side}_ref"].in_(seqs)
-            )
-        )
-        parts.append(
-            sa.select(grouped.c.item_no).where(
-                grouped.c.run_id == run_id, grouped.c.side == side, grouped.c.ref.in_(seqs)
-            )
-        )
-    return sa.union(*parts)

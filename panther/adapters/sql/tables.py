@@ -25,7 +25,7 @@ __all__ = [
     "LedgerVisibility",
     "MatchEndorsement",
     "MatchItem",
-    "MatchItemRecord",
+    "MatchItemRefs",
     "MatchRun",
     "Party",
     "DisputeEntity",
@@ -201,12 +201,7 @@ class MatchEndorsement(SQLModel, table=True):
 
 class MatchItem(SQLModel, table=True):
     __tablename__ = "match_item"
-    __table_args__ = (
-        Index("ix_match_item_class", "run_id", "class", "reason"),
-        # the items of a product: its record's position in each report -> the item
-        Index("ix_match_item_supplier_ref", "run_id", "supplier_ref"),
-        Index("ix_match_item_customer_ref", "run_id", "customer_ref"),
-    )
+    __table_args__ = (Index("ix_match_item_class", "run_id", "class", "reason"),)
     run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
     item_no: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     class_: str = Field(sa_column=Column("class", String(16), nullable=False))
@@ -214,21 +209,19 @@ class MatchItem(SQLModel, table=True):
     rule: str | None = Field(default=None, max_length=64)
     diff_fields: str = Field(default="", max_length=2_000)  # ",a,b," for LIKE filters
     body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON of the item
-    # The item's only record on each side (its position, the seq of inventory_record); NULL
-    # when the item has none or several there (those are in match_item_record).
-    supplier_ref: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    customer_ref: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
-class MatchItemRecord(SQLModel, table=True):
-    """Each record of an item that has several on one side (an ambiguous group): which item a
-    record is in, where `match_item.supplier_ref` / `customer_ref` cannot say it."""
+class MatchItemRefs(SQLModel, table=True):
+    """Which item each record of a run's report is in: for record positions chunk * CHUNK to
+    (chunk + 1) * CHUNK - 1 of one side's report, their item numbers (little-endian int32,
+    -1 for a position no item holds). Written in position order, a few hundred rows for a
+    million records: an index of positions to items without an index insert per record."""
 
-    __tablename__ = "match_item_record"
+    __tablename__ = "match_item_refs"
     run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
     side: str = Field(primary_key=True, max_length=16)  # supplier | customer
-    ref: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    item_no: int = Field(sa_column=Column(Integer, nullable=False))
+    chunk: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    item_nos: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class MatchSuggestion(SQLModel, table=True):

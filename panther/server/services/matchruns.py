@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -104,41 +106,21 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
         items.column("rule").to_pylist(),
         cols.diff_fields.to_pylist(),
         cols.bodies.to_pylist(),
-        _only_ref(items.column("supplier_refs")).to_pylist(),
-        _only_ref(items.column("customer_refs")).to_pylist(),
         strict=True,
     )
     return rows, cols.leaves()
 
 
-def _only_ref(refs: pa.ChunkedArray) -> pa.Array:
-    """Each item's only ref of a list column; null where it has none or several."""
-    lists = refs.combine_chunks()
-    one = pc.equal(pc.list_value_length(lists), 1)
-    first = pc.if_else(one, lists.offsets[:-1], pa.scalar(None, lists.offsets.type))
-    return pc.take(lists.values, first)  # offsets and values both ignore any slicing
-
-
-def _item_record_rows(run_id: str, result: MatchResult) -> list[tuple[Any, ...]]:
-    """Rows for match_item_record: every record of an item with several on its side."""
-    rows: list[tuple[Any, ...]] = []
-    for side in ("supplier", "customer"):
-        lists = result.items.column(f"{side}_refs").combine_chunks()
-        several = pc.greater(pc.list_value_length(lists), 1)
-        if not pc.any(several).as_py():
-            continue
-        grouped = lists.filter(several)
-        item_nos = pc.take(
-            result.items.column("item_no").combine_chunks().filter(several),
-            pc.list_parent_indices(grouped),
-        )
-        rows.extend(
-            (run_id, side, ref, item_no)
-            for ref, item_no in zip(
-                grouped.flatten().to_pylist(), item_nos.to_pylist(), strict=True
-            )
-        )
-    return rows
+def _item_of_ref(result: MatchResult, side: str, records: int) -> npt.NDArray[np.int32]:
+    """For each record position of one side's report, the number of the item holding it
+    (-1 where none does)."""
+    lists = result.items.column(f"{side}_refs").combine_chunks()
+    refs = lists.flatten().to_numpy(zero_copy_only=False)
+    owners = np.full(max(records, int(refs.max()) + 1 if len(refs) else 0), -1, dtype=np.int32)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    item_nos = result.items.column("item_no").combine_chunks().to_numpy(zero_copy_only=False)
+    owners[refs] = item_nos[parents]
+    return owners
 
 
 def _suggestion_rows(run_id: str, suggestions: pa.Table) -> list[Row]:
@@ -244,7 +226,9 @@ def _run_match(
         }
         uow.runs.add(row)
         count = uow.runs.add_items(item_rows)
-        uow.runs.add_item_records(_item_record_rows(run_id, result))
+        for side, report in (("supplier", sup), ("customer", cus)):
+            owners = _item_of_ref(result, side, report["record_count"])
+            uow.runs.add_item_refs(run_id, side, owners)
         uow.runs.add_suggestions(_suggestion_rows(run_id, suggestions))
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from .rows import CoSignatures, Row
 
 __all__ = ["RunRepository"]
@@ -57,13 +60,12 @@ class RunRepository(Protocol):
 
     def add_items(self, rows: Iterable[Sequence[Any]]) -> int:
         """Store a run's items in bulk, each ``(run_id, item_no, class, reason, rule,
-        diff_fields, body, supplier_ref, customer_ref)`` (the item's only record on a side,
-        None when it has none or several there); returns how many."""
+        diff_fields, body)``; returns how many."""
         ...
 
-    def add_item_records(self, rows: Iterable[Sequence[Any]]) -> int:
-        """Store which item each record is in where an item has several records on a side,
-        each ``(run_id, side, ref, item_no)``; returns how many."""
+    def add_item_refs(self, run_id: str, side: str, item_nos: npt.NDArray[np.int32]) -> None:
+        """Store which item each record of one side's report is in: ``item_nos[ref]``, -1
+        for a position no item holds (the items' product-id filters read it)."""
         ...
 
     def item(self, run_id: str, item_no: int) -> Row | None: ...
