@@ -3,6 +3,7 @@ bounded in time and stopped by their pids."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -12,10 +13,13 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-__all__ = ["panther_command", "serve", "serve_many"]
+from panther.client import PantherClient
+
+__all__ = ["panther_command", "serve", "serve_many", "served_run"]
 
 
 def panther_command() -> list[str]:
@@ -83,3 +87,36 @@ def serve(data_dir: Path, *, database_url: str = "") -> Iterator[str]:
     """`panther serve` with its own data folder (and ``database_url``, else SQLite there)."""
     with serve_many((data_dir, database_url)) as (url,):
         yield url
+
+
+def served_run(
+    served: str,
+    tmp_path: Path,
+    supplier: list[dict[str, Any]],
+    customer: list[dict[str, Any]],
+    *,
+    as_of: str = "2026-11-01",
+    then: Any = None,
+) -> tuple[str, Path, Any]:
+    """Two carriers of a running server report these records: the match run's id, the
+    customer's credentials file, and what `then(customer client, run id)` returned."""
+    operator_creds = json.loads((tmp_path / "operator-credentials.json").read_text())
+    operator = PantherClient(served, operator_creds["clientId"], operator_creds["clientSecret"])
+    sup_party = operator.register_party("Supplier", "sup")
+    cus_party = operator.register_party("Customer", "cus")
+    relation = operator.propose_relation("sup", "cus")
+    clients = {}
+    for party in (sup_party, cus_party):
+        c = party["credentials"]
+        clients[party["id"]] = PantherClient(served, c["clientId"], c["clientSecret"])
+        clients[party["id"]].agree(relation["id"])
+    for pid, records in (("sup", supplier), ("cus", customer)):
+        body = b"\n".join(json.dumps(r).encode() for r in records)
+        report = clients[pid].upload(relation["id"], as_of, body, "application/x-ndjson")
+    run_id = report["matchRun"]["id"]
+    seen = then(clients["cus"], run_id) if then is not None else None
+    for client in (operator, *clients.values()):
+        client.close()
+    creds = tmp_path / "cus.json"
+    creds.write_text(json.dumps(cus_party["credentials"]))
+    return run_id, creds, seen

@@ -840,7 +840,8 @@ LINK_NOISE: tuple[str, ...] = (
 # Values a linked customer record writes differently but equal for the relation's profile
 # (any number per service, each drawn on its own).
 VALUE_NOISE: tuple[str, ...] = (
-    "ends_swapped",  # A-end and B-end crossed (point-to-point services): reason endsSwapped
+    "ends_swapped",  # A-end and B-end crossed (point-to-point services): reason endsSwapped,
+    # also with one end changed (then that end alone differs)
     "bandwidth_notation",  # 10G / 10 Gbps / 10000 Mbps / 10GE
     "service_alias",  # the customer's name for the service type
     "site_format",  # site code case and surrounding whitespace
@@ -1244,7 +1245,7 @@ class _NoisyGenerator:
             v.start = f"{(s.day + timedelta(days=shift)).isoformat()}T00:00:00Z"
             v.start_shifted = True
         elif target in ("siteA", "siteB"):
-            # Never the other end: a difference, not a half-crossed pair.
+            # Never the other end: a difference, not a pair whose ends are merely crossed.
             while True:
                 code = _WIDE_SITE_CODES[int(rand() * len(_WIDE_SITE_CODES))]
                 if code not in (s.site_a, s.site_b):
@@ -1263,8 +1264,10 @@ class _NoisyGenerator:
         applied = []
         for kind in wanted:
             if kind == "ends_swapped":
-                if s.svc not in _POINT_TO_POINT or target in ("siteA", "siteB"):
+                if s.svc not in _POINT_TO_POINT:
                     continue
+                # With a changed end (target siteA or siteB) the pair is half-crossed: the
+                # match reports the ends swapped and only the changed end as differing.
                 v.site_a, v.site_b = v.site_b, v.site_a
             elif kind == "bandwidth_notation":
                 v.bandwidth = choice([t for t in _NOTATIONS[v.mbps] if t != v.bandwidth])

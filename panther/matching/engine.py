@@ -239,6 +239,7 @@ def _comparison_sql(profile: MatchProfile) -> _Comparison:
         )
         tests.append(f"{test} AS t{j}")
     agreement = {j: f"t{j}" for j in range(len(fields))}
+    crossing: dict[int, tuple[int, int]] = {}  # field -> (its pair, the pair's other field)
     crossed_needed = []
     for k, (i, j) in enumerate(profile.swap_index()):
         f = fields[i]  # both fields of a pair share comparator and params
@@ -248,15 +249,26 @@ def _comparison_sql(profile: MatchProfile) -> _Comparison:
         cross_ji = comparators.agree_sql(
             f.comparator, f"s_f{j}", f"c_f{i}", f"s_f{j}_raw", f"c_f{i}_raw", f.params
         )
-        tests.append(f"({cross_ij} AND {cross_ji}) AS x{k}")
-        # Crossing counts only where the direct comparison fails.
-        crossed_needed.append(f"(NOT (t{i} AND t{j}) AND x{k}) AS w{k}")
-        agreement[i] = f"(t{i} OR w{k})"
-        agreement[j] = f"(t{j} OR w{k})"
+        tests.append(f"{cross_ij} AS x{k}i, {cross_ji} AS x{k}j")
+        # Crossing counts only where the direct comparison fails: both crossed comparisons
+        # agree (the ends are swapped), or neither direct one does and one crossed one does
+        # (swapped, and one end also differs: that end is the difference, crossed).
+        crossed_needed.append(f"(NOT (t{i} AND t{j}) AND x{k}i AND x{k}j) AS w{k}")
+        crossed_needed.append(f"(NOT t{i} AND NOT t{j} AND (x{k}i <> x{k}j)) AS h{k}")
+        agreement[i] = f"(t{i} OR w{k} OR (h{k} AND x{k}i))"
+        agreement[j] = f"(t{j} OR w{k} OR (h{k} AND x{k}j))"
+        crossing[i], crossing[j] = (k, j), (k, i)
     names = []
     entries = []
     for j, f in enumerate(fields):
         s, c, s_raw, c_raw = f"s_f{j}", f"c_f{j}", f"s_f{j}_raw", f"c_f{j}_raw"
+        crossed_mark = ""
+        if j in crossing:
+            # A half-crossed pair shows the end that differs against the customer's other end.
+            k, other = crossing[j]
+            c = f"(CASE WHEN h{k} THEN c_f{other} ELSE {c} END)"
+            c_raw = f"(CASE WHEN h{k} THEN c_f{other}_raw ELSE {c_raw} END)"
+            crossed_mark = f" || (CASE WHEN h{k} THEN ',\"crossed\":true' ELSE '' END)"
         names.append(f"CASE WHEN NOT a{j} THEN {_sql_text(f.name)} END")
         entry = (
             "'{\"field\":' || "
@@ -269,6 +281,7 @@ def _comparison_sql(profile: MatchProfile) -> _Comparison:
             + comparators.normalised_json_sql(f.normaliser, c)
             + " || ',\"comparator\":' || "
             + _sql_text(json.dumps(f.comparator))
+            + crossed_mark
             + " || '}'"
         )
         entries.append(f"CASE WHEN NOT a{j} THEN {entry} END")
@@ -278,7 +291,8 @@ def _comparison_sql(profile: MatchProfile) -> _Comparison:
     diff_fields = f"CASE WHEN {all_agree} THEN CAST([] AS VARCHAR[]) ELSE {listed} END"
     joined = f"'[' || concat_ws(',', {', '.join(entries)}) || ']'"
     differences = f"CASE WHEN {all_agree} THEN NULL ELSE {joined} END"
-    swapped = " OR ".join(f"w{k}" for k in range(len(crossed_needed))) or "false"
+    pairs = len(crossed_needed) // 2
+    swapped = " OR ".join(f"w{k} OR h{k}" for k in range(pairs)) or "false"
     return _Comparison(
         ", " + ", ".join(tests), ", " + ", ".join(agreements), diff_fields, differences, swapped
     )

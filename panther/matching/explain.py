@@ -59,7 +59,7 @@ def explain(
         {
             "side": side,
             "ref": ref,
-            "id": _record_id(record),
+            **_record_ids(record),
             "keys": [_record_key(r, record, side) for r in profile.identifier_rules],
         }
         for side in SIDES
@@ -129,9 +129,14 @@ def _rule(profile: MatchProfile, name: Any) -> IdentifierRule | None:
     return next((r for r in profile.identifier_rules if r.name == name), None)
 
 
-def _record_id(record: Mapping[str, Any]) -> str | None:
-    value = record.get("id") if isinstance(record, Mapping) else None
-    return value if isinstance(value, str) else None
+def _record_ids(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """The record's ``id`` (None unless a string) and its ``externalId`` where it has one."""
+    ids: dict[str, str | None] = {}
+    for key in ("id", "externalId"):
+        value = record.get(key) if isinstance(record, Mapping) else None
+        if isinstance(value, str) or key == "id":
+            ids[key] = value if isinstance(value, str) else None
+    return ids
 
 
 def _component(component: KeyComponent, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -281,12 +286,15 @@ def _fields(
         a, b = (by_name.get(name) for name in pair)
         if a is None or b is None or all(out[f.name]["verdict"] != DIFFER for f in (a, b)):
             continue
-        # The ends are swapped when each field agrees with the other one on the customer side.
+        # The ends are swapped when each field agrees with the other one on the customer
+        # side; or when neither agrees directly and one does crossed (the other end differs).
         swapped = {
             a.name: _compare(a, supplier, customer, b.customer_field, crossed=True),
             b.name: _compare(b, supplier, customer, a.customer_field, crossed=True),
         }
-        if all(v["verdict"] != DIFFER for v in swapped.values()):
+        crossed_agree = sum(v["verdict"] != DIFFER for v in swapped.values())
+        direct_differ = all(out[f.name]["verdict"] == DIFFER for f in (a, b))
+        if crossed_agree == 2 or (crossed_agree == 1 and direct_differ):
             out.update(swapped)
     return list(out.values())
 
@@ -321,10 +329,11 @@ def _summary(
     reason = item.get("reason")
     if link is not None:
         words = f"linked one-to-one by rule {link['rule']}"
-        crossed = [f["name"] for f in fields if f["crossed"]]
+        crossed = [f["name"] for f in fields if f["crossed"] and f["verdict"] != DIFFER]
         differing = [f["name"] for f in fields if f["verdict"] == DIFFER]
         if crossed:
-            words += f"; the ends are swapped: {' and '.join(crossed)} agree when crossed"
+            verb = "agree" if len(crossed) > 1 else "agrees"
+            words += f"; the ends are swapped: {' and '.join(crossed)} {verb} when crossed"
         if not differing:
             rest = "every other compared field" if crossed else "every compared field"
             return f"{words} and {rest} agrees"
@@ -403,6 +412,8 @@ def format_explanation(explanation: Mapping[str, Any]) -> str:
             label = f"  {record['side']} #{record['ref']}"
             if record.get("id"):
                 label += f" {record['id']}"
+            if record.get("externalId"):
+                label += f" (externalId {record['externalId']})"
             keys = "; ".join(_rule_key_words(k) for k in record["keys"])
             lines.append(f"{label}: {keys}")
             for k in record["keys"]:

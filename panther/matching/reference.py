@@ -72,31 +72,40 @@ def _differences(
         for f, v in zip(fields, values, strict=True)
     ]
     swapped = False
+    crossed_with: dict[int, int] = {}  # a differing end of a half-crossed pair -> other end
     for i, j in profile.swap_index():
         f = fields[i]
         if agree[i] and agree[j]:
             continue
         vi, vj = values[i], values[j]
-        crossed = comparators.agree(
-            f.comparator, vi[4], vj[5], vi[2], vj[3], f.params
-        ) and comparators.agree(f.comparator, vj[4], vi[5], vj[2], vi[3], f.params)
-        if crossed:
+        cross_ij = comparators.agree(f.comparator, vi[4], vj[5], vi[2], vj[3], f.params)
+        cross_ji = comparators.agree(f.comparator, vj[4], vi[5], vj[2], vi[3], f.params)
+        if cross_ij and cross_ji:
             agree[i] = agree[j] = swapped = True
+        elif not agree[i] and not agree[j] and (cross_ij or cross_ji):
+            # Swapped, and one end also differs: the other end agrees crossed.
+            swapped = True
+            agree[i], agree[j] = cross_ij, cross_ji
+            differing, other = (j, i) if cross_ij else (i, j)
+            crossed_with[differing] = other
     out = []
-    for f, v, ok in zip(fields, values, agree, strict=True):
+    for n, (f, v, ok) in enumerate(zip(fields, values, agree, strict=True)):
         if ok:
             continue
-        s_value, c_value, s_raw, c_raw, s_norm, c_norm = v
-        out.append(
-            {
-                "field": f.name,
-                "supplierValue": s_value if s_raw is not None else None,
-                "customerValue": c_value if c_raw is not None else None,
-                "supplierNormalised": comparators.normalised_json(f.normaliser, s_norm),
-                "customerNormalised": comparators.normalised_json(f.normaliser, c_norm),
-                "comparator": f.comparator,
-            }
-        )
+        s_value, _, s_raw, _, s_norm, _ = v
+        other = crossed_with.get(n, n)
+        _, c_value, _, c_raw, _, c_norm = values[other]
+        entry = {
+            "field": f.name,
+            "supplierValue": s_value if s_raw is not None else None,
+            "customerValue": c_value if c_raw is not None else None,
+            "supplierNormalised": comparators.normalised_json(f.normaliser, s_norm),
+            "customerNormalised": comparators.normalised_json(f.normaliser, c_norm),
+            "comparator": f.comparator,
+        }
+        if other != n:
+            entry["crossed"] = True
+        out.append(entry)
     return out or None, swapped
 
 

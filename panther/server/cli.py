@@ -428,17 +428,34 @@ def api_match(ctx: click.Context, relation_id: str, as_of: str) -> None:
 @click.argument("run_id")
 @click.option("--class", "class_")
 @click.option("--field")
+@click.option("--product-id", help="items holding a record with this product id, either side")
+@click.option("--supplier-product-id", help="... a supplier record with this product id")
+@click.option("--customer-product-id", help="... a customer record with this product id")
+@click.option("--offset", default=0)
 @click.option("--limit", default=20)
 @click.pass_context
 def api_items(
-    ctx: click.Context, run_id: str, class_: str | None, field: str | None, limit: int
+    ctx: click.Context,
+    run_id: str,
+    class_: str | None,
+    field: str | None,
+    product_id: str | None,
+    supplier_product_id: str | None,
+    customer_product_id: str | None,
+    offset: int,
+    limit: int,
 ) -> None:
-    _out(
-        _client(ctx).get(
-            f"/panther/v1/matchRun/{run_id}/item",
-            **{"class": class_, "field": field, "limit": limit},
-        )
-    )
+    """A page of the items of match run RUN_ID (each with the ids of its records)."""
+    query = {
+        "class": class_,
+        "field": field,
+        "productId": product_id,
+        "supplierProductId": supplier_product_id,
+        "customerProductId": customer_product_id,
+        "offset": offset,
+        "limit": limit,
+    }
+    _out(_client(ctx).get(f"/panther/v1/matchRun/{run_id}/item", **query))
 
 
 @api.command("endorse")

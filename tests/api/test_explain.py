@@ -16,8 +16,8 @@ from panther.client import PantherClient
 from panther.matching import DEFAULT_PROFILE
 from panther.server.services.ports import Ports
 
-from ..served import panther_command
-from .world import TODAY, World, build_world, product
+from ..served import panther_command, served_run
+from .world import World, build_world, matched, product
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "panther-v1.yaml"
 
@@ -42,12 +42,7 @@ def inventories() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 async def _run(world: World) -> str:
-    sup, cus = inventories()
-    r = await world.supplier.upload(world.relation_id, sup, as_of=TODAY)
-    assert r.status_code == 201, r.text
-    r = await world.customer.upload(world.relation_id, cus, as_of=TODAY)
-    assert r.status_code == 201, r.text
-    return str(r.json()["matchRun"]["id"])
+    return await matched(world, *inventories())
 
 
 def _url(run_id: str, item_no: int) -> str:
@@ -207,32 +202,12 @@ def test_the_explanation_schema_is_strict() -> None:
 # -- the command, against a real server ------------------------------------------------------
 
 
-def _credentials(path: Path, party: dict[str, Any]) -> Path:
-    path.write_text(json.dumps(party["credentials"]))
-    return path
-
-
 def test_panther_match_explain_prints_each_compared_field(served: str, tmp_path: Path) -> None:
-    operator_creds = json.loads((tmp_path / "operator-credentials.json").read_text())
-    operator = PantherClient(served, operator_creds["clientId"], operator_creds["clientSecret"])
-    sup_party = operator.register_party("Supplier", "sup")
-    cus_party = operator.register_party("Customer", "cus")
-    relation = operator.propose_relation("sup", "cus")
-    clients = {}
-    for party in (sup_party, cus_party):
-        c = party["credentials"]
-        clients[party["id"]] = PantherClient(served, c["clientId"], c["clientSecret"])
-        clients[party["id"]].agree(relation["id"])
-    sup, cus = inventories()
-    for pid, records in (("sup", sup), ("cus", cus)):
-        body = b"\n".join(json.dumps(r).encode() for r in records)
-        report = clients[pid].upload(relation["id"], TODAY, body, "application/x-ndjson")
-    run_id = report["matchRun"]["id"]
-    (partial,) = clients["cus"].get(f"/panther/v1/matchRun/{run_id}/item", **{"class": "partial"})
-    for client in (operator, *clients.values()):
-        client.close()
+    def partial_item(client: PantherClient, run_id: str) -> Any:
+        (partial,) = client.get(f"/panther/v1/matchRun/{run_id}/item", **{"class": "partial"})
+        return partial
 
-    creds = _credentials(tmp_path / "cus.json", cus_party)
+    run_id, creds, partial = served_run(served, tmp_path, *inventories(), then=partial_item)
     command = [*panther_command(), "match", "--url", served, "--credentials", str(creds), "explain"]
     proc = subprocess.run(
         [*command, run_id, str(partial["itemNo"])],

@@ -186,3 +186,14 @@ async def client_with(ports: Ports, **settings: Any) -> AsyncIterator[httpx.Asyn
             yield client
     finally:
         state.install(ports)
+
+
+async def matched(
+    world: World, supplier: list[dict[str, Any]], customer: list[dict[str, Any]]
+) -> str:
+    """Both sides report these records for TODAY; the id of the match run that starts."""
+    r = await world.supplier.upload(world.relation_id, supplier, as_of=TODAY)
+    assert r.status_code == 201, r.text
+    r = await world.customer.upload(world.relation_id, customer, as_of=TODAY)
+    assert r.status_code == 201, r.text
+    return str(r.json()["matchRun"]["id"])

@@ -356,6 +356,18 @@ class SqlReportRepository:
             out.update((seq, product_id) for seq, product_id in rows)
         return out
 
+    def record_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+        rec = _record
+        out: dict[int, tuple[str, str | None]] = {}
+        for chunk in repo.in_chunks(seqs):
+            rows = self._conn.execute(
+                sa.select(rec.c.seq, rec.c.product_id, rec.c.external_id).where(
+                    rec.c.report_id == report_id, rec.c.seq.in_(chunk)
+                )
+            )
+            out.update((seq, (product_id, external)) for seq, product_id, external in rows)
+        return out
+
     def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
         rec = _record
         out: set[int] = set()

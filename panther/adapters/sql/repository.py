@@ -29,6 +29,7 @@ from .tables import (
     LedgerVisibility,
     MatchEndorsement,
     MatchItem,
+    MatchItemRefs,
     MatchRun,
     MatchSuggestion,
     Party,
@@ -79,6 +80,7 @@ class T:
     run: sa.Table = _table(MatchRun)
     endorsement: sa.Table = _table(MatchEndorsement)
     item: sa.Table = _table(MatchItem)
+    item_refs: sa.Table = _table(MatchItemRefs)
     suggestion: sa.Table = _table(MatchSuggestion)
     subscription: sa.Table = _table(EventSubscription)
     statement: sa.Table = _table(BillingStatement)

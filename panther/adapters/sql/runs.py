@@ -1,12 +1,14 @@
 """SQL of the runs aggregate (see panther.server.services.ports.runs): match_run,
-match_endorsement, match_item and match_suggestion, and what a run reads of its relation and
-reports."""
+match_endorsement, match_item, match_item_refs and match_suggestion, and what a run reads of
+its relation and reports."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 
 from . import repository as repo
@@ -16,7 +18,10 @@ __all__ = ["SqlRunRepository"]
 
 _run, _endorsement = repo.T.run, repo.T.endorsement
 _item, _suggestion = repo.T.item, repo.T.suggestion
+_item_refs, _record = repo.T.item_refs, repo.T.record
 _ITEM_COLUMNS = ("run_id", "item_no", "class", "reason", "rule", "diff_fields", "body")
+# Record positions per match_item_refs row: 16 KiB of item numbers.
+REFS_CHUNK = 4096
 
 
 class SqlRunRepository:
@@ -116,6 +121,53 @@ class SqlRunRepository:
         # COPY on PostgreSQL, executemany elsewhere: a run stores up to millions of items.
         return repo.bulk_insert(self._conn, _item, _ITEM_COLUMNS, rows)
 
+    def add_item_refs(self, run_id: str, side: str, item_nos: npt.NDArray[np.int32]) -> None:
+        items = np.ascontiguousarray(item_nos, dtype="<i4")
+        rows = [
+            {
+                "run_id": run_id,
+                "side": side,
+                "chunk": start // REFS_CHUNK,
+                "item_nos": items[start : start + REFS_CHUNK].tobytes(),
+            }
+            for start in range(0, len(items), REFS_CHUNK)
+        ]
+        if rows:
+            self._conn.execute(_item_refs.insert(), rows)
+
+    def _items_holding(self, run_id: str, sides: Sequence[str], product_id: str) -> set[int]:
+        """The items of a run holding a record with this product id on these sides: the
+        records found by (report, product id), their items by (run, side, chunk)."""
+        run, rec, refs = repo.T.run, _record, _item_refs
+        found: set[int] = set()
+        for side in sides:
+            report = sa.select(run.c[f"{side}_report_id"]).where(run.c.id == run_id)
+            seqs = (
+                self._conn.execute(
+                    sa.select(rec.c.seq).where(
+                        rec.c.report_id == report.scalar_subquery(), rec.c.product_id == product_id
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not seqs:
+                continue
+            chunks = self._conn.execute(
+                sa.select(refs.c.chunk, refs.c.item_nos).where(
+                    refs.c.run_id == run_id,
+                    refs.c.side == side,
+                    refs.c.chunk.in_(sorted({seq // REFS_CHUNK for seq in seqs})),
+                )
+            ).all()
+            by_chunk = {chunk: np.frombuffer(blob, dtype="<i4") for chunk, blob in chunks}
+            for seq in seqs:
+                items = by_chunk.get(seq // REFS_CHUNK)
+                offset = seq % REFS_CHUNK
+                if items is not None and offset < len(items) and items[offset] >= 0:
+                    found.add(int(items[offset]))
+        return found
+
     def item(self, run_id: str, item_no: int) -> dict[str, Any] | None:
         return repo.get_row(self._conn, _item, run_id=run_id, item_no=item_no)
 
@@ -129,6 +181,7 @@ class SqlRunRepository:
         field: str | None,
         offset: int,
         limit: int,
+        products: Sequence[tuple[str | None, str]] = (),
     ) -> tuple[list[dict[str, Any]], int]:
         where: list[Any] = [_item.c.run_id == run_id]
         if class_:
@@ -140,6 +193,12 @@ class SqlRunRepository:
         if field:
             # diff_fields is ",a,b,": the commas keep one field from matching inside another.
             where.append(_item.c.diff_fields.like(f"%,{field},%"))
+        for side, product_id in products:
+            sides = (side,) if side else ("supplier", "customer")
+            holding = self._items_holding(run_id, sides, product_id)
+            if not holding:
+                return [], 0
+            where.append(_item.c.item_no.in_(sorted(holding)))
         total = repo.count_where(self._conn, _item, where)
         rows = repo.list_rows(
             self._conn, _item, where, order_by=[_item.c.item_no], offset=offset, limit=limit

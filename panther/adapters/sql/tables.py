@@ -25,6 +25,7 @@ __all__ = [
     "LedgerVisibility",
     "MatchEndorsement",
     "MatchItem",
+    "MatchItemRefs",
     "MatchRun",
     "Party",
     "DisputeEntity",
@@ -225,6 +226,19 @@ class MatchItem(SQLModel, table=True):
     rule: str | None = Field(default=None, max_length=64)
     diff_fields: str = Field(default="", max_length=2_000)  # ",a,b," for LIKE filters
     body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON of the item
+
+
+class MatchItemRefs(SQLModel, table=True):
+    """Which item each record of a run's report is in: for record positions chunk * CHUNK to
+    (chunk + 1) * CHUNK - 1 of one side's report, their item numbers (little-endian int32,
+    -1 for a position no item holds). Written in position order, a few hundred rows for a
+    million records: an index of positions to items without an index insert per record."""
+
+    __tablename__ = "match_item_refs"
+    run_id: str = Field(primary_key=True, foreign_key="match_run.id", max_length=64)
+    side: str = Field(primary_key=True, max_length=16)  # supplier | customer
+    chunk: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    item_nos: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class MatchSuggestion(SQLModel, table=True):

@@ -178,6 +178,9 @@ def listMatchItem(
     reason: str | None = None,
     field: str | None = None,
     rule: str | None = None,
+    product_id: str | None = None,
+    supplier_product_id: str | None = None,
+    customer_product_id: str | None = None,
 ) -> Any:
     return listing(
         *runs_read.list_items(
@@ -190,6 +193,9 @@ def listMatchItem(
             rule=rule,
             offset=offset,
             limit=limit,
+            product_id=product_id,
+            supplier_product_id=supplier_product_id,
+            customer_product_id=customer_product_id,
         )
     )
 

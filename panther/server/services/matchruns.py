@@ -11,7 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from panther.ledger.merkle import merkle_root
 from panther.matching.coverage import coverage
@@ -108,6 +111,18 @@ def _item_rows(run_id: str, result: MatchResult) -> tuple[Iterator[tuple[Any, ..
         strict=True,
     )
     return rows, cols.leaves()
+
+
+def _item_of_ref(result: MatchResult, side: str, records: int) -> npt.NDArray[np.int32]:
+    """For each record position of one side's report, the number of the item holding it
+    (-1 where none does)."""
+    lists = result.items.column(f"{side}_refs").combine_chunks()
+    refs = lists.flatten().to_numpy(zero_copy_only=False)
+    owners = np.full(max(records, int(refs.max()) + 1 if len(refs) else 0), -1, dtype=np.int32)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    item_nos = result.items.column("item_no").combine_chunks().to_numpy(zero_copy_only=False)
+    owners[refs] = item_nos[parents]
+    return owners
 
 
 def _suggestion_rows(run_id: str, suggestions: pa.Table) -> list[Row]:
@@ -222,6 +237,9 @@ def _run_match(
         }
         uow.runs.add(row)
         count = uow.runs.add_items(item_rows)
+        for side, report in (("supplier", sup), ("customer", cus)):
+            owners = _item_of_ref(result, side, report["record_count"])
+            uow.runs.add_item_refs(run_id, side, owners)
         uow.runs.add_suggestions(_suggestion_rows(run_id, suggestions))
         row["items_root"], row["item_count"] = merkle_root(leaves).hex(), count
         tx = recorded_tx(row)

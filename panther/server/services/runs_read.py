@@ -94,9 +94,23 @@ def list_items(
     rule: str | None,
     offset: int,
     limit: int,
+    product_id: str | None = None,
+    supplier_product_id: str | None = None,
+    customer_product_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of a run's items; `product_id` keeps the items holding a record with that id
+    on either side, `supplier_product_id` / `customer_product_id` on that side."""
+    products = [
+        (side, wanted)
+        for side, wanted in (
+            (None, product_id),
+            ("supplier", supplier_product_id),
+            ("customer", customer_product_id),
+        )
+        if wanted is not None
+    ]
     with ports.uow.read() as uow:
-        run_for(uow, caller, run_id)
+        run = run_for(uow, caller, run_id)
         rows, total = uow.runs.items(
             run_id,
             class_=class_,
@@ -105,15 +119,19 @@ def list_items(
             field=field,
             offset=offset,
             limit=limit,
+            products=products,
         )
         # Candidates are only ever between items missing on one side (mismatches).
         mismatches = [r["item_no"] for r in rows if r["class"] == "mismatch"]
         candidates = views.candidates_by_item(uow.runs.suggestions_on(run_id, mismatches))
         states = review_state.resolutions_for_run(uow, run_id)
+        ids = _record_ids(uow, run, [views.item_refs(r) for r in rows])
     base = ports.settings.public_base_url
     out = []
     for r in rows:
-        view = views.item_view(r, base_url=base, suggestions=candidates.get(r["item_no"], []))
+        view = views.item_view(
+            r, base_url=base, suggestions=candidates.get(r["item_no"], []), **ids
+        )
         if view["class"] in review_state.REVIEWED:
             view["reviewState"] = states.get(view["itemNo"], {}).get("state", "open")
         out.append(view)
@@ -129,7 +147,10 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
             raise NotFound(f"no item {item_no} in match run {run_id}")
         candidates = views.candidates_by_item(uow.runs.suggestions_on(run_id, [item_no]))
         view = views.item_view(
-            row, base_url=ports.settings.public_base_url, suggestions=candidates.get(item_no, [])
+            row,
+            base_url=ports.settings.public_base_url,
+            suggestions=candidates.get(item_no, []),
+            **_record_ids(uow, run, [views.item_refs(row)]),
         )
         for side in ("supplier", "customer"):
             bodies = uow.reports.record_texts(run[f"{side}_report_id"], view[f"{side}Refs"])
@@ -137,6 +158,19 @@ def get_item(ports: Ports, caller: Caller, run_id: str, item_no: int) -> dict[st
         if view["class"] in review_state.REVIEWED:
             view["review"], _ = review_state.item_review(uow, run_id, item_no)
     return view
+
+
+def _record_ids(
+    uow: UnitOfWork, run: Row, refs: list[dict[str, list[int]]]
+) -> dict[str, views.RecordIds]:
+    """``supplier_ids`` and ``customer_ids`` of `views.item_view` for items with these refs:
+    one query a side for a page of items."""
+    return {
+        f"{side}_ids": uow.reports.record_ids(
+            run[f"{side}_report_id"], sorted({ref for item in refs for ref in item[side]})
+        )
+        for side in ("supplier", "customer")
+    }
 
 
 def _run_profile(uow: UnitOfWork, run: Row) -> MatchProfile:

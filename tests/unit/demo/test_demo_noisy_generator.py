@@ -293,8 +293,13 @@ def test_linked_values_agree_except_the_named_difference(
         a_s, b_s = text(SITE_A.get(sup)), text(SITE_B.get(sup))
         a_c, b_c = text(SITE_A.get(cus)), text(SITE_B.get(cus))
         if swapped:
-            assert (a_s, b_s) == (b_c, a_c) and a_s != a_c
+            # Crossed: the supplier's A-end is the customer's B-end and the other way round,
+            # except the one end named as differing (the ends swapped and one changed).
+            agree["siteA"], agree["siteB"] = a_s == b_c, b_s == a_c
+            assert a_s != a_c and b_s != b_c
             seen["swapped"] += 1
+            if differing & {"siteA", "siteB"}:
+                seen["swapped and changed"] += 1
         else:
             agree["siteA"], agree["siteB"] = a_s == a_c, b_s == b_c
         for name, ok in agree.items():
@@ -307,6 +312,7 @@ def test_linked_values_agree_except_the_named_difference(
         if STATUS.get(cus) != STATUS.get(sup) and "status" not in differing:
             seen["status words"] += 1
     assert seen["swapped"] and seen["gross"] and seen["USD"] and seen["GBP"]
+    assert seen["swapped and changed"]
     assert seen["status words"]
 
 

@@ -352,6 +352,24 @@ def test_swapped_ends_agree_crossed() -> None:
     )
 
 
+def test_swapped_ends_with_one_end_changed_show_that_end_crossed() -> None:
+    profile = MatchProfile.from_dict(SWAPPABLE)
+    supplier = [{"id": "C-1", "a": "FRA1", "b": "LON3", "status": "active"}]
+    customer = [{"externalId": "C-1", "a": "lon3", "b": "PAR2", "status": "active"}]
+    ((item, e),) = explained(supplier, customer, profile)
+    assert (item["class"], item["reason"]) == ("partial", "endsSwapped")
+    assert [d["field"] for d in item["differences"]] == ["siteA"]
+    fields = by_name(e)
+    assert (fields["siteB"]["customerField"], fields["siteB"]["verdict"]) == ("a", "agree")
+    site_a = fields["siteA"]
+    assert (site_a["customerField"], site_a["verdict"], site_a["crossed"]) == ("b", "differ", True)
+    assert (site_a["supplierRaw"], site_a["customerRaw"]) == ('"FRA1"', '"PAR2"')
+    assert e["summary"] == (
+        "linked one-to-one by rule circuit; the ends are swapped: siteB agrees when "
+        "crossed; 1 compared field differs: siteA"
+    )
+
+
 def test_swapped_ends_link_by_an_unordered_key_and_straight_ends_are_not_crossed() -> None:
     profile = MatchProfile.from_dict(SWAPPABLE)
     supplier = [{"a": "FRA1", "b": "LON3"}, {"id": "C-2", "a": "AMS", "b": "PAR"}]

@@ -108,10 +108,40 @@ def test_a_and_b_ends_swapped_match_and_say_so() -> None:
     assert (item["class"], item["reason"]) == ("matched", "endsSwapped")
     # Crossed only where straight fails: a straight match carries no reason.
     assert only(run([service(id="C1")], [service(external="C1")]))["reason"] is None
-    # One end wrong, crossed or not: a difference, reported on the straight comparison.
-    item = only(run([service(id="C1")], [service(external="C1", a="LON3", b="PAR2")]))
+    # One end wrong and the ends straight: a difference of that end only.
+    item = only(run([service(id="C1")], [service(external="C1", a="PAR2")]))
+    assert item["class"] == "partial" and item["reason"] is None
+    assert [d["field"] for d in item["differences"]] == ["siteA"]
+    # Both ends wrong, crossed or not: both differ, reported on the straight comparison.
+    item = only(run([service(id="C1")], [service(external="C1", a="PAR2", b="AMS1")]))
     assert item["class"] == "partial" and item["reason"] is None
     assert [d["field"] for d in item["differences"]] == ["siteA", "siteB"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "field", "supplier_value", "customer_value"),
+    [
+        # the supplier's B-end (LON3) is the customer's A-end; its A-end (FRA1) changed
+        ("LON3", "PAR2", "siteA", "FRA1", "PAR2"),
+        # the supplier's A-end (FRA1) is the customer's B-end; its B-end (LON3) changed
+        ("PAR2", " fra1", "siteB", "LON3", "PAR2"),
+    ],
+)
+def test_swapped_ends_with_one_end_changed_report_that_end_and_the_swap(
+    a: str, b: str, field: str, supplier_value: str, customer_value: str
+) -> None:
+    item = only(run([service(id="C1")], [service(external="C1", a=a, b=b)]))
+    assert (item["class"], item["reason"]) == ("partial", "endsSwapped")
+    (diff,) = item["differences"]
+    # Named after the supplier's end, against the customer's other end.
+    assert (diff["field"], diff["supplierValue"], diff["customerValue"]) == (
+        field,
+        supplier_value,
+        customer_value,
+    )
+    normalised = (diff["supplierNormalised"], diff["customerNormalised"])
+    assert normalised == (supplier_value.lower(), customer_value.lower())
+    assert diff["crossed"] is True
 
 
 @pytest.mark.parametrize("notation", ["10G", "10 Gbps", "10000 Mbps", "10GE", "10gbps", 10**10])
@@ -333,3 +363,34 @@ def test_engine_equals_reference_on_messy_inventories(supplier: list[Any], custo
     items = run(supplier, customer, TERMS_PROFILE)
     assert sorted(r for i in items for r in i["supplierRefs"]) == list(range(len(supplier)))
     assert sorted(r for i in items for r in i["customerRefs"]) == list(range(len(customer)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.permutations(["FRA1", "LON3", "PAR2", "AMS1", "MAD2"]),
+    st.sampled_from(["siteA", "siteB"]),
+    st.booleans(),
+)
+def test_swapped_ends_with_one_end_changed_in_both_engines(
+    sites: list[str], changed: str, respelled: bool
+) -> None:
+    """Whichever end changed to whatever other site, crossed the customer's ends name the
+    supplier's other end: the item says the ends are swapped and only the changed end differs
+    (the reference and the engine alike: `run` checks one against the other)."""
+    a, b, new = sites[:3]
+    ends = {"siteA": a, "siteB": b, changed: new}
+    customer_a, customer_b = ends["siteB"], ends["siteA"]  # crossed
+    if respelled:
+        customer_a = f" {customer_a.lower()}"
+    item = only(
+        run([service(id="C1", a=a, b=b)], [service(external="C1", a=customer_a, b=customer_b)])
+    )
+    assert (item["class"], item["reason"]) == ("partial", "endsSwapped")
+    (diff,) = item["differences"]
+    supplier_value = a if changed == "siteA" else b
+    assert (diff["field"], diff["supplierValue"], diff["crossed"]) == (
+        changed,
+        supplier_value,
+        True,
+    )
+    assert diff["customerNormalised"] == new.lower()

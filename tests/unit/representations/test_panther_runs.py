@@ -87,19 +87,45 @@ def test_a_run_shows_its_coverage_and_null_for_a_run_recorded_before_it_was_kept
         assert view["coverage"] is None
 
 
+NO_IDS: dict[int, tuple[str, str | None]] = {}
+
+
 def test_an_item_is_its_stored_body_with_the_candidates_shown_on_it() -> None:
     body = {"class": "mismatch", "reason": "missingAtCustomer", "supplierRefs": [4],
             "customerRefs": []}  # fmt: skip
     row = {"run_id": "run-1", "item_no": 9, "body": json.dumps(body)}
     candidate = candidate_view(_suggestion_row(9, 12, 0.5), 9)
-    view = item_view(row, base_url=BASE, suggestions=[candidate])
+    ids = {4: ("CID-4", None)}
+    view = item_view(
+        row, base_url=BASE, suggestions=[candidate], supplier_ids=ids, customer_ids=NO_IDS
+    )
     assert view["id"] == "9" and view["itemNo"] == 9
     assert view["href"] == f"{BASE}/panther/v1/matchRun/run-1/item/9"
     assert view["class"] == "mismatch" and view["reason"] == "missingAtCustomer"
     assert view["rule"] is None and view["differences"] == []
     assert (view["supplierRefs"], view["customerRefs"]) == ([4], [])
+    assert view["supplierProducts"] == [{"ref": 4, "id": "CID-4"}]
+    assert view["customerProducts"] == []
     assert view["suggestions"] == [candidate]
-    assert item_view(row, base_url=BASE)["suggestions"] == []
+    plain = item_view(row, base_url=BASE, supplier_ids=ids, customer_ids=NO_IDS)
+    assert plain["suggestions"] == []
+
+
+def test_an_item_points_to_each_record_by_id_and_external_id_in_ref_order() -> None:
+    body = {"class": "mismatch", "reason": "ambiguous", "rule": "r", "supplierRefs": [2, 7],
+            "customerRefs": [0]}  # fmt: skip
+    row = {"run_id": "run-1", "item_no": 1, "body": json.dumps(body)}
+    view = item_view(
+        row,
+        base_url=BASE,
+        supplier_ids={7: ("S-7", "X-7"), 2: ("S-2", None), 9: ("S-9", None)},
+        customer_ids={},  # a position its report lacks: no id to give
+    )
+    assert view["supplierProducts"] == [
+        {"ref": 2, "id": "S-2"},
+        {"ref": 7, "id": "S-7", "externalId": "X-7"},
+    ]
+    assert view["customerProducts"] == [{"ref": 0, "id": None}]
 
 
 def test_both_items_of_a_pair_show_the_candidate_best_score_first() -> None:

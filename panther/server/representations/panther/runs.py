@@ -10,10 +10,13 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "RecordIds",
     "candidate_view",
     "candidates_by_item",
     "explanation_view",
+    "item_refs",
     "item_view",
+    "product_refs",
     "run_view",
 ]
 
@@ -56,14 +59,40 @@ def run_view(
     }
 
 
+RecordIds = Mapping[int, tuple[str, str | None]]
+
+
+def item_refs(row: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The refs of a stored item on each side (``supplier``, ``customer``)."""
+    body = orjson.loads(row["body"])
+    return {side: list(body[f"{side}Refs"]) for side in ("supplier", "customer")}
+
+
+def product_refs(refs: Sequence[int], ids: RecordIds) -> list[dict[str, Any]]:
+    """The records at these positions of a report as an item points to them: position, the
+    product's ``id`` and its ``externalId`` where it has one (``id`` null for a position the
+    report lacks)."""
+    out = []
+    for ref in refs:
+        product_id, external_id = ids.get(ref, (None, None))
+        entry: dict[str, Any] = {"ref": ref, "id": product_id}
+        if external_id is not None:
+            entry["externalId"] = external_id
+        out.append(entry)
+    return out
+
+
 def item_view(
     row: Mapping[str, Any],
     *,
     base_url: str,
     suggestions: Sequence[dict[str, Any]] = (),
+    supplier_ids: RecordIds,
+    customer_ids: RecordIds,
 ) -> dict[str, Any]:
-    """One item of a run as the run stored it (its canonical JSON ``body``), with the fuzzy
-    candidates shown on it."""
+    """One item of a run as the run stored it (its canonical JSON ``body``), with the
+    records it points to on each side (from the ids of its reports' records, position ->
+    (id, externalId)) and the fuzzy candidates shown on it."""
     body = orjson.loads(row["body"])
     return {
         "id": str(row["item_no"]),
@@ -75,6 +104,8 @@ def item_view(
         "rule": body.get("rule"),
         "supplierRefs": body["supplierRefs"],
         "customerRefs": body["customerRefs"],
+        "supplierProducts": product_refs(body["supplierRefs"], supplier_ids),
+        "customerProducts": product_refs(body["customerRefs"], customer_ids),
         "differences": body.get("differences") or [],
         "suggestions": list(suggestions),
     }

@@ -168,6 +168,11 @@ class ReportRepository(Protocol):
         """Record position -> product id for many records of a report (a query per 5,000)."""
         ...
 
+    def record_ids(self, report_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+        """Record position -> (product id, externalId or None) for records of a report (a
+        query per 5,000); a position the report lacks is missing from the result."""
+        ...
+
     def record_seqs(self, report_id: str, product_ids: Iterable[str]) -> set[int]:
         """The positions of a report's records of the products ``product_ids`` (a query per
         5,000)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from .rows import CoSignatures, Row
 
 __all__ = ["RunRepository"]
@@ -65,6 +68,11 @@ class RunRepository(Protocol):
         diff_fields, body)``; returns how many."""
         ...
 
+    def add_item_refs(self, run_id: str, side: str, item_nos: npt.NDArray[np.int32]) -> None:
+        """Store which item each record of one side's report is in: ``item_nos[ref]``, -1
+        for a position no item holds (the items' product-id filters read it)."""
+        ...
+
     def item(self, run_id: str, item_no: int) -> Row | None: ...
 
     def items(
@@ -77,9 +85,12 @@ class RunRepository(Protocol):
         field: str | None,
         offset: int,
         limit: int,
+        products: Sequence[tuple[str | None, str]] = (),
     ) -> tuple[list[Row], int]:
         """A page of a run's items in item order (only those of the class, reason, rule and
-        with a difference in the field, for each one given), and how many there are in all."""
+        with a difference in the field, for each one given; for each ``(side, product id)``
+        of `products` only those holding a record with that id on that side, or on either
+        side for side None), and how many there are in all."""
         ...
 
     # Fuzzy suggestions.
