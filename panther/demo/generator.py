@@ -115,6 +115,10 @@ class NoiseRates:
     order_reference: float = 0.02
     duplicate_supplier: float = 0.01
     duplicate_customer: float = 0.01
+    # The customer mistyped one digit of the circuit id (or swapped two) and kept no order
+    # reference: both records are left over, and the fuzzy rule proposes them as a candidate
+    # pair (``GroundTruth.candidates``).
+    identifier_typo: float = 0.01
     equivalent_value: float = 0.10
 
     def __post_init__(self) -> None:
@@ -162,6 +166,10 @@ class GroundTruth:
     # Per record, the noise kinds that touched it, comma-separated (noisy pairs; else empty).
     supplier_noise: tuple[str, ...] = ()
     customer_noise: tuple[str, ...] = ()
+    # Supplier index -> customer index of the left-over records whose circuit ids differ by a
+    # typo: the default profile's fuzzy rule proposes each as a candidate pair (they stay
+    # missingAtCustomer and missingAtSupplier: a candidate is never a match).
+    candidates: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def supplier(self, index: int) -> Expectation:
         partner = self.supplier_partners[index]
@@ -274,11 +282,13 @@ _SPECIFICATION = {
     "WAVELENGTH": ("optical-transport", "Optical Transport"),
 }
 # Customer spellings the default serviceType map sends to the supplier's value.
+# Separators are folded by the enum normaliser: "Ethernet-Private-Line" is "ETHERNET PRIVATE
+# LINE", "E_VPL" is "EVPL".
 _SERVICE_ALIASES = {
-    "EPL": ("E-LINE", "ETHERNET PRIVATE LINE"),
-    "EVPL": (),
-    "IPT": ("IP TRANSIT",),
-    "WAVELENGTH": ("WAVE",),
+    "EPL": ("E-LINE", "ETHERNET PRIVATE LINE", "Ethernet-Private-Line", "ethernet_private_line"),
+    "EVPL": ("E_VPL", "Ethernet-Virtual-Private-Line"),
+    "IPT": ("IP TRANSIT", "ip-transit", "IP_Transit"),
+    "WAVELENGTH": ("WAVE", "Managed-Wavelength"),
 }
 # The customer's own catalogue codes (productOffering is not compared).
 _CUSTOMER_OFFERING = {
@@ -301,8 +311,13 @@ _TERM_WEIGHTS = (15, 30, 40, 15)
 
 _SUP_STATUSES = ("active", "suspended", "pendingTerminate")
 _SUP_STATUS_WEIGHTS = (93, 4, 3)
-# MEF 116 value the default status map treats as TMF637 "active".
-_MEF_EQUIVALENT = {"active": "active.pendingChange"}
+# MEF 116 value the default status map treats as TMF637 "active", and other separators (the
+# enum normaliser drops hyphens, underscores and spaces and ignores case).
+_MEF_EQUIVALENT = {
+    "active": ("active.pendingChange", "Active"),
+    "suspended": ("SUSPENDED",),
+    "pendingTerminate": ("pending-terminate", "PENDING_TERMINATE", "Pending Terminate"),
+}
 _STATUS_DIFFERENT = {
     "active": ("suspended", "terminated", "pendingTerminate"),
     "suspended": ("active", "terminated"),
@@ -322,6 +337,7 @@ _KINDS = (
     "order_reference",
     "duplicate_supplier",
     "duplicate_customer",
+    "identifier_typo",
 )
 
 
@@ -357,8 +373,36 @@ def _circuit_variants(number: int) -> tuple[str, ...]:
         f"{_SUPPLIER_PREFIX}.{bare}",
         f"{_SUPPLIER_PREFIX}/{digits}",
         f"Dtgc-0{bare}",
+        # Unicode dashes (hyphen, en dash, minus sign) and full-width forms, as a word
+        # processor or an Asian-locale system writes them: folded by the normaliser.
+        f"{_SUPPLIER_PREFIX}\u2010{digits}",
+        f"{_SUPPLIER_PREFIX}\u2013{digits}",
+        f"{_SUPPLIER_PREFIX}\u2212{bare}",
+        _full_width(f"{_SUPPLIER_PREFIX}-{digits}"),
     )
     return tuple(text for text in spellings if text != canonical)
+
+
+def _full_width(text: str) -> str:
+    """ASCII letters, digits and '-' as their full-width forms (U+FF01..U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _typo(number: int, rand: Any, taken: set[int]) -> int:
+    """Another circuit number one or two edits away from ``number`` (one significant digit
+    changed, or two adjacent different digits swapped) that is none of ``taken``."""
+    digits = list(str(number))
+    while True:
+        out = digits[:]
+        at = int(rand() * len(out))
+        if rand() < 0.5 and at + 1 < len(out) and out[at] != out[at + 1]:
+            out[at], out[at + 1] = out[at + 1], out[at]
+        else:
+            out[at] = "0123456789"[(int(out[at]) + 1 + int(rand() * 9)) % 10]
+        if out[0] != "0":  # a leading zero would be stripped: a deletion, not a typo
+            typo = int("".join(out))
+            if typo not in taken:
+                return typo
 
 
 def _distinct_numbers(rng: random.Random, count: int, modulus: int, offset: int) -> list[int]:
@@ -413,6 +457,7 @@ def _record(
     order_id: str,
     bandwidth: str,
     service_type: str,
+    unit: str = "EUR",
 ) -> dict[str, Any]:
     offering, specification, setup_price, term, account = shared
     record: dict[str, Any] = {
@@ -431,7 +476,7 @@ def _record(
             {
                 "priceType": "recurring",
                 "recurringChargePeriod": "month",
-                "price": {"dutyFreeAmount": {"unit": "EUR", "value": mrc}},
+                "price": {"dutyFreeAmount": {"unit": unit, "value": mrc}},
             },
             setup_price,
         ],
@@ -465,6 +510,16 @@ class _OpenKeys:
             key = (min(site_a, site_b), max(site_a, site_b), svc, mbps)
             if key not in self._used:
                 self._used.add(key)
+                return site_a, site_b
+
+    def draw_two(self, svc: str, mbps: int, other_mbps: int) -> tuple[str, str]:
+        """Sites open for both bandwidths (the two keys of a service each side records
+        with its own bandwidth)."""
+        while True:
+            site_a, site_b = self.draw(svc, mbps)
+            other = (min(site_a, site_b), max(site_a, site_b), svc, other_mbps)
+            if other not in self._used:
+                self._used.add(other)
                 return site_a, site_b
 
 
@@ -566,6 +621,8 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
     cus_partner: list[int | None] = [None] * n_customer
     sup_rule: list[str | None] = [None] * n_supplier
     differing_by_supplier: dict[int, tuple[str, ...]] = {}
+    candidates: dict[int, int] = {}
+    taken: set[int] | None = None  # every circuit number and typo, once a typo is drawn
     s_next = c_next = 0  # records generated so far on each side
 
     n_sites = len(_SITE_CODES)
@@ -583,10 +640,16 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         a_idx = int(rand() * n_sites)
         b_idx = (a_idx + 1 + int(rand() * (n_sites - 1))) % n_sites
         site_a, site_b = _SITE_CODES[a_idx], _SITE_CODES[b_idx]
+        other_mbps = mbps
         if kind == "missing_at_customer" or kind == "missing_at_supplier":
             # Left open by the identifier rules: a composite key of its own, or the
             # site/service/bandwidth rule would link it to another side's leftover.
             site_a, site_b = one_sided.draw(svc, mbps)
+        elif kind == "identifier_typo":
+            # The customer records another bandwidth too (the service before an upgrade),
+            # so the site/service/bandwidth rule does not link the pair either.
+            other_mbps = choice([t[0] for t in _TIERS[svc] if t[0] != mbps])
+            site_a, site_b = one_sided.draw_two(svc, mbps, other_mbps)
         day_index = int(rand() * span_days)
         start = day_texts[day_index]
         termination = None
@@ -608,7 +671,7 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
             site_a, site_b, mrc, order_id, sup_bw, svc,
         )  # fmt: skip
         # The customer's compared values start as an exact copy of the supplier's.
-        values: tuple[Any, ...] = (status, start, sup_bw, svc, mrc, site_a, site_b)
+        values: tuple[Any, ...] = (status, start, sup_bw, svc, mrc, site_a, site_b, "EUR")
         external_id: str | None = circuit
         cus_order = order_id
         rule = RULE_CIRCUIT_ID
@@ -644,6 +707,32 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
             if kind == "missing_at_customer":
                 klass = MISSING_AT_CUSTOMER
                 sup_records.append(sup_record)
+            elif kind == "identifier_typo":
+                if taken is None:
+                    taken = set(circuits)
+                typo = _typo(number, rand, taken)
+                taken.add(typo)
+                spelled = _circuit_id(typo)
+                if rand() < 0.5:
+                    spelled = choice(_circuit_variants(typo))
+                c = dict(zip(_VALUE_NAMES, values, strict=True))
+                c["bandwidth"] = choice(_NOTATIONS[other_mbps])
+                typo_record = _customer_record(
+                    customer_ids[c_next],
+                    spelled,
+                    tuple([c[name] for name in _VALUE_NAMES]),
+                    termination,
+                    cus_shared,
+                    order_id,
+                )
+                del typo_record["productOrderItem"]  # nor the order reference
+                s_at, c_at = sup_at[s_next], cus_at[c_next]
+                s_next += 1
+                c_next += 1
+                supplier[s_at], sup_class[s_at] = sup_record, MISSING_AT_CUSTOMER
+                customer[c_at], cus_class[c_at] = typo_record, MISSING_AT_SUPPLIER
+                candidates[s_at] = c_at
+                continue
             elif kind == "missing_at_supplier":
                 # The customer still holds a circuit the supplier no longer reports.
                 klass = MISSING_AT_SUPPLIER
@@ -719,6 +808,7 @@ def _generate(n: int, seed: int, rates: NoiseRates, as_of: date) -> GeneratedPai
         supplier_rules=tuple(sup_rule),
         differing=MappingProxyType(differing_by_supplier),
         entity_kinds=MappingProxyType(kind_count),
+        candidates=MappingProxyType(candidates),
     )
     return GeneratedPair(supplier, customer, truth)
 
@@ -732,6 +822,7 @@ _VALUE_NAMES = (
     "recurringCharge",
     "siteA",
     "siteB",
+    "currency",  # the recurring price's unit (part of recurringCharge)
 )
 
 
@@ -743,20 +834,22 @@ def _customer_record(
     shared: _Shared,
     order_id: str,
 ) -> dict[str, Any]:
-    status, start, bandwidth, service_type, mrc, site_a, site_b = values
+    status, start, bandwidth, service_type, mrc, site_a, site_b, unit = values
     return _record(
         ident, external_id, status, start, termination, shared,
-        site_a, site_b, mrc, order_id, bandwidth, service_type,
+        site_a, site_b, mrc, order_id, bandwidth, service_type, unit,
     )  # fmt: skip
 
 
 def _order_variant(order_id: str, rand: Any) -> str:
     # Case and separator changes only: digit runs stay as they are (see _circuit_variants).
-    pick = int(rand() * 3)
+    pick = int(rand() * 4)
     if pick == 0:
         return order_id.lower()
     if pick == 1:
         return order_id.replace("-", "_")
+    if pick == 2:
+        return order_id.replace("-", "\u2013")  # an en dash: folded to "-"
     return order_id.replace("-", " ")
 
 
@@ -764,13 +857,15 @@ def _equivalent(
     c: dict[str, Any], svc: str, status: str, mbps: int, rand: Any, choice: Any, avoid: str | None
 ) -> None:
     """Write one customer field differently but equal for the default profile."""
-    options = ["bandwidth", "recurringCharge", "startDate", "siteA", "siteB"]
+    options = ["bandwidth", "recurringCharge", "startDate", "siteA", "siteB", "currency"]
     if status in _MEF_EQUIVALENT:
         options.append("status")
     if _SERVICE_ALIASES[svc]:
         options.append("serviceType")
     if avoid in options:
         options.remove(avoid)
+    if avoid == "recurringCharge":
+        options.remove("currency")
     target = choice(options)
     if target == "bandwidth":
         c["bandwidth"] = choice([t for t in _NOTATIONS[mbps] if t != c["bandwidth"]])
@@ -784,7 +879,10 @@ def _equivalent(
     elif target in ("siteA", "siteB"):
         c[target] = c[target].lower() if rand() < 0.7 else f" {c[target]} "
     elif target == "status":
-        c["status"] = _MEF_EQUIVALENT[status]
+        c["status"] = choice(_MEF_EQUIVALENT[status])
+    elif target == "currency":
+        # ISO 4217 codes are upper case; carriers' exports are not always.
+        c["currency"] = choice(("eur", "Eur"))
     else:
         c["serviceType"] = choice(_SERVICE_ALIASES[svc])
 

@@ -172,6 +172,16 @@ def _walk(
     # Quality is scored on the run as matched, before the review changes anything.
     items = list(supplier.pages(f"/panther/v1/matchRun/{run['id']}/item"))
     quality = score(pair.truth, predicted_from_items(items))
+    # The typo pairs of the truth the fuzzy rule proposed (by record positions).
+    by_no = {i["itemNo"]: i for i in items}
+    proposed = {
+        (int(by_no[s]["supplierRefs"][0]), int(by_no[c]["customerRefs"][0])) for s, c in candidates
+    }
+    typos = set(pair.truth.candidates.items())
+    echo(
+        f"   {len(typos & proposed)} of the generator's {len(typos)} circuit-id typo pairs "
+        "are among them"
+    )
     reviewed = _review(supplier, customer, run, echo)
     run = reviewed["run"]
     supplier.endorse(run["id"])
@@ -212,6 +222,7 @@ def _walk(
         "seconds": round(elapsed, 2),
         "uploadSeconds": round(upload_s, 2),
         "candidatePairs": len(candidates),
+        "typoPairs": {"expected": len(typos), "proposed": len(typos & proposed)},
     }
 
 

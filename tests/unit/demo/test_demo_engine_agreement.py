@@ -78,3 +78,26 @@ def _assert_perfect(quality: dict[str, Any]) -> None:
     assert set(quality["reasons"]) == {ENDS_SWAPPED}
     for label, entry in (*quality["rules"].items(), *quality["reasons"].items()):
         assert (entry["precision"], entry["recall"]) == (1.0, 1.0), (label, entry)
+
+
+def test_the_fuzzy_rule_proposes_exactly_the_typo_pairs() -> None:
+    """The default profile's fuzzy rule proposes each typo pair of the truth as a candidate
+    (and nothing else here), while both records stay missing: candidates are no matches."""
+    fuzzy = pytest.importorskip("panther.matching.fuzzy")
+    pair = generate_pair(4000, seed=3)
+    profile = profile_module.DEFAULT_PROFILE
+    supplier = engine.extract(pair.supplier, profile, "supplier")
+    customer = engine.extract(pair.customer, profile, "customer")
+    result = engine.match(supplier, customer, profile)
+    items = {item["itemNo"]: item for item in result.item_dicts()}
+    quality = score(pair.truth, predicted_from_items(items.values()))
+    assert quality["counts"]["correct"] == quality["counts"]["records"]
+    proposed = {
+        (
+            items[row["supplier_item"]]["supplierRefs"][0],
+            items[row["customer_item"]]["customerRefs"][0],
+        )
+        for row in fuzzy.suggest(supplier, customer, result, profile).to_pylist()
+    }
+    assert len(pair.truth.candidates) > 10
+    assert proposed == set(pair.truth.candidates.items())

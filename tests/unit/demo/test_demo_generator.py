@@ -4,6 +4,7 @@ from the records themselves (checked here with small independent oracles, not th
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import fields
 
@@ -42,13 +43,24 @@ ORDER = compile_path("productOrderItem[0].productOrderId")
 NO_NOISE = NoiseRates(**{f.name: 0.0 for f in fields(NoiseRates)})
 
 
+DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+
+
 def key(value: object) -> str | None:
     """The identifier normaliser as docs/records-and-profiles.md states it."""
     if not isinstance(value, str):
         return None
+    # Unicode folded first: full-width forms and Unicode dashes are their ASCII forms.
+    value = unicodedata.normalize("NFKC", value).translate(DASHES)
     text = re.sub(r"[\s\-_./]", "", value.upper())
     text = re.sub(r"\d+", lambda m: m.group(0).lstrip("0"), text)
     return text or None
+
+
+def bits(value: str) -> int:
+    m = re.fullmatch(r"(\d+)\s*([MG])(?:bps|E)?", value.strip())
+    assert m, value
+    return int(m[1]) * (10**6 if m[2] == "M" else 10**9)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +115,11 @@ def test_default_rates_are_roughly_respected(pair: GeneratedPair) -> None:
         # 6 standard deviations of a binomial count: fails only when the rate is not applied.
         return abs(observed - rate * n) <= 6 * (rate * (1 - rate) * n) ** 0.5 + 1
 
-    assert near(sup[MISSING_AT_CUSTOMER], rates.missing_at_customer)
-    assert near(cus[MISSING_AT_SUPPLIER], rates.missing_at_supplier)
+    # A typo in the customer's circuit id leaves one record over on each side.
+    typos = len(pair.truth.candidates)
+    assert near(typos, rates.identifier_typo)
+    assert near(sup[MISSING_AT_CUSTOMER] - typos, rates.missing_at_customer)
+    assert near(cus[MISSING_AT_SUPPLIER] - typos, rates.missing_at_supplier)
     # A duplicated supplier record makes 2 supplier + 1 customer ambiguous, and vice versa.
     duplicated_supplier = (2 * sup[AMBIGUOUS] - cus[AMBIGUOUS]) // 3
     duplicated_customer = (2 * cus[AMBIGUOUS] - sup[AMBIGUOUS]) // 3
@@ -116,7 +131,9 @@ def test_default_rates_are_roughly_respected(pair: GeneratedPair) -> None:
 
 
 def test_custom_rates_change_the_mix() -> None:
-    rates = NoiseRates(missing_at_customer=0.25, missing_at_supplier=0.0, duplicate_customer=0.0)
+    rates = NoiseRates(
+        missing_at_customer=0.25, missing_at_supplier=0.0, duplicate_customer=0.0, identifier_typo=0
+    )
     counts = generate_pair(4000, seed=5, rates=rates).truth.counts()
     assert 0.21 < counts["supplier"][MISSING_AT_CUSTOMER] / 4000 < 0.29
     assert counts["customer"][MISSING_AT_SUPPLIER] == 0
@@ -147,12 +164,14 @@ def test_invalid_rates_are_refused(bad: dict[str, float]) -> None:
 
 
 def test_records_have_the_documented_shape(pair: GeneratedPair) -> None:
-    for record in pair.supplier[:200] + pair.customer[:200]:
+    typos = set(pair.truth.candidates.values())  # no order reference at the customer
+    customer = [r for c, r in enumerate(pair.customer[:400]) if c not in typos]
+    for record in pair.supplier[:200] + customer:
         assert isinstance(record["id"], str) and record["id"]
         for name in ("status", "startDate", "bandwidth", "serviceType", "siteA", "siteB"):
             assert compile_path(PATHS[name]).get(record) is not None, name
         amount = compile_path("productPrice[priceType=recurring].price.dutyFreeAmount").get(record)
-        assert amount["unit"] == "EUR" and amount["value"] > 0
+        assert amount["unit"].upper() == "EUR" and amount["value"] > 0
         assert ORDER.get(record)
     assert all(re.fullmatch(r"DTGC-\d{8}", r["id"]) for r in pair.supplier)
     assert all(re.fullmatch(r"VF-\d{7,}", r["id"]) for r in pair.customer)
@@ -191,6 +210,48 @@ def test_links_follow_from_the_identifiers(pair: GeneratedPair) -> None:
     for c, cus in enumerate(pair.customer):
         if truth.customer_classes[c] == MISSING_AT_SUPPLIER:
             assert sup_ids[key(cus["externalId"])] == 0
+
+
+def test_typos_leave_near_miss_records_on_both_sides(pair: GeneratedPair) -> None:
+    """A typo in the customer's circuit id: one or two edits from the supplier's key, no
+    other record's key, no order reference and another bandwidth, so no rule links them;
+    same sites and start date, so the fuzzy rule's blocks hold them together."""
+    truth = pair.truth
+    assert 0 < len(truth.candidates) == truth.entity_kinds["identifier_typo"]
+    sup_ids = Counter(key(r["id"]) for r in pair.supplier)
+    cus_ext = Counter(key(r.get("externalId")) for r in pair.customer)
+    for s, c in truth.candidates.items():
+        sup, cus = pair.supplier[s], pair.customer[c]
+        assert truth.supplier_classes[s] == MISSING_AT_CUSTOMER
+        assert truth.customer_classes[c] == MISSING_AT_SUPPLIER
+        a, b = key(sup["id"]), key(cus["externalId"])
+        assert a is not None and b is not None and a != b and len(a) == len(b)
+        changed = [k for k in range(len(a)) if a[k] != b[k]]
+        assert len(changed) == 1 or (
+            len(changed) == 2 and changed[1] == changed[0] + 1 and sorted(a) == sorted(b)
+        ), (a, b)
+        assert sup_ids[b] == 0 and cus_ext[b] == 1 and cus_ext[a] == 0
+        assert ORDER.get(cus) is None
+        for name in ("siteA", "siteB", "startDate", "serviceType"):
+            assert compile_path(PATHS[name]).get(cus) == compile_path(PATHS[name]).get(sup)
+        bandwidth = compile_path(PATHS["bandwidth"])
+        assert bits(bandwidth.get(cus)) != bits(bandwidth.get(sup))
+
+
+def test_unicode_and_case_noise_appears(pair: GeneratedPair) -> None:
+    """The spellings the normalisers fold: Unicode dashes and full-width circuit ids, lower
+    case currency codes, service types with other separators."""
+    ids = [r.get("externalId") or "" for r in pair.customer]
+    for dash in ("\u2010", "\u2013", "\u2212"):
+        assert any(dash in i for i in ids), dash
+    assert any(i.startswith("\uff24\uff34\uff27\uff23") for i in ids)  # full-width DTGC
+    units = Counter(
+        compile_path("productPrice[priceType=recurring].price.dutyFreeAmount.unit").get(r)
+        for r in pair.customer
+    )
+    assert units["eur"] > 0 and units["Eur"] > 0
+    types = {compile_path(PATHS["serviceType"]).get(r) for r in pair.customer}
+    assert {"Ethernet-Private-Line", "E_VPL", "ip-transit"} <= types
 
 
 def test_partial_pairs_differ_in_exactly_the_named_field(pair: GeneratedPair) -> None:
