@@ -24,7 +24,6 @@ from panther.server.representations.panther.ledger import entry_view
 from panther.server.services.ports import Ports
 from tests.served import panther_command
 
-from .test_explain import _credentials
 from .test_spine import inventories
 from .world import World, new_carrier
 
@@ -200,7 +199,8 @@ def test_check_proof_online_asks_the_server_that_its_ledger_holds_the_entry(
     doc = customer.get("/panther/v1/ledger/proof", reportId=report["id"], index=1)
     for client in (operator, supplier, customer):
         client.close()
-    creds = _credentials(tmp_path / "cus.json", cus_party)
+    creds = tmp_path / "cus.json"
+    creds.write_text(json.dumps(cus_party["credentials"]))
     online = ["--online", "--url", served, "--credentials", str(creds)]
 
     def check(document: Any, name: str) -> subprocess.CompletedProcess[str]:

@@ -56,8 +56,8 @@ def _parents(conn: sa.Connection) -> None:
         every = [*ids, *(f"F{i}" for i in range(FILLER))]
         run(
             sa.text(
-                "INSERT INTO inventory_record (report_id, seq, product_id, status, body) "
-                "VALUES (:report, :seq, :id, 'active', '{}')"
+                "INSERT INTO inventory_record (report_id, seq, product_id, status, status_pos, "
+                "body) VALUES (:report, :seq, :id, 'active', :seq, '{}')"
             ),
             [{"report": report, "seq": seq, "id": pid} for seq, pid in enumerate(every)],
         )
@@ -187,7 +187,7 @@ def test_the_migration_fills_the_refs_of_stored_items(engine: sa.Engine) -> None
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+        command.upgrade(cfg, "0015")  # the revision before 0016
         _parents(conn)
         for n, (cls, reason, _, _) in enumerate(ITEMS):
             conn.execute(
