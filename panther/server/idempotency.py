@@ -128,14 +128,19 @@ class IdempotencyKeys:
         key: str,
         fingerprint: _Fingerprint,
     ) -> None:
-        """Run the request that claimed the key, keep its response if it succeeded."""
+        """Run the request that claimed the key, keep its response if it succeeded.
+
+        The end of the response is held back until the key records the outcome (kept, or
+        released for a failure): a client that retries the moment it has its answer (or
+        lost it on the way) must find the key settled, not a 409 "still being processed"."""
         status, kept, body = 0, [], bytearray()
+        held: Message | None = None
 
         async def hashing_receive() -> Message:
             return fingerprint.feed(await receive())
 
         async def capturing_send(message: Message) -> None:
-            nonlocal status, kept
+            nonlocal status, kept, held
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 kept = [
@@ -145,6 +150,9 @@ class IdempotencyKeys:
                 ]
             elif message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    held = message
+                    return
             await send(message)
 
         try:
@@ -154,11 +162,13 @@ class IdempotencyKeys:
                 digest = fingerprint.hexdigest()
                 stored = idempotency.StoredResponse(digest, status, kept, bytes(body))
                 await self._keep(owner, key, stored)
-                return
+            else:
+                await asyncio.to_thread(idempotency.release, self.ports, owner, key)
         except BaseException:
             await asyncio.to_thread(idempotency.release, self.ports, owner, key)
             raise
-        await asyncio.to_thread(idempotency.release, self.ports, owner, key)
+        if held is not None:
+            await send(held)
 
     async def _keep(self, owner: str, key: str, stored: idempotency.StoredResponse) -> None:
         try:
