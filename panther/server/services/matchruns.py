@@ -201,6 +201,9 @@ def _run_match(
     try:
         figures_job = background.submit(coverage, sup_table, cus_table, profile, result)
         suggestions = suggest(sup_table, cus_table, result, profile)
+        # the figures before the item rows: the job holds the extracted columns, which must
+        # be freed before the rows are built (at 1M x 1M, 476 MB more at the peak otherwise)
+        figures = figures_job.result()
         del sup_table, cus_table
         run_id = f"run-{secrets.token_hex(10)}"
         if ports.extract_cache is not None:
@@ -209,7 +212,6 @@ def _run_match(
             except Exception:  # noqa: BLE001  (an optimisation must never fail the run)
                 log.exception("could not cache the items of run %s", run_id)
         item_rows, leaves = _item_rows(run_id, result)
-        figures = figures_job.result()
     finally:
         background.shutdown(wait=True)
     previous_run_id = previous["id"] if rematched is not None and previous is not None else None
