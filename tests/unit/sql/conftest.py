@@ -30,3 +30,17 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
             yield made
         finally:
             made.dispose()
+
+
+def upgrade_to(conn: sa.Connection, revision: str) -> None:
+    """Migrate the connection's database up to `revision` only (to store rows as they were
+    before a later migration, which the test then runs with `migrate`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from panther.adapters.sql.db import _MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from panther.adapters.sql.db import migrate
 from panther.adapters.sql.runs import SqlRunRepository
 from panther.ledger.canonical import canonical_json
+from tests.unit.sql.conftest import upgrade_to
 
 # (class, reason, supplier refs, customer refs) of the run's items, in item order
 ITEMS: list[tuple[str, str | None, list[int], list[int]]] = [
@@ -178,16 +179,9 @@ def test_items_of_a_product_are_index_searches(engine: sa.Engine) -> None:
 
 
 def test_the_migration_fills_the_refs_of_stored_items(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from panther.adapters.sql.db import _MIGRATIONS
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0015")  # the revision before 0016
+        upgrade_to(conn, "0015")  # the revision before 0016
         _parents(conn)
         for n, (cls, reason, _, _) in enumerate(ITEMS):
             conn.execute(

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from panther.adapters.sql.db import migrate
 from panther.adapters.sql.ledger_entries import SqlLedgerEntryRepository
 from panther.ledger.transactions import LedgerEntry, Transaction, TxType
+from tests.unit.sql.conftest import upgrade_to
 
 TYPES = (TxType.InventoryReported, TxType.MatchRecorded, TxType.StatementIssued)
 # (relation, supplier, customer): "p" is in the first four, not in the last two.
@@ -105,18 +106,12 @@ def test_pages_at_every_offset_whatever_order_entries_are_noted_in(
 
 
 def test_the_migration_numbers_the_entries_noted_before_it(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from panther.adapters.sql.db import _MIGRATIONS
 
     rng = random.Random(13)
     entries = [_entry(seq, rng) for seq in range(150)]
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+        upgrade_to(conn, "0010")
         _relations(conn)
         conn.execute(
             sa.text(
@@ -144,18 +139,12 @@ def test_the_migration_numbers_the_entries_noted_before_it(engine: sa.Engine) ->
 
 
 def test_the_migration_seals_the_responses_kept_before_it(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from panther.adapters.sql.db import _MIGRATIONS
     from panther.server.services import idempotency
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     body = b'{"credentials": {"clientSecret": "s3cr3t-of-the-new-client"}}'
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+        upgrade_to(conn, "0010")
         conn.execute(
             sa.text(
                 "INSERT INTO idempotency_key (owner, key, fingerprint, status, headers, body, "

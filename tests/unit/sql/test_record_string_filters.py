@@ -18,6 +18,7 @@ from panther.adapters.sql.reports import SqlReportRepository
 from panther.server.representations import mef116, tmf637
 from panther.server.services.ports import STORED_STRINGS, RecordFilter
 from panther.server.services.reports import record_keys
+from tests.unit.sql.conftest import upgrade_to
 
 COLUMNS = dict(zip(STORED_STRINGS, ("name", "offering_id", "specification_id"), strict=True))
 LONG = "x" * 300  # longer than a stored string: matched through the record's JSON
@@ -121,16 +122,10 @@ def test_a_string_filter_keeps_that_string_only_and_uses_its_index(
 
 
 def test_the_migration_fills_the_stored_records(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from panther.adapters.sql.db import _MIGRATIONS
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009")
+        upgrade_to(conn, "0009")
         _parent_rows(conn)
         for i, value in enumerate(VALUES):
             conn.execute(

@@ -18,6 +18,7 @@ from panther.adapters.sql.db import migrate
 from panther.adapters.sql.reports import _SHALLOW, SqlReportRepository
 from panther.server.services.ports import RecordFilter
 from panther.server.services.reports import record_keys
+from tests.unit.sql.conftest import upgrade_to
 from tests.unit.sql.test_record_string_filters import _parent_rows
 
 N = 3 * _SHALLOW + 500
@@ -100,17 +101,10 @@ def test_a_deep_status_page_searches_the_positions(engine: sa.Engine) -> None:
 
 
 def test_the_migration_gives_stored_records_their_positions(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from panther.adapters.sql.db import _MIGRATIONS
 
     statuses = ["a", "b", "a", "a", "c", "b", "a"]
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+        upgrade_to(conn, "0010")
         _parent_rows(conn)
         for i, status in enumerate(statuses):
             conn.execute(

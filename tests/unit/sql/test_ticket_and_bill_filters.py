@@ -19,6 +19,7 @@ from panther.server.services.context import Caller
 from panther.server.services.errors import InvalidInput
 from panther.server.services.ports import Ports
 from tests import list_rows
+from tests.unit.sql.conftest import upgrade_to
 
 OPERATOR = Caller(party_id="op", client_id="t", is_operator=True)
 CARRIER = Caller(party_id="sup", client_id="t")
@@ -314,17 +315,12 @@ def test_a_bad_mef_bound_is_400_unless_the_category_keeps_nothing(ports: Ports) 
 
 
 def test_the_migration_fills_the_rows_stored_before_it(engine: sa.Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from panther.adapters.sql.db import _MIGRATIONS, migrate
+    from panther.adapters.sql.db import migrate
     from panther.server.services.ports.disputes import external_key
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+        upgrade_to(conn, "0010")
         list_rows._parents(conn)
         made = list_rows.bill_ids(3)
         for n, (bill_id, rel, period, version) in enumerate(made):
